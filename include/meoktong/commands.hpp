@@ -1,0 +1,18 @@
+// The subcommands of the `meoktong` binary (SPEC §3). Each takes the
+// arguments after its name and returns the process exit status:
+// 0 completed, 2 bad usage or input, 1 any other failure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace meoktong {
+
+using Args = std::vector<std::string>;
+
+int cmd_run(const Args& args);
+int cmd_control(const Args& args);   // "control serve ..."
+int cmd_analyze(const Args& args);
+int cmd_lists(const Args& args);
+
+}  // namespace meoktong

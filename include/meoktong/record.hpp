@@ -1,0 +1,170 @@
+// The measurement record of SPEC §4 as C++ types: one Record per target per
+// run, holding every observation (DNS, TCP, TLS, HTTP, packets), the control
+// vantage's observations and the verdict. Shared by probe, control and analysis.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace meoktong {
+
+inline constexpr const char* kSchema = "meoktong.measurement/v1";
+inline constexpr const char* kSoftwareName = "meoktong";
+inline constexpr const char* kSoftwareVersion = "0.1.0";
+
+// What to measure: one service endpoint.
+struct Target {
+    std::string service;            // e.g. "line"; "adhoc" for --target
+    std::string host;               // name or IP literal
+    uint16_t port = 0;
+    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http"
+    std::string path = "/";         // for http/https
+    std::string role;               // e.g. "messaging", "login", "media", "web"
+    std::vector<std::string> cert_names;  // names the certificate must carry (default: host)
+    std::string download_url;       // optional throughput URL
+    bool canary = false;            // unrelated reliable host: tells if our own network works
+};
+
+// One step's outcome; failure is empty on success.
+struct Timing {
+    double t0_ms = 0;  // start, relative to the measurement start
+    double t_ms = 0;   // end, relative to the measurement start
+};
+
+struct DnsAnswer {
+    std::string type;   // "A", "AAAA", "CNAME"
+    std::string value;  // address or name
+    uint32_t ttl = 0;
+};
+
+// One DNS response packet as it arrived (the first and any late/duplicate one).
+struct DnsResponse {
+    double t_ms = 0;
+    int rcode = -1;
+    int ip_ttl = -1;                  // IP TTL / hop limit of the packet, -1 unknown
+    std::vector<DnsAnswer> answers;
+};
+
+struct DnsObservation : Timing {
+    std::string resolver;          // "system" or "IP:PORT" given with --resolver
+    std::string resolver_address;  // the server actually asked, IP:PORT
+    std::string hostname;
+    std::string query_type;        // "A" | "AAAA"
+    std::optional<std::string> failure;
+    std::string raw_error;         // e.g. "ARES_ENOTFOUND", "rcode=2"
+    int rcode = -1;
+    std::vector<DnsAnswer> answers;        // the first response's answers: what an OS would use
+    std::vector<DnsResponse> responses;    // every response received in the listening window
+};
+
+struct TcpObservation : Timing {
+    std::string ip;
+    uint16_t port = 0;
+    std::optional<std::string> failure;
+    std::string raw_error;   // e.g. "ECONNREFUSED"
+};
+
+struct CertificateInfo {
+    std::string subject;
+    std::string issuer;
+    std::string not_before;  // ISO 8601 UTC
+    std::string not_after;
+    std::vector<std::string> dns_names;
+    std::string sha256;      // fingerprint of the DER
+};
+
+struct TlsObservation : Timing {
+    std::string ip;
+    uint16_t port = 0;
+    std::string sni;               // the server name sent ("" = none)
+    std::string purpose = "target";  // "target" | "neutral_sni" | "neutral_address"
+    std::optional<std::string> failure;
+    std::string raw_error;
+    std::string tls_version;
+    std::string cipher;
+    bool certificate_valid = false;   // chain and name verified for the target host
+    std::vector<CertificateInfo> peer_certificates;  // leaf first
+};
+
+struct HttpObservation : Timing {
+    std::string url;
+    std::string ip;
+    uint16_t port = 0;
+    std::optional<std::string> failure;
+    std::string raw_error;
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int64_t body_length = 0;
+    bool body_truncated = false;
+    std::string body_sha256;
+    std::string title;
+    std::string body_excerpt;      // first bytes of the body, scrubbed, for fingerprinting
+    double throughput_kbps = -1;   // for download targets, -1 when not measured
+};
+
+// Facts read from captured packets (issue 5): TTL/ID of what the server and
+// anything on the path sent.
+struct PacketObservation {
+    double t_ms = 0;
+    std::string kind;      // "syn_ack" | "rst" | "fin" | "dns_response" | ...
+    std::string src;       // remote IP:PORT the packet claims to come from
+    int ip_ttl = -1;
+    int ip_id = -1;
+    std::string detail;    // e.g. DNS answer summary
+};
+
+struct Observations {
+    std::vector<DnsObservation> dns;
+    std::vector<TcpObservation> tcp;
+    std::vector<TlsObservation> tls;
+    std::vector<HttpObservation> http;
+    std::vector<PacketObservation> packets;
+};
+
+struct ControlResult {
+    bool requested = false;                 // a control was configured for this run
+    std::optional<std::string> failure;     // why no control answer (null when it answered)
+    Observations observations;
+};
+
+// What the rest of the run tells about this vantage's own network.
+struct RunContext {
+    int canaries_total = 0;
+    int canaries_ok = 0;
+    bool capture_enabled = false;
+    std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
+};
+
+struct Verdict {
+    std::string status = "inconclusive";  // accessible|blocked|provider_down|local_failure|inconclusive
+    std::optional<std::string> method;
+    double confidence = 0;
+    std::vector<std::string> evidence;
+};
+
+struct Vantage {
+    std::string label;
+    std::string cc = "ZZ";
+    std::string asn = "AS0";
+};
+
+struct Record {
+    std::string schema = kSchema;
+    std::string id;
+    std::string run_id;
+    std::string software_name = kSoftwareName;
+    std::string software_version = kSoftwareVersion;
+    Vantage vantage;
+    std::string started_at;   // ISO 8601 UTC with milliseconds
+    int64_t runtime_ms = 0;
+    Target target;
+    Observations observations;
+    ControlResult control;
+    RunContext context;
+    Verdict verdict;
+};
+
+}  // namespace meoktong

@@ -1,0 +1,27 @@
+// Target URIs of SPEC §3 (tls://HOST[:PORT], tcp://HOST:PORT,
+// https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST) parsed into
+// Targets, and the key that matches a target across probe and control.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "meoktong/record.hpp"
+
+namespace meoktong {
+
+// Bad user input (target URI, list entry, option value): message is one line.
+struct InputError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
+Target parse_target_uri(const std::string& uri);
+
+// The target written back as a URI (inverse of parse_target_uri).
+std::string target_uri(const Target& t);
+
+// True when s is an IPv4 or IPv6 literal (without brackets).
+bool is_ip_literal(const std::string& s);
+
+}  // namespace meoktong

@@ -1,0 +1,114 @@
+// Parses and prints target URIs; validation errors are one-line InputErrors.
+#include "meoktong/target.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace meoktong {
+namespace {
+
+uint16_t default_port(const std::string& proto) {
+    if (proto == "tls" || proto == "https") return 443;
+    if (proto == "http") return 80;
+    if (proto == "dns") return 0;
+    return 0;  // tcp has none
+}
+
+bool valid_hostname(const std::string& h) {
+    if (h.empty() || h.size() > 253) return false;
+    if (is_ip_literal(h)) return true;
+    size_t label = 0;
+    for (char c : h) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+        if (++label > 63) return false;
+    }
+    return label > 0 || h.back() == '.';
+}
+
+uint16_t parse_port(const std::string& uri, const std::string& s) {
+    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit))
+        throw InputError("bad target '" + uri + "': port '" + s + "' is not a number");
+    int p = std::stoi(s);
+    if (p < 1 || p > 65535) throw InputError("bad target '" + uri + "': port " + s + " is out of range 1-65535");
+    return static_cast<uint16_t>(p);
+}
+
+}  // namespace
+
+bool is_ip_literal(const std::string& s) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+Target parse_target_uri(const std::string& uri) {
+    auto sep = uri.find("://");
+    if (sep == std::string::npos) throw InputError("bad target '" + uri + "': expected SCHEME://HOST[:PORT]");
+    Target t;
+    t.service = "adhoc";
+    t.protocol = uri.substr(0, sep);
+    std::transform(t.protocol.begin(), t.protocol.end(), t.protocol.begin(), ::tolower);
+    if (t.protocol != "tls" && t.protocol != "tcp" && t.protocol != "https" && t.protocol != "http" &&
+        t.protocol != "dns")
+        throw InputError("bad target '" + uri + "': unknown scheme '" + t.protocol +
+                         "' (use tls, tcp, https, http or dns)");
+    std::string rest = uri.substr(sep + 3);
+    std::string authority = rest;
+    auto slash = rest.find('/');
+    if (slash != std::string::npos) {
+        authority = rest.substr(0, slash);
+        t.path = rest.substr(slash);
+        if (t.protocol != "https" && t.protocol != "http" && t.path != "/")
+            throw InputError("bad target '" + uri + "': a path is only allowed for http and https");
+    }
+    std::string port_text;
+    if (!authority.empty() && authority[0] == '[') {
+        auto close = authority.find(']');
+        if (close == std::string::npos) throw InputError("bad target '" + uri + "': unclosed '[' in IPv6 address");
+        t.host = authority.substr(1, close - 1);
+        if (!is_ip_literal(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not an IPv6 address");
+        std::string after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after[0] != ':') throw InputError("bad target '" + uri + "': junk after ']'");
+            port_text = after.substr(1);
+            if (port_text.empty()) throw InputError("bad target '" + uri + "': empty port");
+        }
+    } else {
+        auto colon = authority.rfind(':');
+        if (colon != std::string::npos) {
+            if (authority.find(':') != colon)
+                throw InputError("bad target '" + uri + "': write IPv6 addresses as [ADDR]:PORT");
+            t.host = authority.substr(0, colon);
+            port_text = authority.substr(colon + 1);
+            if (port_text.empty()) throw InputError("bad target '" + uri + "': empty port");
+        } else {
+            t.host = authority;
+        }
+    }
+    std::transform(t.host.begin(), t.host.end(), t.host.begin(), ::tolower);
+    if (!valid_hostname(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not a valid host name");
+    if (!port_text.empty()) {
+        if (t.protocol == "dns") throw InputError("bad target '" + uri + "': dns targets take no port");
+        t.port = parse_port(uri, port_text);
+    } else {
+        t.port = default_port(t.protocol);
+        if (t.protocol == "tcp") throw InputError("bad target '" + uri + "': port is required for tcp");
+    }
+    return t;
+}
+
+std::string target_uri(const Target& t) {
+    std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+    std::string s = t.protocol + "://" + host;
+    if (t.protocol != "dns") s += ":" + std::to_string(t.port);
+    if (t.protocol == "https" || t.protocol == "http") s += t.path.empty() ? "/" : t.path;
+    return s;
+}
+
+}  // namespace meoktong

@@ -1,0 +1,52 @@
+// Target URI parsing: the accepted forms of SPEC §3 and one-line errors.
+#include <doctest/doctest.h>
+
+#include "meoktong/target.hpp"
+
+using namespace meoktong;
+
+TEST_CASE("tls target with default port") {
+    auto t = parse_target_uri("tls://LINE.me");
+    CHECK(t.protocol == "tls");
+    CHECK(t.host == "line.me");
+    CHECK(t.port == 443);
+    CHECK(target_uri(t) == "tls://line.me:443");
+}
+
+TEST_CASE("https target keeps its path; http defaults to 80") {
+    auto t = parse_target_uri("https://web.whatsapp.com:8443/a/b?c=1");
+    CHECK(t.port == 8443);
+    CHECK(t.path == "/a/b?c=1");
+    CHECK(parse_target_uri("http://warning.or.kr").port == 80);
+}
+
+TEST_CASE("IPv6 literals in brackets") {
+    auto t = parse_target_uri("tcp://[2001:db8::1]:5222");
+    CHECK(t.host == "2001:db8::1");
+    CHECK(t.port == 5222);
+    CHECK(target_uri(t) == "tcp://[2001:db8::1]:5222");
+}
+
+TEST_CASE("dns target has no port") {
+    auto t = parse_target_uri("dns://talk.kakao.com");
+    CHECK(t.protocol == "dns");
+    CHECK(target_uri(t) == "dns://talk.kakao.com");
+}
+
+TEST_CASE("malformed targets are one-line InputErrors") {
+    const char* bad[] = {"line.me",         "ftp://x.org",     "tcp://x.org",        "tls://x.org:0",
+                         "tls://x.org:99999", "tls://x.org:ab",  "tls://",             "tls://a..b",
+                         "tcp://[::1:80",   "tls://::1:443",   "dns://a.org:53",     "tls://x.org/path",
+                         "tls://bad host"};
+    for (const char* uri : bad) {
+        CAPTURE(uri);
+        try {
+            parse_target_uri(uri);
+            FAIL("accepted");
+        } catch (const InputError& e) {
+            std::string msg = e.what();
+            CHECK(msg.find('\n') == std::string::npos);
+            CHECK(msg.find(uri) != std::string::npos);
+        }
+    }
+}
