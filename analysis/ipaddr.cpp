@@ -1,0 +1,101 @@
+// CIDR parsing and special-purpose address ranges (bogons). Pure functions.
+#include "meoktong/ipaddr.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace meoktong {
+namespace {
+
+struct NamedRange {
+    const char* cidr;
+    const char* kind;
+};
+
+const NamedRange kSpecialRanges[] = {
+    {"0.0.0.0/8", "unspecified"},     {"10.0.0.0/8", "private"},           {"100.64.0.0/10", "shared"},
+    {"127.0.0.0/8", "loopback"},      {"169.254.0.0/16", "link-local"},    {"172.16.0.0/12", "private"},
+    {"192.0.0.0/24", "reserved"},     {"192.0.2.0/24", "documentation"},   {"192.168.0.0/16", "private"},
+    {"198.18.0.0/15", "reserved"},    {"198.51.100.0/24", "documentation"}, {"203.0.113.0/24", "documentation"},
+    {"224.0.0.0/4", "multicast"},     {"240.0.0.0/4", "reserved"},         {"::/128", "unspecified"},
+    {"::1/128", "loopback"},          {"::ffff:0:0/96", "reserved"},       {"64:ff9b:1::/48", "reserved"},
+    {"100::/64", "reserved"},         {"2001:db8::/32", "documentation"},  {"fc00::/7", "private"},
+    {"fe80::/10", "link-local"},      {"ff00::/8", "multicast"},
+};
+
+bool parse_ip(const std::string& ip, int& family, unsigned char* out) {
+    if (inet_pton(AF_INET, ip.c_str(), out) == 1) {
+        family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, ip.c_str(), out) == 1) {
+        family = AF_INET6;
+        return true;
+    }
+    return false;
+}
+
+bool prefix_equal(const unsigned char* a, const unsigned char* b, int prefix) {
+    int full = prefix / 8, rest = prefix % 8;
+    if (std::memcmp(a, b, full) != 0) return false;
+    if (rest == 0) return true;
+    unsigned char mask = static_cast<unsigned char>(0xFF << (8 - rest));
+    return (a[full] & mask) == (b[full] & mask);
+}
+
+}  // namespace
+
+std::optional<Cidr> parse_cidr(const std::string& text) {
+    Cidr c;
+    auto slash = text.find('/');
+    std::string addr = text.substr(0, slash);
+    if (!parse_ip(addr, c.family, c.addr)) return std::nullopt;
+    int max = c.family == AF_INET ? 32 : 128;
+    if (slash == std::string::npos) {
+        c.prefix = max;
+        return c;
+    }
+    std::string p = text.substr(slash + 1);
+    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    c.prefix = std::stoi(p);
+    if (c.prefix > max) return std::nullopt;
+    return c;
+}
+
+bool cidr_contains(const Cidr& net, const std::string& ip) {
+    int family = 0;
+    unsigned char buf[16]{};
+    if (!parse_ip(ip, family, buf) || family != net.family) return false;
+    return prefix_equal(net.addr, buf, net.prefix);
+}
+
+std::optional<std::string> special_purpose(const std::string& ip, const std::vector<Cidr>& routable) {
+    int family = 0;
+    unsigned char buf[16]{};
+    if (!parse_ip(ip, family, buf)) return std::string("invalid");
+    for (const auto& r : routable)
+        if (cidr_contains(r, ip)) return std::nullopt;
+    for (const auto& range : kSpecialRanges) {
+        auto c = parse_cidr(range.cidr);
+        if (c && cidr_contains(*c, ip)) return std::string(range.kind);
+    }
+    return std::nullopt;
+}
+
+std::string network_of(const std::string& ip) {
+    int family = 0;
+    unsigned char buf[16]{};
+    if (!parse_ip(ip, family, buf)) return ip;
+    char text[INET6_ADDRSTRLEN]{};
+    if (family == AF_INET) {
+        buf[3] = 0;
+        inet_ntop(AF_INET, buf, text, sizeof text);
+        return std::string(text) + "/24";
+    }
+    std::memset(buf + 6, 0, 10);
+    inet_ntop(AF_INET6, buf, text, sizeof text);
+    return std::string(text) + "/48";
+}
+
+}  // namespace meoktong

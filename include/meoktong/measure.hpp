@@ -1,0 +1,33 @@
+// Measuring one target: DNS -> TCP -> TLS (+ neutral-SNI differential) -> HTTP,
+// each step deadline-bounded, network failures recorded as data. Used by the
+// probe's runner and by the control server alike.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "meoktong/ipaddr.hpp"
+#include "meoktong/record.hpp"
+
+namespace meoktong {
+
+struct MeasureSettings {
+    int timeout_ms = 5000;                 // per step (one DNS query, one connect, one handshake, one request)
+    std::vector<std::string> resolvers;    // extra UDP resolvers, "IP" or "IP:PORT"; the system resolver is always used
+    std::string ca_file;                   // trust store; empty = the system's
+    std::string neutral_sni = "example.org";  // SNI for the differential retry
+    int dns_late_window_ms = 300;          // keep listening after the first DNS answer for injected/late ones
+    size_t max_body_bytes = 1 << 20;       // HTTP body bound
+    size_t excerpt_bytes = 2048;           // HTTP body kept in the record (scrubbed)
+    size_t max_addresses = 4;              // per family: how many resolved addresses get TCP/TLS
+    bool allow_private = true;             // false on the control server: private etc. -> target_not_allowed
+    std::vector<Cidr> routable;            // private ranges treated as public (labs)
+};
+
+// Measures `target`; all times are relative to `start`. Never throws for
+// network failures: they are the observations' `failure` strings.
+Observations measure_target(const Target& target, const MeasureSettings& settings,
+                            std::chrono::steady_clock::time_point start);
+
+}  // namespace meoktong

@@ -1,0 +1,43 @@
+// Special-purpose address detection (bogons), CIDR membership, --routable.
+#include <doctest/doctest.h>
+
+#include "meoktong/ipaddr.hpp"
+
+using namespace meoktong;
+
+TEST_CASE("special-purpose IPv4 and IPv6 ranges are named") {
+    CHECK(special_purpose("10.10.34.35") == "private");
+    CHECK(special_purpose("127.0.0.1") == "loopback");
+    CHECK(special_purpose("169.254.1.1") == "link-local");
+    CHECK(special_purpose("224.0.0.1") == "multicast");
+    CHECK(special_purpose("0.0.0.0") == "unspecified");
+    CHECK(special_purpose("::1") == "loopback");
+    CHECK(special_purpose("fe80::1") == "link-local");
+    CHECK(special_purpose("fd00::5") == "private");
+    CHECK(special_purpose("::ffff:10.0.0.1") == "reserved");
+    CHECK_FALSE(special_purpose("147.92.1.1").has_value());
+    CHECK_FALSE(special_purpose("2606:4700::1111").has_value());
+    CHECK(special_purpose("not-an-ip") == "invalid");
+}
+
+TEST_CASE("--routable ranges count as public") {
+    auto lab = parse_cidr("10.77.0.0/16");
+    REQUIRE(lab);
+    CHECK_FALSE(special_purpose("10.77.2.10", {*lab}).has_value());
+    CHECK(special_purpose("10.78.2.10", {*lab}) == "private");
+}
+
+TEST_CASE("CIDR parsing rejects junk") {
+    CHECK_FALSE(parse_cidr("10.0.0.0/33"));
+    CHECK_FALSE(parse_cidr("10.0.0.0/"));
+    CHECK_FALSE(parse_cidr("10.0.0/8"));
+    CHECK_FALSE(parse_cidr("::/129"));
+    CHECK(parse_cidr("192.168.0.0/16")->prefix == 16);
+    CHECK(cidr_contains(*parse_cidr("192.168.0.0/17"), "192.168.127.255"));
+    CHECK_FALSE(cidr_contains(*parse_cidr("192.168.0.0/17"), "192.168.128.0"));
+}
+
+TEST_CASE("network_of gives the /24 or /48") {
+    CHECK(network_of("147.92.1.77") == "147.92.1.0/24");
+    CHECK(network_of("2001:db8:1:2::5") == "2001:db8:1::/48");
+}
