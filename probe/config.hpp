@@ -1,0 +1,70 @@
+// The operator's configuration file (/etc/meoktong/config.json or --config
+// PATH) and its merge with command-line options: every key is optional, a
+// value given on the command line wins. Errors are one line naming the file
+// and the key. Keys are documented in docs/operations.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meoktong {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/meoktong/config.json";
+
+// Options of an unattended run, from the config file or the command line.
+// Unset (nullopt / empty) means "not given here".
+struct RunOptions {
+    std::vector<std::string> lists;           // --list
+    std::vector<std::string> services;        // --service
+    std::vector<std::string> resolvers;       // --resolver IP[:PORT]
+    std::vector<std::string> routable;        // --routable CIDR
+    std::optional<std::string> control_url;   // --control
+    std::optional<std::string> control_token; // --control-token
+    std::optional<std::string> control_token_file;  // file holding the token (config only)
+    std::optional<std::string> ca_file;       // --ca-file
+    std::optional<std::string> vantage;       // --vantage LABEL
+    std::optional<std::string> cc;            // --cc, normalised to upper case ("KR")
+    std::optional<std::string> asn;           // --asn, normalised to "AS<number>"
+    std::optional<std::string> out;           // --out
+    std::optional<std::string> capture;       // --capture IFACE|auto|off
+    std::optional<int> concurrency;           // --concurrency
+    std::optional<int> timeout_ms;            // --timeout-ms
+    std::optional<int> max_runtime_s;         // --max-runtime (seconds)
+    std::optional<int> retention_days;        // --retention-days
+    std::optional<int64_t> retention_mb;      // --retention-mb
+    std::optional<std::string> upload_url;    // --upload URL
+    std::optional<std::string> upload_token;  // bearer token for the collector (config only)
+    std::vector<std::string> geoip_db;        // --geoip-db PATH (repeatable: country + ASN databases)
+    std::optional<std::string> log;           // --log stderr|syslog
+};
+
+// Reads and validates a config file. Throws InputError
+// ("config /etc/meoktong/config.json: key 'retention.days': must be an integer >= 1").
+RunOptions load_config(const std::string& path);
+// Same, from text; `origin` names the source in errors.
+RunOptions parse_config(const std::string& text, const std::string& origin);
+// The config a run uses: `explicit_path` if given (must exist), else the
+// default path if it exists, else an empty RunOptions.
+RunOptions load_run_config(const std::optional<std::string>& explicit_path);
+
+// Command-line values override config values. A list given on the command
+// line replaces the config's list as a whole (e.g. --list kr drops the
+// config's lists); --control-token overrides control_token_file too.
+RunOptions merge_options(const RunOptions& config, const RunOptions& command_line);
+
+// The control token: control_token, else the first line of
+// control_token_file (trimmed), else nullopt. Throws InputError if the file
+// cannot be read or is empty.
+std::optional<std::string> resolve_control_token(const RunOptions& options);
+
+// Value checks shared by the config parser and the command line; each throws
+// InputError with `what` (e.g. "--max-runtime" or "config F: key 'x'") in front.
+int parse_duration_seconds(const std::string& text, const std::string& what);  // "90", "90s", "20m", "2h"
+std::string normalise_cc(const std::string& text, const std::string& what);     // "kr" -> "KR"
+std::string normalise_asn(const std::string& text, const std::string& what);    // "4766"/"as4766" -> "AS4766"
+// https:// anywhere; http:// only to a loopback host (tests, local relays).
+void check_upload_url(const std::string& url, const std::string& what);
+
+}  // namespace meoktong
