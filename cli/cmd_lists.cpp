@@ -1,13 +1,87 @@
-// meoktong lists: placeholder until its issue lands; says so and fails.
+// meoktong lists [NAME|FILE]: the built-in test lists, or every service and
+// endpoint (with role, required-ness and sources) of one list.
+#include <iomanip>
 #include <iostream>
 
 #include "meoktong/commands.hpp"
+#include "meoktong/target.hpp"
+#include "meoktong/testlist.hpp"
 
 namespace meoktong {
+namespace {
 
-int cmd_lists(const Args&) {
-    std::cerr << "meoktong: 'lists' is not implemented yet\n";
-    return 1;
+const char* kListsUsage =
+    "usage: meoktong lists [NAME|FILE]\n"
+    "\n"
+    "Without an argument: the built-in test lists (name, version, services, targets).\n"
+    "With a list name or a file (.json list or Citizen Lab .csv): every service with its\n"
+    "endpoints, their role, whether the app needs them, and where each is documented.\n"
+    "Built-in lists are read from $MEOKTONG_TESTLISTS, else next to the binary.\n";
+
+size_t target_count(const TestList& list) {
+    size_t n = list.canaries.size();
+    for (const auto& s : list.services) n += s.targets.size();
+    return n;
+}
+
+void print_overview() {
+    auto names = builtin_list_names();
+    if (names.empty()) {
+        std::cout << "no built-in lists found in " << testlists_dir() << "\n";
+        return;
+    }
+    std::cout << std::left << std::setw(14) << "NAME" << std::setw(12) << "VERSION" << std::setw(10) << "SERVICES"
+              << std::setw(9) << "TARGETS" << "DESCRIPTION\n";
+    for (const auto& name : names) {
+        TestList list = load_list(name);
+        std::cout << std::left << std::setw(14) << list.name << std::setw(12) << list.version << std::setw(10)
+                  << list.services.size() << std::setw(9) << target_count(list) << list.description << "\n";
+    }
+    std::cout << "\n'meoktong lists NAME' shows the endpoints of one list (directory: " << testlists_dir() << ")\n";
+}
+
+void print_target(const ListTarget& lt) {
+    std::cout << "    " << std::left << std::setw(44) << target_uri(lt.target) << " " << std::setw(10)
+              << lt.target.role << " " << (lt.required ? "required" : "optional");
+    if (!lt.group.empty()) std::cout << " (any of group '" << lt.group << "')";
+    std::cout << "\n";
+    for (const auto& source : lt.sources) std::cout << "        source: " << source << "\n";
+}
+
+void print_list(const TestList& list) {
+    std::cout << list.name << (list.version.empty() ? "" : " (version " + list.version + ")") << ": "
+              << list.description << "\n"
+              << "file: " << list.path << "\n"
+              << list.services.size() << " services, " << target_count(list) << " targets\n";
+    for (const auto& s : list.services) {
+        std::cout << "\n" << s.display_name << " [" << s.name << "]";
+        if (!s.description.empty()) std::cout << ": " << s.description;
+        std::cout << "\n";
+        for (const auto& lt : s.targets) print_target(lt);
+    }
+    if (!list.canaries.empty()) {
+        std::cout << "\ncanaries (unrelated reliable hosts: is this network up at all?)\n";
+        for (const auto& lt : list.canaries) print_target(lt);
+    }
+}
+
+}  // namespace
+
+int cmd_lists(const Args& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::cout << kListsUsage;
+        return 0;
+    }
+    if (args.size() > 1 || (!args.empty() && !args[0].empty() && args[0][0] == '-')) {
+        std::cerr << "meoktong lists: expected at most one list name or file\n" << kListsUsage;
+        return 2;
+    }
+    if (args.empty()) {
+        print_overview();
+    } else {
+        print_list(load_list(args[0]));
+    }
+    return 0;
 }
 
 }  // namespace meoktong

@@ -13,6 +13,9 @@ struct ListTarget {
     Target target;                      // service, role, cert_names, download_url filled in
     std::vector<std::string> sources;   // where the endpoint is documented or observed
     bool required = true;               // the app needs it: the service fails without it
+    // Required targets sharing a group are alternatives (e.g. WhatsApp's
+    // e1..e16 chat servers): the app needs any one of them. "" = no group.
+    std::string group;
 };
 
 struct Service {
@@ -31,11 +34,15 @@ struct TestList {
     std::vector<ListTarget> canaries;
 };
 
+inline constexpr const char* kTestListSchema = "meoktong.testlist/v1";
+
 // A built-in list name ("messengers", "kr", "cn") or a path to a .json list
 // or a Citizen Lab .csv. Throws InputError (one line: file, entry, problem).
 TestList load_list(const std::string& name_or_path);
 // Parses list text; `origin` names it in errors. Format chosen by content.
 TestList parse_list(const std::string& text, const std::string& origin);
+// Names of the built-in lists: the *.json files in testlists_dir() whose
+// "schema" is kTestListSchema (other data files there are not test lists).
 std::vector<std::string> builtin_list_names();
 // Directory holding the built-in lists (next to the binary, installed, or the source tree).
 std::string testlists_dir();
