@@ -72,7 +72,9 @@ std::string from_ares_status(int status) {
 std::string from_x509_verify(long v) {
     switch (v) {
         case X509_V_OK: return "";
-        case X509_V_ERR_HOSTNAME_MISMATCH: return kSslInvalidHostname;
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        case X509_V_ERR_EMAIL_MISMATCH: return kSslInvalidHostname;
         case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:

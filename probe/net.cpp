@@ -1,0 +1,33 @@
+// SystemNet: the real network behind the seam of net.hpp, forwarding to the
+// DNS, TCP, TLS and HTTP modules.
+#include "probe/net.hpp"
+
+#include "probe/dns.hpp"
+#include "probe/http.hpp"
+#include "probe/tcp.hpp"
+#include "probe/tls.hpp"
+
+namespace meoktong {
+
+double ms_since(SteadyTime start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::vector<DnsObservation> SystemNet::dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,
+                                                  int timeout_ms, int late_window_ms, SteadyTime start) {
+    return dns::lookup(host, resolvers, timeout_ms, late_window_ms, start);
+}
+
+TcpResult SystemNet::tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) {
+    return tcp::connect(ip, port, timeout_ms, start);
+}
+
+TlsObservation SystemNet::tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) {
+    return tls::handshake(conn, request, start);
+}
+
+HttpObservation SystemNet::http_get(const HttpRequest& request, SteadyTime start) {
+    return http::get(request, start);
+}
+
+}  // namespace meoktong
