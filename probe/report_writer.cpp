@@ -1,0 +1,128 @@
+// JSONL report files, written atomically (see report_writer.hpp).
+#include "probe/report_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include "meoktong/record_json.hpp"
+
+namespace meoktong {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool looks_like_file(const std::string& out) {
+    auto ends_with = [&](const char* suffix) {
+        size_t n = std::strlen(suffix);
+        return out.size() >= n && out.compare(out.size() - n, n, suffix) == 0;
+    };
+    std::error_code ec;
+    return ends_with(".jsonl") || ends_with(".json") || fs::is_regular_file(out, ec);
+}
+
+std::string filename_safe(const std::string& label) {
+    std::string out;
+    for (char c : label) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    if (out.empty()) out = "probe";
+    return out.substr(0, 64);
+}
+
+std::string compact_utc(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    return buf;
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+    throw std::runtime_error("cannot write report " + what + " '" + path + "': " + std::strerror(err));
+}
+
+// Creates (and removes) a temporary file in dir: the real test of writability.
+void check_writable_dir(const std::string& dir) {
+    std::string probe = (fs::path(dir) / ".meoktong-write-check-XXXXXX").string();
+    int fd = ::mkstemp(probe.data());
+    if (fd < 0) fail("in directory", dir, errno);
+    ::close(fd);
+    ::unlink(probe.c_str());
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("file", path, errno);
+        done += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+std::string prepare_report_path(const std::string& out, const std::string& vantage_label, const std::string& run_id,
+                                std::chrono::system_clock::time_point started) {
+    std::string target = out.empty() ? "reports/" : out;
+    std::error_code ec;
+    if (looks_like_file(target)) {
+        if (fs::is_directory(target, ec)) throw std::runtime_error("cannot write report file '" + target + "': is a directory");
+        fs::path parent = fs::path(target).parent_path();
+        std::string dir = parent.empty() ? "." : parent.string();
+        if (!fs::is_directory(dir, ec)) throw std::runtime_error("cannot write report file '" + target + "': directory '" + dir + "' does not exist");
+        check_writable_dir(dir);
+        return target;
+    }
+    fs::create_directories(target, ec);
+    if (ec || !fs::is_directory(target)) {
+        throw std::runtime_error("cannot write report directory '" + target + "': " +
+                                 (ec ? ec.message() : std::string("not a directory")));
+    }
+    check_writable_dir(target);
+    std::string name = compact_utc(started) + "_" + filename_safe(vantage_label) + "_" + run_id.substr(0, 8) + ".jsonl";
+    return (fs::path(target) / name).string();
+}
+
+std::string record_line(const Record& record) {
+    json j = record;
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void write_report(const std::string& path, const std::vector<Record>& records) {
+    fs::path final_path(path);
+    fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
+    std::string temp = (dir / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
+    int fd = ::mkstemp(temp.data());
+    if (fd < 0) fail("file", path, errno);
+    try {
+        ::fchmod(fd, 0644);
+        std::string data;
+        for (const auto& r : records) data += record_line(r) + "\n";
+        write_all(fd, data, path);
+        if (::fsync(fd) != 0) fail("file", path, errno);
+        if (::close(fd) != 0) {
+            fd = -1;
+            fail("file", path, errno);
+        }
+        fd = -1;
+        if (::rename(temp.c_str(), path.c_str()) != 0) fail("file", path, errno);
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(temp.c_str());
+        throw;
+    }
+    int dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd >= 0) {
+        ::fsync(dirfd);
+        ::close(dirfd);
+    }
+}
+
+}  // namespace meoktong
