@@ -452,9 +452,15 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
 
 // ---------------------------------------------------------------- loading ---
 
+constexpr std::uintmax_t kMaxListBytes = 16 * 1024 * 1024;  // Citizen Lab's global list is ~200 KB
+
 std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) fail(path, "", "is a directory, not a list file");
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path, "", std::string("cannot read: ") + std::strerror(errno));
+    auto size = fs::file_size(path, ec);
+    if (!ec && size > kMaxListBytes) fail(path, "", "larger than 16 MiB; split it into smaller lists");
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) fail(path, "", "read error");

@@ -80,6 +80,7 @@ TEST_CASE("unreadable files and unknown built-in names are input errors") {
     std::string missing = load_error(kLists + "does_not_exist.json");
     CHECK(missing.find("does_not_exist.json") != std::string::npos);
     CHECK(missing.find("cannot read") != std::string::npos);
+    CHECK(load_error(kLists).find("is a directory") != std::string::npos);
     std::string unknown = load_error("no-such-list");
     CHECK(unknown.find("no-such-list") != std::string::npos);
     CHECK(unknown.find("messengers") != std::string::npos);  // lists the names that exist
