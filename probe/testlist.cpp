@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -482,14 +483,24 @@ bool looks_like_path(const std::string& s) {
     return s.find('/') != std::string::npos || s.ends_with(".json") || s.ends_with(".csv");
 }
 
-bool is_builtin_file(const fs::path& p) {
-    if (p.extension() != ".json") return false;
+// The "schema" of a JSON file ("" when it has none); nothing when it does not parse.
+std::optional<std::string> schema_of(const fs::path& p) {
     try {
         json doc = json::parse(read_file(p.string()));
-        return doc.is_object() && doc.value("schema", "") == kTestListSchema;
+        if (doc.is_object() && doc.contains("schema") && doc["schema"].is_string()) return doc["schema"].get<std::string>();
+        return "";
     } catch (const std::exception&) {
-        return false;
+        return std::nullopt;
     }
+}
+
+bool is_builtin_file(const fs::path& p) { return p.extension() == ".json" && schema_of(p) == kTestListSchema; }
+
+// A JSON data file of another kind next to the lists (e.g. blockpages.json): not a list.
+// A list with a syntax error is still a list, so that its error is reported.
+bool is_other_data_file(const fs::path& p) {
+    auto schema = schema_of(p);
+    return schema && *schema != kTestListSchema;
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -532,10 +543,10 @@ TestList parse_list(const std::string& text, const std::string& origin) {
 
 TestList load_list(const std::string& name_or_path) {
     std::error_code ec;
-    if (looks_like_path(name_or_path) || fs::is_regular_file(name_or_path, ec))
-        return parse_list(read_file(name_or_path), name_or_path);
+    if (looks_like_path(name_or_path)) return parse_list(read_file(name_or_path), name_or_path);
     std::string path = testlists_dir() + "/" + name_or_path + ".json";
-    if (!fs::is_regular_file(path, ec)) {
+    if (!fs::is_regular_file(path, ec) || is_other_data_file(path)) {
+        if (fs::is_regular_file(name_or_path, ec)) return parse_list(read_file(name_or_path), name_or_path);
         auto names = builtin_list_names();
         fail(name_or_path, "", "no such built-in list or file (built-in lists: " +
                                    (names.empty() ? std::string("none found in ") + testlists_dir() : join(names)) + ")");

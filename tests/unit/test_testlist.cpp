@@ -2,7 +2,11 @@
 // names file, entry and problem on one line, and Citizen Lab CSVs import.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -217,4 +221,24 @@ TEST_CASE("CSV edge cases: CRLF, missing final newline, stray quotes, query with
     CHECK(parse_error("url,notes\nhttps://a.org/,x\n", "a.csv").find("row 1: not a Citizen Lab header") !=
           std::string::npos);
     CHECK(parse_error(header, "a.csv").find("no URLs") != std::string::npos);
+}
+
+TEST_CASE("built-in names: only files with the test-list schema; other data files are not lists") {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("meoktong-lists-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; };
+    write("mine.json", R"({"schema":"meoktong.testlist/v1","name":"mine","version":"1","services":[],
+        "canaries":[{"host":"www.example.org","protocol":"tls","role":"canary","sources":["t"]}]})");
+    write("blockpages.json", R"({"schema":"meoktong.blockpages/v1","fingerprints":[]})");
+    write("plain.json", R"({"fingerprints":[]})");
+    write("broken.json", R"({"schema":"meoktong.testlist/v1",)");
+    setenv("MEOKTONG_TESTLISTS", dir.c_str(), 1);
+    CHECK(builtin_list_names() == std::vector<std::string>{"mine"});
+    CHECK(load_list("mine").canaries.size() == 1);
+    CHECK(load_error("blockpages").find("no such built-in list or file (built-in lists: mine)") != std::string::npos);
+    CHECK(load_error("plain").find("no such built-in list") != std::string::npos);
+    CHECK(load_error("broken").find("bad JSON") != std::string::npos);
+    unsetenv("MEOKTONG_TESTLISTS");
+    fs::remove_all(dir);
 }
