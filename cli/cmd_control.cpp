@@ -1,13 +1,186 @@
-// meoktong control: placeholder until its issue lands; says so and fails.
+// `meoktong control serve`: command line of the control vantage (SPEC §3),
+// turned into ControlServerSettings; serves until SIGINT/SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
 
 #include "meoktong/commands.hpp"
+#include "meoktong/target.hpp"
+#include "probe/control_server.hpp"
 
 namespace meoktong {
+namespace {
 
-int cmd_control(const Args&) {
-    std::cerr << "meoktong: 'control' is not implemented yet\n";
-    return 1;
+const char* kControlUsage =
+    "usage: meoktong control serve --listen HOST:PORT (--token TOKEN | --token-file PATH) [OPTIONS]\n"
+    "\n"
+    "Runs the control vantage: measures the targets probes send to POST /v1/measure\n"
+    "from this machine and answers the observations. See docs/control.md.\n"
+    "\n"
+    "  --listen HOST:PORT     address to listen on, e.g. 0.0.0.0:8443 or [::]:8443\n"
+    "  --token TOKEN          bearer token the probes must send (at least 16 characters)\n"
+    "  --token-file PATH      read the token from a file instead (keeps it out of `ps`)\n"
+    "  --tls-cert PEM --tls-key PEM   serve HTTPS (strongly recommended off-lab)\n"
+    "  --ca-file PATH         trust store used when measuring targets (default: the system's)\n"
+    "  --resolver IP[:PORT]   extra UDP resolver to measure with (repeatable)\n"
+    "  --allow-private        measure private/loopback/link-local targets (labs only)\n"
+    "  --timeout-ms N         per-step measurement timeout (default 5000)\n"
+    "  --deadline-ms N        per-request deadline to start targets (default 20000)\n"
+    "  --max-targets N        targets per request (default 100)\n"
+    "  --max-body BYTES       request body size (default 262144)\n"
+    "  --rate PER_MIN         requests per minute per client address (default 60, burst 10)\n"
+    "  --threads N            connections served at once (default 16)\n"
+    "  --quiet                no per-request log lines\n";
+
+long parse_number(const std::string& option, const std::string& text, long lo, long hi) {
+    long value = 0;
+    size_t used = 0;
+    try {
+        value = std::stol(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || text.empty() || value < lo || value > hi)
+        throw InputError(option + " expects a number " + std::to_string(lo) + "-" + std::to_string(hi) + ", got '" +
+                         text + "'");
+    return value;
+}
+
+void parse_listen(const std::string& text, ControlServerSettings& s) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) throw InputError("--listen expects HOST:PORT, got '" + text + "'");
+    std::string host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (!is_ip_literal(host) && host != "localhost")
+        throw InputError("--listen expects an IP address as HOST, got '" + host + "'");
+    s.listen_host = host;
+    s.listen_port = static_cast<int>(parse_number("--listen port", text.substr(colon + 1), 1, 65535));
+}
+
+std::string validated_resolver(const std::string& text) {
+    std::string ip = text;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find("]:");
+        if (close == std::string::npos) throw InputError("--resolver expects IP[:PORT], got '" + text + "'");
+        ip = text.substr(1, close - 1);
+        parse_number("--resolver port", text.substr(close + 2), 1, 65535);
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        ip = text.substr(0, text.find(':'));
+        parse_number("--resolver port", text.substr(text.find(':') + 1), 1, 65535);
+    }
+    if (!is_ip_literal(ip)) throw InputError("--resolver expects IP[:PORT], got '" + text + "'");
+    return text;
+}
+
+std::string read_token_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError("cannot read token file '" + path + "'");
+    std::stringstream content;
+    content << in.rdbuf();
+    std::string token = content.str();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    return token;
+}
+
+void check_token(const std::string& token) {
+    bool printable = std::all_of(token.begin(), token.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+    if (token.size() < 16 || !printable)
+        throw InputError("the token must be at least 16 printable characters without spaces");
+}
+
+struct ServeOptions {
+    ControlServerSettings settings;
+    bool help = false;
+};
+
+ServeOptions parse_serve_options(const Args& args) {
+    ServeOptions o;
+    o.settings.measure.allow_private = false;
+    std::string token, token_file;
+    bool listen_given = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&]() -> const std::string& {
+            if (i + 1 >= args.size()) throw InputError(a + " needs a value");
+            return args[++i];
+        };
+        auto& s = o.settings;
+        if (a == "--help" || a == "-h") o.help = true;
+        else if (a == "--listen") parse_listen(value(), s), listen_given = true;
+        else if (a == "--token") token = value();
+        else if (a == "--token-file") token_file = value();
+        else if (a == "--tls-cert") s.tls_cert = value();
+        else if (a == "--tls-key") s.tls_key = value();
+        else if (a == "--ca-file") s.measure.ca_file = value();
+        else if (a == "--resolver") s.measure.resolvers.push_back(validated_resolver(value()));
+        else if (a == "--allow-private") s.measure.allow_private = true;
+        else if (a == "--timeout-ms") s.measure.timeout_ms = static_cast<int>(parse_number(a, value(), 1, 600000));
+        else if (a == "--deadline-ms") s.deadline_ms = static_cast<int>(parse_number(a, value(), 1, 3600000));
+        else if (a == "--max-targets") s.max_targets = static_cast<size_t>(parse_number(a, value(), 1, 100000));
+        else if (a == "--max-body") s.max_body_bytes = static_cast<size_t>(parse_number(a, value(), 64, 1L << 30));
+        else if (a == "--rate") s.rate_per_minute = static_cast<double>(parse_number(a, value(), 1, 100000000));
+        else if (a == "--threads") s.threads = static_cast<int>(parse_number(a, value(), 1, 1024));
+        else if (a == "--quiet") s.log_requests = false;
+        else throw InputError("control serve: unknown option '" + a + "' (see 'meoktong control serve --help')");
+    }
+    if (o.help) return o;
+    if (!listen_given) throw InputError("control serve: --listen HOST:PORT is required");
+    if (token.empty() == token_file.empty()) throw InputError("control serve: give exactly one of --token, --token-file");
+    o.settings.token = token_file.empty() ? token : read_token_file(token_file);
+    check_token(o.settings.token);
+    return o;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken by one waiter that stops the server.
+void stop_on_signal(std::shared_ptr<ControlServer> server) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set, server] {
+        int sig = 0;
+        sigwait(&set, &sig);
+        std::cerr << "control: signal " << sig << ", stopping\n";
+        server->stop();
+    }).detach();
+}
+
+int serve(const Args& args) {
+    auto options = parse_serve_options(args);
+    if (options.help) {
+        std::cout << kControlUsage;
+        return 0;
+    }
+    const auto& s = options.settings;
+    auto server = std::make_shared<ControlServer>(s);
+    int port = server->bind();
+    stop_on_signal(server);
+    std::cerr << "control: serving " << (s.tls_cert.empty() ? "http" : "https") << " on " << s.listen_host << ":"
+              << port << (s.measure.allow_private ? " (private targets ALLOWED: labs only)" : "")
+              << (s.tls_cert.empty() ? " (no TLS: the token travels in clear)" : "") << "\n";
+    if (!server->serve()) {
+        std::cerr << "meoktong: control: the listening socket failed\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int cmd_control(const Args& args) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        (args.empty() ? std::cerr : std::cout) << kControlUsage;
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] != "serve") throw InputError("control: unknown subcommand '" + args[0] + "' (use 'control serve')");
+    return serve(Args(args.begin() + 1, args.end()));
 }
 
 }  // namespace meoktong

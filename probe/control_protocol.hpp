@@ -1,0 +1,78 @@
+// The control protocol's wire format (SPEC §3), shared by the control server
+// and the probe's control client: building, parsing and validating
+// POST /v1/measure requests and replies. Both parsers read hostile bytes, so
+// they never throw, bound JSON nesting, and check every field's type and range.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meoktong/record.hpp"
+#include "meoktong/record_json.hpp"
+
+namespace meoktong::control {
+
+inline constexpr const char* kMeasurePath = "/v1/measure";
+inline constexpr const char* kHealthPath = "/v1/health";
+
+// Failure strings a ControlResult can carry (documented in docs/control.md).
+// Per target, set by the control server:
+inline constexpr const char* kDeadlineExceeded = "control_deadline_exceeded";  // not measured before the request deadline
+// For the whole batch, set by the client:
+inline constexpr const char* kUnreachablePrefix = "control_unreachable: ";  // + transport failure, e.g. connection_refused
+inline constexpr const char* kHttpPrefix = "control_http_";                 // + status code, e.g. control_http_401
+inline constexpr const char* kReplyTooLarge = "control_reply_too_large";
+inline constexpr const char* kBadReplyPrefix = "control_bad_reply: ";       // + what was wrong with the reply
+
+inline constexpr int kMaxJsonDepth = 32;
+inline constexpr size_t kMaxFailureLength = 200;
+inline constexpr size_t kMaxPathLength = 2048;
+
+// True when `text` is JSON whose arrays/objects nest at most `max_depth` deep
+// (checked without building a document, so hostile nesting cannot exhaust the stack).
+bool json_depth_within(std::string_view text, int max_depth = kMaxJsonDepth);
+
+// --- requests ---------------------------------------------------------------
+
+// The target as it travels on the wire: host, port, protocol, and path for http(s).
+json target_wire_json(const Target& t);
+
+// The request body the client sends.
+std::string measure_request_body(const std::vector<Target>& targets);
+
+struct RequestParse {
+    std::vector<Target> targets;
+    int status = 200;      // 200 ok, 400 malformed, 413 too many targets
+    std::string error;     // one line, for {"error": ...}, when status != 200
+    bool ok() const { return status == 200; }
+};
+
+// Validates a request body: {"targets": [{"host", "port", "protocol", "path"?}, ...]}
+// with 1..max_targets entries. Never throws.
+RequestParse parse_measure_request(std::string_view body, size_t max_targets);
+
+// --- replies ----------------------------------------------------------------
+
+struct ServerResult {
+    Target target;
+    Observations observations;
+    std::optional<std::string> failure;
+};
+
+// The reply body the server sends.
+std::string measure_reply_body(const std::vector<ServerResult>& results);
+
+// The one-line error body {"error": "..."}.
+std::string error_body(const std::string& message);
+
+// n results that all carry `failure` (requested = true).
+std::vector<ControlResult> failed_results(size_t n, const std::string& failure);
+
+// Validates a reply body against the targets that were asked for, matched by
+// position (host, port and protocol must agree). Any problem fails every
+// result with "control_bad_reply: ...". Never throws.
+std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets);
+
+}  // namespace meoktong::control
