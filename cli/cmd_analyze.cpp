@@ -1,13 +1,141 @@
-// meoktong analyze: placeholder until its issue lands; says so and fails.
+// meoktong analyze: reads reports (files, or *.jsonl inside directories),
+// finds incidents and writes them as JSON, Markdown or one HTML page (SPEC §2
+// last paragraph, issue 8). Bad usage or an unreadable input: one-line error,
+// exit 2. The output file is written whole or not at all.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
+#include "meoktong/analyze.hpp"
+#include "meoktong/analyze_incident.hpp"
+#include "meoktong/analyze_render.hpp"
 #include "meoktong/commands.hpp"
+#include "meoktong/target.hpp"
 
 namespace meoktong {
+namespace {
 
-int cmd_analyze(const Args&) {
-    std::cerr << "meoktong: 'analyze' is not implemented yet\n";
-    return 1;
+const char* kAnalyzeUsage =
+    "usage: meoktong analyze FILE|DIR... [OPTIONS]\n"
+    "\n"
+    "Aggregates measurement reports (JSONL; every *.jsonl inside a DIR) into incidents:\n"
+    "censorship (national or ISP-level), provider outage (a service or one endpoint),\n"
+    "local failure of one vantage, or inconclusive; with onset, end and evidence.\n"
+    "\n"
+    "options:\n"
+    "  --from TIME         only measurements started at or after TIME (ISO 8601 UTC)\n"
+    "  --to TIME           only measurements started before TIME\n"
+    "  --service NAME      only this service (repeatable; canaries are always kept)\n"
+    "  --window MINUTES    time window for grouping (default 15)\n"
+    "  --format json|md|html   output format (default: from --out's extension, else json)\n"
+    "  --out PATH          write here instead of stdout\n"
+    "  --help              this text\n";
+
+struct AnalyzeArgs {
+    std::vector<std::string> inputs;
+    analyze::Options options;
+    std::string format, out;
+};
+
+std::string value_of(const Args& args, size_t& i) {
+    if (i + 1 >= args.size()) throw InputError("option " + args[i] + " needs a value");
+    return args[++i];
+}
+
+int64_t time_option(const std::string& name, const std::string& value) {
+    auto t = analyze::parse_utc_time(value);
+    if (!t) throw InputError("bad " + name + " '" + value + "': expected an ISO 8601 UTC time like 2014-07-02T03:00Z");
+    return *t;
+}
+
+int window_option(const std::string& value) {
+    int minutes = 0;
+    size_t used = 0;
+    try {
+        minutes = std::stoi(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != value.size() || minutes < 1 || minutes > 7 * 1440)
+        throw InputError("bad --window '" + value + "': expected minutes from 1 to 10080");
+    return minutes;
+}
+
+std::string format_from_path(const std::string& path) {
+    auto ends = [&](const std::string& ext) {
+        return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+    };
+    if (ends(".html") || ends(".htm")) return "html";
+    if (ends(".md")) return "md";
+    return "json";
+}
+
+AnalyzeArgs parse_args(const Args& args) {
+    AnalyzeArgs a;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--from") a.options.from_ms = time_option(arg, value_of(args, i));
+        else if (arg == "--to") a.options.to_ms = time_option(arg, value_of(args, i));
+        else if (arg == "--service") a.options.services.push_back(value_of(args, i));
+        else if (arg == "--window") a.options.window_minutes = window_option(value_of(args, i));
+        else if (arg == "--format") a.format = value_of(args, i);
+        else if (arg == "--out") a.out = value_of(args, i);
+        else if (arg.size() > 1 && arg[0] == '-') throw InputError("unknown option '" + arg + "' (see 'meoktong analyze --help')");
+        else a.inputs.push_back(arg);
+    }
+    if (a.inputs.empty()) throw InputError("analyze needs at least one report FILE or DIR (see 'meoktong analyze --help')");
+    if (a.format.empty()) a.format = a.out.empty() ? "json" : format_from_path(a.out);
+    if (a.format != "json" && a.format != "md" && a.format != "html")
+        throw InputError("bad --format '" + a.format + "': expected json, md or html");
+    if (a.options.from_ms && a.options.to_ms && *a.options.from_ms >= *a.options.to_ms)
+        throw InputError("--from must be before --to");
+    return a;
+}
+
+// Writes to PATH.tmp then renames, so a reader never sees half a report.
+bool write_whole(const std::string& path, const std::string& text) {
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f || !f.write(text.data(), std::streamsize(text.size())) || !f.flush()) {
+            std::cerr << "meoktong: cannot write " << tmp << ": " << std::strerror(errno) << "\n";
+            std::remove(tmp.c_str());
+            return false;
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::cerr << "meoktong: cannot write " << path << ": " << std::strerror(errno) << "\n";
+        std::remove(tmp.c_str());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int cmd_analyze(const Args& args) {
+    for (const std::string& arg : args)
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kAnalyzeUsage;
+            return 0;
+        }
+    AnalyzeArgs a = parse_args(args);
+    analyze::Aggregator agg(a.options);
+    std::vector<analyze::InputFile> files = analyze::read_inputs(a.inputs, agg);
+    analyze::Analysis analysis = analyze::build_analysis(agg, std::move(files));
+    std::string text = a.format == "html" ? analyze::render_html(analysis)
+                       : a.format == "md" ? analyze::render_markdown(analysis)
+                                          : analyze::render_json(analysis);
+    std::cerr << "analyze: " << analysis.totals.records << " measurements from " << analysis.totals.files << " files, "
+              << analysis.totals.malformed << " malformed lines, " << analysis.incidents.size() << (analysis.incidents.size() == 1 ? " incident\n" : " incidents\n");
+    if (a.out.empty()) {
+        std::cout << text;
+        std::cout.flush();
+        return std::cout ? 0 : 1;
+    }
+    return write_whole(a.out, text) ? 0 : 1;
 }
 
 }  // namespace meoktong
