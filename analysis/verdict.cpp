@@ -18,7 +18,7 @@ using Ev = std::vector<std::string>;
 
 // ---- small predicates -------------------------------------------------------
 
-bool here_at(const Facts& f, Step s) { return f.here_step == s; }
+bool here_at(const Facts& f, Step s) { return f.here_step == s && f.here_kind != Kind::not_measured; }
 bool kind_in(Kind k, std::initializer_list<Kind> ks) { return std::find(ks.begin(), ks.end(), k) != ks.end(); }
 bool here_is(const Facts& f, Step s, std::initializer_list<Kind> ks) { return here_at(f, s) && kind_in(f.here_kind, ks); }
 bool canaries_fine(const Facts& f) { return f.canaries_ok > 0; }
@@ -76,6 +76,12 @@ std::string kbps(double v) {
     return buf;
 }
 
+// A description without its final period, to sit inside a sentence.
+std::string clause(std::string text) {
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text;
+}
+
 std::string control_addresses_sentence(const Facts& f) {
     if (!f.control_usable || f.dns_control.addresses.empty()) return "";
     return "; the control resolved " + list_addresses(f.dns_control.addresses);
@@ -110,7 +116,7 @@ void explain_injection(const Facts& f, Ev& ev) {
     ev.push_back("two answers to one query (" + i.query_type + " " + f.host + ", " + resolver_name(i.resolver) + "): " +
                  answer_summary(i.first) + " first after " + millis(i.first_ms) + ttl1 + ", then " + answer_summary(i.later) +
                  " after " + millis(i.later_ms) + ttl2);
-    ev.push_back("a resolver sends one answer per query; the first, faster answer was injected on the path and is the one the operating system uses");
+    ev.push_back("a resolver sends one answer per query; the first answer was injected on the path and is the one the operating system uses");
     if (f.control_usable && !f.dns_control.addresses.empty())
         ev.push_back("the control resolved " + list_addresses(f.dns_control.addresses));
 }
@@ -118,7 +124,7 @@ void explain_injection(const Facts& f, Ev& ev) {
 void explain_sinkhole(const Facts& f, Ev& ev) {
     const auto& s = f.sinkholes.front();
     ev.push_back("the DNS answer " + s.value + " from " + resolver_name(s.resolver) + " matches the known blocking fingerprint " +
-                 s.fingerprint->name + ": " + s.fingerprint->description + control_addresses_sentence(f));
+                 s.fingerprint->name + ": " + clause(s.fingerprint->description) + control_addresses_sentence(f));
 }
 
 void explain_bogon(const Facts& f, Ev& ev) {
@@ -132,7 +138,7 @@ void explain_blockpage(const Facts& f, Ev& ev) {
     const auto& b = f.blockpages.front();
     std::string from = b.ip.empty() ? b.url : endpoint(b.ip, 0) + " (" + b.url + ")";
     ev.push_back("the HTTP answer from " + from + " (status " + std::to_string(b.status) + ") matches the known blockpage fingerprint " +
-                 b.fingerprint->name + ": " + b.fingerprint->description);
+                 b.fingerprint->name + ": " + clause(b.fingerprint->description));
     if (f.dns_compared && !f.dns_consistent)
         ev.push_back("the DNS answer " + list_addresses(f.dns_here.addresses) + " differs from the control's " +
                      list_addresses(f.dns_control.addresses) + ": DNS sent the request to the blockpage");
@@ -141,7 +147,7 @@ void explain_blockpage(const Facts& f, Ev& ev) {
 void explain_interception_ca(const Facts& f, Ev& ev) {
     const auto* c = interception_cert(f);
     ev.push_back("the certificate presented by " + endpoint(c->ip, c->port) + " for " + f.host + " was issued by \"" + c->issuer +
-                 "\", a known interception authority (" + c->interception_ca->name + ": " + c->interception_ca->description + ")");
+                 "\", a known interception authority (" + c->interception_ca->name + ": " + clause(c->interception_ca->description) + ")");
 }
 
 void explain_sni(const SniTest& t, const char* what, Ev& ev) {
@@ -161,7 +167,7 @@ void explain_sni_blackhole(const Facts& f, Ev& ev) {
 }
 
 void explain_forged_rst(const ForgedRst& r, Ev& ev) {
-    std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0
+    std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0 && r.rst_ip_id != r.synack_ip_id
                           ? " (IP ID " + std::to_string(r.rst_ip_id) + " against " + std::to_string(r.synack_ip_id) + ")"
                           : "";
     ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
@@ -179,7 +185,6 @@ void explain_forged_rst_tcp(const Facts& f, Ev& ev) { explain_forged_rst(*forged
 void explain_local_failure(const Facts& f, Ev& ev) {
     ev.push_back("none of the " + std::to_string(f.canaries_total) + " canary hosts (unrelated, reliable sites) was reachable from here");
     ev.push_back(describe_here_failures(f));
-    if (f.control_unreachable) ev.push_back("the control vantage could not be reached either (" + f.control_unusable_reason + ")");
 }
 
 void explain_here_vs_control(const Facts& f, Ev& ev) {
@@ -205,8 +210,7 @@ void explain_dns_bypass(const Facts& f, Ev& ev) {
     for (const auto& r : f.other_resolvers_ok) resolvers.push_back(resolver_name(r));
     std::string who = resolvers.empty() ? "other sources" : join_words(resolvers);
     ev.push_back("addresses from " + who + " work from here: " + list_addresses(worked));
-    ev.push_back(std::to_string(f.canaries_ok) + " of " + std::to_string(f.canaries_total) +
-                 " canary hosts resolved and answered, so the resolver works for other names");
+    ev.push_back("canary hosts resolved through the same resolver, so it works for other names");
 }
 
 void explain_tls_mitm(const Facts& f, Ev& ev) {

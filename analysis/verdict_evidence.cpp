@@ -117,6 +117,8 @@ std::string describe_control(const Facts& f) {
             if (!f.needs_tcp) return "the control resolved " + f.host + " to " + list_addresses(f.dns_control.addresses);
             return "from the control, " + f.host + " worked through " + list_addresses(worked);
         default:
+            if (f.control_kind == Kind::not_measured)
+                return "the control resolved the name but measured none of its addresses (it refuses private addresses unless run with --allow-private)";
             for (const auto& a : f.control)
                 if (a.failed_step == f.control_step && a.kind == f.control_kind) return "at the control, " + describe_outcome(a, f.host);
             return "the control failed at the " + std::string(step_name(f.control_step)) + " step";

@@ -232,6 +232,12 @@ void side_outcome(const DnsSide& dns, const std::vector<AddressOutcome>& addrs, 
     step = best->failed_step, kind = best->kind, failure = best->failure;
 }
 
+// The control does not measure private addresses unless told to (target_not_allowed).
+bool refused_by_control(const Observations& ctl, const std::string& ip) {
+    const auto* tcp = find_by_ip(ctl.tcp, ip);
+    return tcp && tcp->failure == failure::kTargetNotAllowed;
+}
+
 std::string control_unusable_reason(const ControlResult& c) {
     const auto& o = c.observations;
     bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty();
@@ -272,6 +278,7 @@ void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::
     }
 }
 
+// DNS answers claiming one source but arriving with different IP TTLs.
 bool dns_ttls_diverge(const std::vector<PacketObservation>& packets) {
     std::map<std::string, std::set<int>> ttls;
     for (const auto& p : packets)
@@ -372,7 +379,9 @@ const char* kind_name(Kind k) {
 }
 
 bool Facts::control_passed(Step s) const { return control_usable && control_step > s; }
-bool Facts::control_failed_by(Step s) const { return control_usable && control_step <= s; }
+bool Facts::control_failed_by(Step s) const {
+    return control_usable && control_step <= s && control_kind != Kind::not_measured;
+}
 
 bool Facts::app_path_works() const { return here_step == Step::passed; }
 
@@ -439,6 +448,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     side_outcome(f.dns_here, f.here, f.needs_tcp, true, f.here_step, f.here_kind, f.here_failure);
     if (f.control_usable) {
         for (const auto& ip : measured_ips(ctl)) {
+            if (refused_by_control(ctl, ip)) continue;
             AddressOutcome a = evaluate_address(ip, ctl, needs, nullptr, nullptr);
             a.app_path = true;
             f.control.push_back(a);
