@@ -1,0 +1,349 @@
+// The real control server, in-process on 127.0.0.1: auth, limits, rate limit,
+// health, private-target refusal (proved by a listener that sees no connect),
+// the request deadline, the probe's client against it, and TLS with a test CA
+// made by the openssl CLI.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "meoktong/control.hpp"
+#include "meoktong/target.hpp"
+#include "probe/control_protocol.hpp"
+#include "probe/control_server.hpp"
+
+using namespace meoktong;
+
+namespace {
+
+const std::string kToken = "loopback-test-token-0123456789";
+
+// A ControlServer serving on a random 127.0.0.1 port for the test's lifetime.
+class RunningServer {
+public:
+    explicit RunningServer(ControlServerSettings s, MeasureFunction measure = measure_target)
+        : server_(with_defaults(std::move(s)), std::move(measure)) {
+        port_ = server_.bind();
+        thread_ = std::thread([this] { server_.serve(); });
+    }
+    ~RunningServer() {
+        server_.stop();
+        thread_.join();
+    }
+    int port() const { return port_; }
+    std::string url(const std::string& scheme = "http") const { return scheme + "://127.0.0.1:" + std::to_string(port_); }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_read_timeout(10, 0);
+        return c;
+    }
+
+private:
+    static ControlServerSettings with_defaults(ControlServerSettings s) {
+        s.listen_host = "127.0.0.1";
+        s.listen_port = 0;
+        if (s.token.empty()) s.token = kToken;
+        s.log_requests = false;
+        s.measure.timeout_ms = 2000;
+        return s;
+    }
+    ControlServer server_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+ControlServerSettings guarded() {
+    ControlServerSettings s;
+    s.measure.allow_private = false;
+    s.rate_burst = 1000;  // only the rate-limit test wants 429s
+    return s;
+}
+
+httplib::Headers auth(const std::string& token = kToken) { return {{"Authorization", "Bearer " + token}}; }
+
+std::string one_target(const std::string& host, int port, const std::string& protocol) {
+    return R"({"targets": [{"host": ")" + host + R"(", "port": )" + std::to_string(port) + R"(, "protocol": ")" +
+           protocol + R"("}]})";
+}
+
+json body_of(const httplib::Result& r) { return json::parse(r->body); }
+
+// A listening TCP socket on 127.0.0.1 that never accepts by itself: a
+// pending connection in its queue proves someone connected.
+class Listener {
+public:
+    Listener() {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(listen(fd_, 16) == 0);
+        socklen_t len = sizeof addr;
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~Listener() { close(fd_); }
+    int port() const { return port_; }
+    bool saw_connection() const {
+        pollfd p{fd_, POLLIN, 0};
+        return poll(&p, 1, 200) == 1;
+    }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+std::vector<Target> tcp_target(int port) {
+    Target t;
+    t.host = "127.0.0.1";
+    t.port = static_cast<uint16_t>(port);
+    t.protocol = "tcp";
+    return {t};
+}
+
+}  // namespace
+
+TEST_CASE("control server: health answers without a token") {
+    RunningServer server(guarded());
+    auto r = server.client().Get(control::kHealthPath);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(body_of(r)["status"] == "ok");
+    CHECK(body_of(r)["version"] == kSoftwareVersion);
+}
+
+TEST_CASE("control server: 401 without a token or with a wrong one") {
+    RunningServer server(guarded());
+    auto body = one_target("127.0.0.1", 9, "tcp");
+    auto none = server.client().Post(control::kMeasurePath, body, "application/json");
+    REQUIRE(none);
+    CHECK(none->status == 401);
+    CHECK(body_of(none)["error"].is_string());
+    auto wrong = server.client().Post(control::kMeasurePath, auth("not-the-token-0123456789"), body, "application/json");
+    REQUIRE(wrong);
+    CHECK(wrong->status == 401);
+    auto right = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+    REQUIRE(right);
+    CHECK(right->status == 200);
+}
+
+TEST_CASE("control server: 400 for malformed JSON and bad targets") {
+    RunningServer server(guarded());
+    for (std::string body : {std::string("{\"targets\": ["), std::string("{\"targets\": [{\"host\": \"a b\", \"protocol\": \"tls\"}]}")}) {
+        auto r = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(body_of(r)["error"].is_string());
+    }
+}
+
+TEST_CASE("control server: 413 for an oversized body and for too many targets") {
+    auto s = guarded();
+    s.max_body_bytes = 1024;
+    s.max_targets = 2;
+    RunningServer server(s);
+    auto big = server.client().Post(control::kMeasurePath, auth(), std::string(4096, ' '), "application/json");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+    CHECK(body_of(big)["error"].is_string());
+    std::string three = R"({"targets": [{"host": "a.example", "protocol": "tls"}, {"host": "b.example", "protocol": "tls"},
+                                        {"host": "c.example", "protocol": "tls"}]})";
+    auto many = server.client().Post(control::kMeasurePath, auth(), three, "application/json");
+    REQUIRE(many);
+    CHECK(many->status == 413);
+}
+
+TEST_CASE("control server: chunked bodies are refused before being read") {
+    RunningServer server(guarded());
+    auto provider = [](size_t offset, httplib::DataSink& sink) {
+        if (offset < 64) sink.write(std::string(64, ' ').data(), 64);
+        else sink.done();
+        return true;
+    };
+    auto r = server.client().Post(control::kMeasurePath, auth(), provider, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 411);
+}
+
+TEST_CASE("control server: 429 once a client's bucket is empty") {
+    auto s = guarded();
+    s.rate_per_minute = 1;
+    s.rate_burst = 3;
+    RunningServer server(s);
+    auto body = one_target("127.0.0.1", 9, "tcp");
+    for (int i = 0; i < 3; ++i) {
+        auto r = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+        REQUIRE(r);
+        CHECK(r->status == 200);
+    }
+    auto limited = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+    REQUIRE(limited);
+    CHECK(limited->status == 429);
+    CHECK(limited->has_header("Retry-After"));
+}
+
+TEST_CASE("control server: private targets are refused and never connected to") {
+    Listener listener;
+    RunningServer server(guarded());
+    for (const std::string host : {"127.0.0.1", "127.1", "2130706433", "::ffff:127.0.0.1"}) {
+        CAPTURE(host);
+        for (const std::string protocol : {"tcp", "tls", "http"}) {
+            auto r = server.client().Post(control::kMeasurePath, auth(), one_target(host, listener.port(), protocol),
+                                          "application/json");
+            REQUIRE(r);
+            REQUIRE(r->status == 200);
+            auto result = body_of(r)["results"].at(0);
+            CHECK(result["failure"] == "target_not_allowed");
+            CHECK(result["observations"]["tcp"].empty());
+        }
+    }
+    CHECK(!listener.saw_connection());
+}
+
+TEST_CASE("control server: --allow-private measures loopback targets") {
+    Listener listener;
+    ControlServerSettings s;
+    s.measure.allow_private = true;
+    RunningServer server(s);
+    auto r = server.client().Post(control::kMeasurePath, auth(), one_target("127.0.0.1", listener.port(), "tcp"),
+                                  "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto result = body_of(r)["results"].at(0);
+    CHECK(!result.contains("failure"));
+    REQUIRE(result["observations"]["tcp"].size() == 1);
+    CHECK(result["observations"]["tcp"][0]["failure"].is_null());
+    CHECK(result["observations"]["tcp"][0]["port"] == listener.port());
+    CHECK(listener.saw_connection());
+}
+
+TEST_CASE("control server: targets not started by the deadline say so; concurrency is bounded") {
+    std::atomic<int> in_flight{0}, peak{0};
+    auto slow_measure = [&](const Target&, const MeasureSettings&, std::chrono::steady_clock::time_point) {
+        int now = ++in_flight;
+        int seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        --in_flight;
+        return Observations{};
+    };
+    auto s = guarded();
+    s.deadline_ms = 150;
+    s.target_concurrency = 2;
+    RunningServer server(s, slow_measure);
+    std::string body = R"({"targets": [{"host": "a.example", "protocol": "tls"}, {"host": "b.example", "protocol": "tls"},
+                                       {"host": "c.example", "protocol": "tls"}, {"host": "d.example", "protocol": "tls"}]})";
+    auto r = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto results = body_of(r)["results"];
+    REQUIRE(results.size() == 4);
+    CHECK(!results[0].contains("failure"));
+    CHECK(!results[1].contains("failure"));
+    CHECK(results[2]["failure"] == control::kDeadlineExceeded);
+    CHECK(results[3]["failure"] == control::kDeadlineExceeded);
+    CHECK(results[3]["target"]["host"] == "d.example");
+    CHECK(peak.load() <= 2);
+}
+
+TEST_CASE("control client against the real server: answers, refusals, wrong token, nobody listening") {
+    Listener listener;
+    ControlServerSettings s;
+    s.measure.allow_private = true;
+    RunningServer server(s);
+    ControlClientSettings c;
+    c.url = server.url() + "/";
+    c.token = kToken;
+    c.timeout_ms = 10000;
+    auto ok = query_control(c, tcp_target(listener.port()));
+    REQUIRE(ok.size() == 1);
+    CHECK(ok[0].requested);
+    CHECK(!ok[0].failure);
+    REQUIRE(ok[0].observations.tcp.size() == 1);
+    CHECK(!ok[0].observations.tcp[0].failure);
+
+    c.token = "wrong-token-0123456789";
+    auto denied = query_control(c, tcp_target(listener.port()));
+    REQUIRE(denied.size() == 1);
+    CHECK(denied[0].failure == "control_http_401");
+
+    RunningServer guarded_server(guarded());
+    c.url = guarded_server.url();
+    c.token = kToken;
+    auto refused = query_control(c, tcp_target(listener.port()));
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].failure == "target_not_allowed");
+
+    int dead_port = 0;
+    {
+        Listener closed;  // a port that was just free: nobody listens there once closed
+        dead_port = closed.port();
+    }
+    c.url = "http://127.0.0.1:" + std::to_string(dead_port);
+    auto unreachable = query_control(c, tcp_target(listener.port()));
+    REQUIRE(unreachable.size() == 1);
+    CHECK(unreachable[0].failure == "control_unreachable: connection_refused");
+}
+
+namespace {
+
+// A throwaway CA and a certificate for 127.0.0.1 signed by it, made with the openssl CLI.
+struct TestPki {
+    std::filesystem::path dir;
+    TestPki() {
+        char tmpl[] = "/tmp/meoktong-control-tls-XXXXXX";
+        dir = mkdtemp(tmpl);
+        std::ofstream(dir / "ext.cnf") << "subjectAltName=IP:127.0.0.1\n";
+        std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
+        std::string cmd = "(cd " + dir.string() + " && openssl req -x509" + ec +
+                          "-keyout ca.key -out ca.pem -days 2 -subj /CN=meoktong-test-ca && openssl req" + ec +
+                          "-keyout key.pem -out req.csr -subj /CN=127.0.0.1 && openssl x509 -req -in req.csr"
+                          " -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile ext.cnf)"
+                          " >/dev/null 2>&1";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+    }
+    ~TestPki() { std::filesystem::remove_all(dir); }
+    std::string path(const char* name) const { return (dir / name).string(); }
+};
+
+}  // namespace
+
+TEST_CASE("control over TLS: the client verifies the server with ca_file") {
+    TestPki pki;
+    auto s = guarded();
+    s.tls_cert = pki.path("cert.pem");
+    s.tls_key = pki.path("key.pem");
+    RunningServer server(s);
+    ControlClientSettings c;
+    c.url = server.url("https");
+    c.token = kToken;
+    c.ca_file = pki.path("ca.pem");
+    auto verified = query_control(c, tcp_target(9));
+    REQUIRE(verified.size() == 1);
+    CHECK(verified[0].failure == "target_not_allowed");  // an answer from the control itself
+
+    c.ca_file = "";  // the system's trust store does not know the test CA
+    auto untrusted = query_control(c, tcp_target(9));
+    REQUIRE(untrusted.size() == 1);
+    CHECK(untrusted[0].failure == "control_unreachable: ssl_invalid_certificate");
+}
+
+TEST_CASE("control over TLS: bad certificate files are a one-line input error") {
+    auto s = guarded();
+    s.tls_cert = "/nonexistent/cert.pem";
+    s.tls_key = "/nonexistent/key.pem";
+    s.listen_host = "127.0.0.1";
+    ControlServer server(s);
+    CHECK_THROWS_AS(server.bind(), InputError);
+}
