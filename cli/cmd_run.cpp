@@ -11,7 +11,7 @@
 namespace meoktong {
 
 int cmd_run(const Args& args) {
-    RunOptions options = parse_run_args(args);
+    RunSettings options = parse_run_args(args);
     if (options.help) {
         std::cout << kRunUsage;
         return 0;

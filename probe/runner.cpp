@@ -92,7 +92,7 @@ void check_readable_file(const std::string& option, const std::string& path) {
         throw InputError("bad " + option + " '" + path + "': cannot read the file");
 }
 
-void apply_option(RunOptions& o, const std::string& name, const std::string& value) {
+void apply_option(RunSettings& o, const std::string& name, const std::string& value) {
     if (value.empty() && name != "--control-token") throw InputError("option " + name + " needs a non-empty value");
     if (name == "--list") {
         o.lists.push_back(value);
@@ -148,7 +148,7 @@ void add_unique(std::vector<Target>& out, std::set<std::string>& seen, Target t)
     if (seen.insert(t.service + " " + target_uri(t) + (t.canary ? " canary" : "")).second) out.push_back(std::move(t));
 }
 
-ControlClientSettings control_settings(const RunOptions& o) {
+ControlClientSettings control_settings(const RunSettings& o) {
     ControlClientSettings s;
     s.url = o.control_url;
     s.token = o.control_token;
@@ -156,7 +156,7 @@ ControlClientSettings control_settings(const RunOptions& o) {
     return s;
 }
 
-void complete_record(Record& r, const RunOptions& o, const std::string& run_id, const RunContext& context,
+void complete_record(Record& r, const RunSettings& o, const std::string& run_id, const RunContext& context,
                      const Scrubber& scrubber) {
     r.id = new_uuid();
     r.run_id = run_id;
@@ -174,8 +174,8 @@ void complete_record(Record& r, const RunOptions& o, const std::string& run_id, 
 
 }  // namespace
 
-RunOptions parse_run_args(const Args& args) {
-    RunOptions o;
+RunSettings parse_run_args(const Args& args) {
+    RunSettings o;
     o.vantage.label = "unnamed";
     for (size_t i = 0; i < args.size(); ++i) {
         std::string name = args[i];
@@ -198,7 +198,7 @@ RunOptions parse_run_args(const Args& args) {
     return o;
 }
 
-std::vector<Target> select_targets(const RunOptions& o) {
+std::vector<Target> select_targets(const RunSettings& o) {
     std::vector<Target> targets, canaries;
     std::set<std::string> seen;
     std::vector<std::string> lists = o.lists;
@@ -251,7 +251,7 @@ bool canary_reached(const Target& t, const Observations& o) {
     return std::any_of(o.http.begin(), o.http.end(), [](const HttpObservation& x) { return !x.failure && x.status > 0; });
 }
 
-RunOutcome execute_run(const std::vector<Target>& targets, const RunOptions& o, const MeasureFn& measure,
+RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o, const MeasureFn& measure,
                        const std::string& run_id) {
     Scrubber scrubber;
     for (const auto& a : local_addresses()) scrubber.add(a);

@@ -16,7 +16,7 @@
 
 namespace meoktong {
 
-struct RunOptions {
+struct RunSettings {
     std::vector<std::string> lists;
     std::vector<std::string> target_uris;
     std::vector<std::string> services;
@@ -37,11 +37,11 @@ extern const char* const kRunUsage;
 
 // Parses the arguments after `run`; throws InputError (one line) on an unknown
 // option or a bad value.
-RunOptions parse_run_args(const Args& args);
+RunSettings parse_run_args(const Args& args);
 
 // The targets to measure: canaries (from the lists and --canary, canary=true)
 // after the selected list targets and --target ones. Throws InputError.
-std::vector<Target> select_targets(const RunOptions& options);
+std::vector<Target> select_targets(const RunSettings& options);
 
 using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
 
@@ -53,7 +53,7 @@ struct RunOutcome {
 // Measures every target with at most options.concurrency in flight, queries
 // the control (if any) in parallel, and completes the records. Never throws
 // for network failures.
-RunOutcome execute_run(const std::vector<Target>& targets, const RunOptions& options, const MeasureFn& measure,
+RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& options, const MeasureFn& measure,
                        const std::string& run_id);
 
 // Did a canary's measurement reach it (its protocol's step worked)?

@@ -1,0 +1,159 @@
+// Record serialisation against a golden file (tests/data/golden/record_full.json):
+// every SPEC §4 key, every observation type, and a lossless round trip.
+// MEOKTONG_UPDATE_GOLDEN=1 rewrites the golden file after a deliberate change.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "meoktong/record_json.hpp"
+
+using namespace meoktong;
+
+namespace {
+
+const std::string kGolden = std::string(MEOKTONG_TEST_DATA) + "/golden/record_full.json";
+
+Record full_record() {
+    Record r;
+    r.id = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    r.run_id = "16fd2706-8baf-433b-82eb-8c7fada847da";
+    r.vantage.label = "seoul-kt-1";
+    r.vantage.cc = "KR";
+    r.vantage.asn = "AS4766";
+    r.started_at = "2026-11-22T03:00:00.123Z";
+    r.runtime_ms = 812;
+    r.target.service = "line";
+    r.target.host = "line.me";
+    r.target.port = 443;
+    r.target.protocol = "https";
+    r.target.role = "web";
+    r.target.cert_names = {"line.me"};
+    DnsObservation d;
+    d.t0_ms = 0.5;
+    d.t_ms = 3.25;
+    d.resolver = "system";
+    d.resolver_address = "192.0.2.53:53";
+    d.hostname = "line.me";
+    d.query_type = "A";
+    d.rcode = 0;
+    d.answers = {{"A", "10.10.34.35", 60}};
+    DnsResponse injected, real;
+    injected.t_ms = 3.25;
+    injected.rcode = 0;
+    injected.ip_ttl = 47;
+    injected.answers = {{"A", "10.10.34.35", 60}};
+    real.t_ms = 48.5;
+    real.rcode = 0;
+    real.ip_ttl = 52;
+    real.answers = {{"A", "147.92.1.2", 300}};
+    d.responses = {injected, real};
+    r.observations.dns.push_back(d);
+    TcpObservation t;
+    t.t0_ms = 50;
+    t.t_ms = 51.5;
+    t.ip = "147.92.1.2";
+    t.port = 443;
+    r.observations.tcp.push_back(t);
+    TlsObservation s;
+    s.t0_ms = 51.5;
+    s.t_ms = 60;
+    s.ip = "147.92.1.2";
+    s.port = 443;
+    s.sni = "line.me";
+    s.failure = "connection_reset";
+    s.raw_error = "ECONNRESET";
+    r.observations.tls.push_back(s);
+    s.sni = "example.org";
+    s.purpose = "neutral_sni";
+    s.failure.reset();
+    s.raw_error = "";
+    s.tls_version = "TLSv1.3";
+    s.cipher = "TLS_AES_128_GCM_SHA256";
+    CertificateInfo cert;
+    cert.subject = "CN=line.me";
+    cert.issuer = "CN=Test CA";
+    cert.not_before = "2026-01-01T00:00:00Z";
+    cert.not_after = "2027-01-01T00:00:00Z";
+    cert.dns_names = {"line.me", "*.line.me"};
+    cert.sha256 = "00ff";
+    s.peer_certificates = {cert};
+    r.observations.tls.push_back(s);
+    HttpObservation h;
+    h.t0_ms = 61;
+    h.t_ms = 70;
+    h.url = "https://line.me/";
+    h.ip = "147.92.1.2";
+    h.port = 443;
+    h.status = 200;
+    h.headers = {{"Content-Type", "text/html"}};
+    h.body_length = 1234;
+    h.body_sha256 = "ab";
+    h.title = "LINE";
+    h.body_excerpt = "<title>LINE</title>";
+    h.throughput_kbps = 512.5;
+    r.observations.http.push_back(h);
+    PacketObservation p;
+    p.t_ms = 3.2;
+    p.kind = "dns_response";
+    p.src = "192.0.2.53:53";
+    p.ip_ttl = 47;
+    p.ip_id = 4321;
+    p.detail = "A 10.10.34.35";
+    r.observations.packets.push_back(p);
+    r.control.requested = true;
+    r.control.failure = "generic_timeout_error";
+    r.context.canaries_total = 3;
+    r.context.canaries_ok = 2;
+    r.context.routable = {"10.0.0.0/8"};
+    r.verdict.status = "blocked";
+    r.verdict.method = "tls_sni_reset";
+    r.verdict.confidence = 0.9;
+    r.verdict.evidence = {"the handshake with SNI line.me was reset; the neutral SNI worked"};
+    return r;
+}
+
+json read_golden() {
+    std::ifstream in(kGolden);
+    REQUIRE_MESSAGE(in.good(), "missing golden file " << kGolden);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return json::parse(ss.str());
+}
+
+}  // namespace
+
+TEST_CASE("a full record serialises exactly as the golden file") {
+    json actual = full_record();
+    if (const char* update = std::getenv("MEOKTONG_UPDATE_GOLDEN"); update != nullptr && std::string(update) == "1") {
+        std::ofstream(kGolden) << actual.dump(2) << "\n";
+    }
+    json golden = read_golden();
+    CHECK_MESSAGE(actual == golden, "differences: " << json::diff(golden, actual).dump());
+}
+
+TEST_CASE("the golden record carries every key of SPEC section 4") {
+    json g = read_golden();
+    for (const char* key : {"schema", "id", "run_id", "software", "vantage", "started_at", "runtime_ms", "target",
+                            "observations", "control", "verdict"})
+        CHECK_MESSAGE(g.contains(key), key);
+    CHECK(g["schema"] == "meoktong.measurement/v1");
+    for (const char* key : {"dns", "tcp", "tls", "http", "packets"}) CHECK(g["observations"].contains(key));
+    for (const char* key : {"dns", "tcp", "tls", "http"}) CHECK(g["control"]["observations"].contains(key));
+    for (const auto& kind : {"dns", "tcp", "tls", "http"}) {
+        for (const auto& o : g["observations"][kind]) {
+            CHECK(o.contains("t0_ms"));
+            CHECK(o.contains("t_ms"));
+            CHECK(o.contains("failure"));
+        }
+    }
+    CHECK(g["verdict"]["method"] == "tls_sni_reset");
+}
+
+TEST_CASE("a record survives a JSON round trip") {
+    json first = full_record();
+    Record back = first.get<Record>();
+    json second = back;
+    CHECK(first == second);
+}
