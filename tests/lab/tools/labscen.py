@@ -4,7 +4,7 @@
 # test runner (expectations). In a scenario's "on" lines:
 #   @HOST    the host's first lab address     @HOST#2  its second address
 #   @@HOST   all its addresses, comma-separated (for iptables -d)
-#   %HOST    the name as DNS wire labels for iptables --hex-string (|04|line|02|me|00|)
+#   %HOST    the name as DNS wire labels for iptables --hex-string, quoted ('|04|line|02|me|00|')
 import argparse
 import json
 import os
@@ -72,7 +72,7 @@ def substitute(line, hosts):
     def repl(m):
         kind, host, index = m.group(1), m.group(2), int(m.group(3) or 1)
         if kind == "%":
-            return dns_labels(host)
+            return "'" + dns_labels(host) + "'"
         if host not in hosts:
             raise ScenarioError(f"'{host}' has no lab address")
         if kind == "@@":
