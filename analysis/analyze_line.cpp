@@ -108,7 +108,7 @@ public:
         return true;
     }
     bool key(string_t& k) override {
-        key_ = std::move(k);
+        key_.assign(k);  // a copy: moving would steal the lexer's buffer and make it reallocate
         return true;
     }
     bool end_object() override {
