@@ -1,0 +1,134 @@
+// End to end: the built `meoktong run` against loopback servers writes a
+// SPEC §4 record; bad input and an unwritable --out fail cleanly.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_servers.hpp"
+
+using namespace meoktong::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+Result run_meoktong(const std::string& args, const fs::path& scratch) {
+    fs::path err_file = scratch / "stderr.txt";
+    std::string cmd = std::string(MEOKTONG_BINARY) + " run " + args + " 2>" + err_file.string();
+    Result r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+    int rc = ::pclose(p);
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    std::ifstream in(err_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.err = ss.str();
+    return r;
+}
+
+struct Scratch {
+    fs::path dir;
+    Scratch() {
+        char tmpl[] = "/tmp/meoktong-e2e-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+    }
+    ~Scratch() { fs::remove_all(dir); }
+};
+
+}  // namespace
+
+TEST_CASE("meoktong run writes one SPEC-conformant JSONL record per target") {
+    Scratch scratch;
+    TcpTestServer ok(Behaviour::TlsOk, TestPki::get().good);
+    TcpTestServer reset(Behaviour::ResetAfterHello);
+    fs::path report = scratch.dir / "report.jsonl";
+    std::string args = "--target tls://127.0.0.1:" + std::to_string(ok.port()) + " --target tls://127.0.0.1:" +
+                       std::to_string(reset.port()) + " --ca-file " + TestPki::get().ca_file + " --out " +
+                       report.string() + " --format json --timeout-ms 2000 --vantage lab-1 --cc kr --asn 4766";
+    Result r = run_meoktong(args, scratch.dir);
+    CHECK_MESSAGE(r.status == 0, r.err);
+    std::ifstream in(report);
+    std::vector<json> records;
+    for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
+    REQUIRE(records.size() == 2);
+    for (const auto& rec : records) {
+        for (const char* key : {"schema", "id", "run_id", "software", "vantage", "started_at", "runtime_ms",
+                                "target", "observations", "control", "verdict"})
+            CHECK_MESSAGE(rec.contains(key), key);
+        CHECK(rec["schema"] == "meoktong.measurement/v1");
+        CHECK(rec["software"]["name"] == "meoktong");
+        CHECK(rec["vantage"] == json{{"label", "lab-1"}, {"cc", "KR"}, {"asn", "AS4766"}});
+        CHECK(rec["run_id"] == records[0]["run_id"]);
+        CHECK(rec["started_at"].get<std::string>().back() == 'Z');
+        for (const char* kind : {"dns", "tcp", "tls", "http", "packets"}) CHECK(rec["observations"].contains(kind));
+        CHECK(rec["verdict"].contains("status"));
+        CHECK(rec["control"]["requested"] == false);
+    }
+    CHECK(records[0]["id"] != records[1]["id"]);
+    const json& good = records[0]["observations"];
+    CHECK(good["tcp"][0]["failure"].is_null());
+    CHECK(good["tls"][0]["failure"].is_null());
+    CHECK(good["tls"][0]["certificate_valid"] == true);
+    CHECK(good["tls"][0]["peer_certificates"][0]["issuer"] == "CN=meoktong test CA");
+    const json& bad = records[1]["observations"];
+    CHECK(bad["tls"][0]["failure"] == "connection_reset");
+    CHECK(bad["tls"][1]["purpose"] == "neutral_sni");
+    // --format json prints the same records on stdout
+    std::istringstream out(r.out);
+    int lines = 0;
+    for (std::string line; std::getline(out, line);) lines += json::parse(line)["schema"] == "meoktong.measurement/v1";
+    CHECK(lines == 2);
+}
+
+TEST_CASE("meoktong run into a directory names the report by time, vantage and run") {
+    Scratch scratch;
+    TcpTestServer ok(Behaviour::TlsOk, TestPki::get().good);
+    fs::path dir = scratch.dir / "reports";
+    Result r = run_meoktong("--target tls://127.0.0.1:" + std::to_string(ok.port()) + " --ca-file " +
+                                TestPki::get().ca_file + " --out " + dir.string() + " --vantage seoul-kt",
+                            scratch.dir);
+    CHECK_MESSAGE(r.status == 0, r.err);
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    REQUIRE(names.size() == 1);
+    CHECK(names[0].find("Z_seoul-kt_") == 15);
+    CHECK(names[0].size() == std::string("20261122T030000Z_seoul-kt_abcdef12.jsonl").size());
+    CHECK(r.out.find("SERVICE") != std::string::npos);  // the text table
+}
+
+TEST_CASE("an unwritable --out fails with exit 1 before measuring; bad input exits 2; nothing is written") {
+    Scratch scratch;
+    TcpTestServer ok(Behaviour::TlsOk, TestPki::get().good);
+    std::string target = " --target tls://127.0.0.1:" + std::to_string(ok.port());
+    Result unwritable = run_meoktong(target + " --out /proc/meoktong-nope/r.jsonl", scratch.dir);
+    CHECK(unwritable.status == 1);
+    CHECK(unwritable.err.find("cannot write report") != std::string::npos);
+    CHECK(std::count(unwritable.err.begin(), unwritable.err.end(), '\n') == 1);
+    CHECK(ok.accepted() == 0);
+
+    fs::path report = scratch.dir / "never.jsonl";
+    for (const std::string& bad : {std::string(" --target tls://bad host"), std::string(" --bogus"),
+                                   std::string(" --concurrency 0"), target + " --format xml"}) {
+        Result r = run_meoktong(bad + " --out " + report.string(), scratch.dir);
+        CHECK_MESSAGE(r.status == 2, bad);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    }
+    CHECK_FALSE(fs::exists(report));
+    CHECK(ok.accepted() == 0);
+}
