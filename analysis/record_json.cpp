@@ -179,6 +179,12 @@ void from_json(const json& j, HttpObservation& v) {
 void to_json(json& j, const PacketObservation& v) {
     j = json{{"t_ms", v.t_ms}, {"kind", v.kind}, {"src", v.src},
              {"ip_ttl", v.ip_ttl}, {"ip_id", v.ip_id}, {"detail", v.detail}};
+    if (!v.tcp_flags.empty()) j["tcp_flags"] = v.tcp_flags;
+    if (v.dns_id >= 0) {
+        j["dns_id"] = v.dns_id;
+        j["dns_rcode"] = v.dns_rcode;
+        j["answers"] = v.answers;
+    }
 }
 void from_json(const json& j, PacketObservation& v) {
     read(j, "t_ms", v.t_ms);
@@ -187,6 +193,10 @@ void from_json(const json& j, PacketObservation& v) {
     read(j, "ip_ttl", v.ip_ttl);
     read(j, "ip_id", v.ip_id);
     read(j, "detail", v.detail);
+    read(j, "tcp_flags", v.tcp_flags);
+    read(j, "dns_id", v.dns_id);
+    read(j, "dns_rcode", v.dns_rcode);
+    read(j, "answers", v.answers);
 }
 
 json control_observations_json(const Observations& o) {

@@ -114,6 +114,10 @@ struct PacketObservation {
     int ip_ttl = -1;
     int ip_id = -1;
     std::string detail;    // e.g. DNS answer summary
+    std::string tcp_flags;            // TCP packets: "SA", "RA", "R", "FA"...; "" otherwise
+    int dns_id = -1;                  // dns_response: the DNS message id
+    int dns_rcode = -1;               // dns_response: the rcode
+    std::vector<DnsAnswer> answers;   // dns_response: its A/AAAA records
 };
 
 struct Observations {
