@@ -36,6 +36,7 @@ ACCESSIBLE_FACTS = {
     "dns": ["any dns[query_type=A].failure == null"],
 }
 FACT = re.compile(r"^(any|all|none|count)\s+(\S+)\s+(==|!=|>=|<=|>|<|contains)\s+(.+)$")
+SKIP = 77  # ctest SKIP_RETURN_CODE: not root, the lab cannot run here
 SEGMENT = re.compile(r"([a-z_]+)(?:\[([^\]]*)\])?(?:\.|$)")
 
 
@@ -320,8 +321,8 @@ def main():
     args.meoktong = os.path.abspath(args.meoktong)
 
     if os.geteuid() != 0:
-        print("lab: needs root (network namespaces)", file=sys.stderr)
-        return 1
+        print("lab: skipped: needs root (network namespaces); CI runs it as root", file=sys.stderr)
+        return SKIP
     if subprocess.run([args.meoktong, "run", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
         print(f"lab: {args.meoktong} has no working 'run' command", file=sys.stderr)
         return 1

@@ -50,7 +50,7 @@ def main():
         if a.ready_file:
             open(a.ready_file, "w").close()
 
-    sniff(iface=a.iface, store=False, filter=None,
+    sniff(iface=a.iface, store=False, filter="udp dst port 53",  # compiled by libpcap, run in the kernel
           lfilter=lambda pkt: is_query_for(pkt, names),
           prn=inject,
           started_callback=started)
