@@ -20,6 +20,7 @@ namespace meoktong::analyze {
 namespace {
 
 constexpr int64_t kMaxGapMinutes = 6 * 60;  // no data for longer than this ends a finding
+constexpr uint64_t kMinInconclusiveWindows = 2;  // a stray timeout is noise: it must persist
 
 bool cell_failing(const Cell& c) { return c.dominant() != Status::accessible; }
 
@@ -69,7 +70,10 @@ bool own_network_down(const VantageWindow& vw) {
     uint64_t failing = total - vw.statuses[0];
     uint64_t blocked = vw.statuses[int(Status::blocked)];
     if (local > 0 && local * 2 >= total) return true;
-    if (vw.canary_failed > vw.canary_ok && failing * 2 >= total) return true;
+    // Failing canaries count when the other failures are not blocking: a
+    // censored vantage with one flaky canary is not down.
+    uint64_t unblocked = total - blocked, unblocked_failing = failing - blocked;
+    if (vw.canary_failed > vw.canary_ok && unblocked_failing >= 2 && unblocked_failing * 2 >= unblocked) return true;
     return vw.endpoints >= 2 && vw.endpoints_failing == vw.endpoints && blocked * 2 < failing &&
            vw.failing_but_working_elsewhere > 0;
 }
@@ -191,6 +195,13 @@ std::optional<int64_t> recovered_at(const Accum& acc, const std::vector<const Ce
     return at;
 }
 
+// A finding continues an open one when the same vantages still fail; other
+// vantages failing the same way while the first ones recovered is a new one.
+bool shares_vantage(const Accum& acc, const Finding& f) {
+    return std::any_of(f.failing.begin(), f.failing.end(),
+                       [&](const CellRef* c) { return acc.failing_vantages.count(c->vantage) > 0; });
+}
+
 std::vector<Accum> find_endpoint_findings(const Index& ix) {
     std::vector<Accum> out;
     std::vector<Accum> open;
@@ -224,11 +235,12 @@ std::vector<Accum> find_endpoint_findings(const Index& ix) {
             auto f = std::find_if(findings.begin(), findings.end(), [&](const Finding& x) {
                 return x.classification == a.classification && x.country == a.country;
             });
-            if (f != findings.end()) {
+            std::optional<int64_t> recovered = recovered_at(a, working);
+            if (f != findings.end() && (!recovered || shares_vantage(a, *f))) {
                 used[size_t(f - findings.begin())] = true;
                 add_finding(a, ix, *f, working, all, g.window);
                 still_open.push_back(std::move(a));
-            } else if (auto end = recovered_at(a, working)) {
+            } else if (auto end = recovered) {
                 a.end_ms = end;
                 out.push_back(std::move(a));
             } else if (g.window - a.last_window > ix.max_gap_windows()) {
@@ -413,7 +425,11 @@ Analysis build_analysis(const Aggregator& agg, std::vector<InputFile> files) {
 
     Index ix(agg);
     std::vector<Accum> found = find_local(ix);
-    std::vector<Accum> per_service = merge_service_findings(find_endpoint_findings(ix));
+    std::vector<Accum> per_endpoint = find_endpoint_findings(ix);
+    std::erase_if(per_endpoint, [](const Accum& f) {
+        return f.classification == "inconclusive" && f.windows < kMinInconclusiveWindows;
+    });
+    std::vector<Accum> per_service = merge_service_findings(std::move(per_endpoint));
     for (Accum& acc : per_service) {
         find_unaffected(acc, ix);
         found.push_back(std::move(acc));
