@@ -192,3 +192,20 @@ TEST_CASE("packet evidence raises the confidence of a control-based verdict") {
     }
     FAIL("fixture tcp_reset_with_control is missing");
 }
+
+TEST_CASE("docs/verdicts.md lists every rule in table order") {
+    std::ifstream in(kDataDir + "/../../docs/verdicts.md");
+    REQUIRE(in.good());
+    std::vector<std::string> documented;
+    std::string line;
+    while (std::getline(in, line)) {
+        // table rows look like: | 12 | `forged_rst_in_tls` | ...
+        auto tick = line.find("| `");
+        if (line.rfind("| ", 0) != 0 || tick == std::string::npos) continue;
+        auto end = line.find('`', tick + 3);
+        documented.push_back(line.substr(tick + 3, end - tick - 3));
+    }
+    std::vector<std::string> table;
+    for (const auto& r : verdict::rules()) table.push_back(r.name);
+    CHECK(documented == table);
+}
