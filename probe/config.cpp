@@ -29,7 +29,7 @@ constexpr size_t kMaxConfigBytes = 1 << 20;
 // Reads the keys of one JSON object, naming "origin: key 'a.b'" in errors.
 class ConfigReader {
 public:
-    ConfigReader(std::string origin, RunOptions& out) : origin_(std::move(origin)), out_(out) {}
+    ConfigReader(std::string origin, RunConfig& out) : origin_(std::move(origin)), out_(out) {}
 
     [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
         throw InputError("config " + origin_ + ": key '" + key + "': " + problem);
@@ -209,7 +209,7 @@ private:
     }
 
     std::string origin_;
-    RunOptions& out_;
+    RunConfig& out_;
 };
 
 template <typename T>
@@ -239,21 +239,21 @@ std::string url_host(const std::string& url) {
 
 }  // namespace
 
-RunOptions parse_config(const std::string& text, const std::string& origin) {
+RunConfig parse_config(const std::string& text, const std::string& origin) {
     json root;
     try {
         root = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a huge number
         std::string what = e.what();
         what = what.substr(0, what.find('\n'));
         throw InputError("config " + origin + ": not valid JSON (" + what + ")");
     }
-    RunOptions options;
+    RunConfig options;
     ConfigReader(origin, options).read_top(root);
     return options;
 }
 
-RunOptions load_config(const std::string& path) {
+RunConfig load_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError("config " + path + ": cannot be read");
     std::ostringstream text;
@@ -262,16 +262,16 @@ RunOptions load_config(const std::string& path) {
     return parse_config(text.str(), path);
 }
 
-RunOptions load_run_config(const std::optional<std::string>& explicit_path) {
+RunConfig load_run_config(const std::optional<std::string>& explicit_path) {
     if (explicit_path) return load_config(*explicit_path);
     std::error_code ec;
     if (std::filesystem::exists(kDefaultConfigPath, ec)) return load_config(kDefaultConfigPath);
     return {};
 }
 
-RunOptions merge_options(const RunOptions& config, const RunOptions& command_line) {
-    RunOptions merged = config;
-    const RunOptions& cli = command_line;
+RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) {
+    RunConfig merged = config;
+    const RunConfig& cli = command_line;
     override_if_given(merged.lists, cli.lists);
     override_if_given(merged.services, cli.services);
     override_if_given(merged.resolvers, cli.resolvers);
@@ -299,7 +299,7 @@ RunOptions merge_options(const RunOptions& config, const RunOptions& command_lin
     return merged;
 }
 
-std::optional<std::string> resolve_control_token(const RunOptions& options) {
+std::optional<std::string> resolve_control_token(const RunConfig& options) {
     if (options.control_token) return options.control_token;
     if (!options.control_token_file) return std::nullopt;
     const std::string& path = *options.control_token_file;

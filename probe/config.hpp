@@ -15,7 +15,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/meoktong/config.json";
 
 // Options of an unattended run, from the config file or the command line.
 // Unset (nullopt / empty) means "not given here".
-struct RunOptions {
+struct RunConfig {
     std::vector<std::string> lists;           // --list
     std::vector<std::string> services;        // --service
     std::vector<std::string> resolvers;       // --resolver IP[:PORT]
@@ -42,22 +42,22 @@ struct RunOptions {
 
 // Reads and validates a config file. Throws InputError
 // ("config /etc/meoktong/config.json: key 'retention.days': must be an integer >= 1").
-RunOptions load_config(const std::string& path);
+RunConfig load_config(const std::string& path);
 // Same, from text; `origin` names the source in errors.
-RunOptions parse_config(const std::string& text, const std::string& origin);
+RunConfig parse_config(const std::string& text, const std::string& origin);
 // The config a run uses: `explicit_path` if given (must exist), else the
-// default path if it exists, else an empty RunOptions.
-RunOptions load_run_config(const std::optional<std::string>& explicit_path);
+// default path if it exists, else an empty RunConfig.
+RunConfig load_run_config(const std::optional<std::string>& explicit_path);
 
 // Command-line values override config values. A list given on the command
 // line replaces the config's list as a whole (e.g. --list kr drops the
 // config's lists); --control-token overrides control_token_file too.
-RunOptions merge_options(const RunOptions& config, const RunOptions& command_line);
+RunConfig merge_options(const RunConfig& config, const RunConfig& command_line);
 
 // The control token: control_token, else the first line of
 // control_token_file (trimmed), else nullopt. Throws InputError if the file
 // cannot be read or is empty.
-std::optional<std::string> resolve_control_token(const RunOptions& options);
+std::optional<std::string> resolve_control_token(const RunConfig& options);
 
 // Value checks shared by the config parser and the command line; each throws
 // InputError with `what` (e.g. "--max-runtime" or "config F: key 'x'") in front.

@@ -1,17 +1,12 @@
 // MaxMind DB lookups for the vantage's country and ASN (see geoip.hpp).
 #include "probe/geoip.hpp"
 
-#include <ifaddrs.h>
 #include <maxminddb.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <memory>
 
 #include "meoktong/ipaddr.hpp"
 #include "meoktong/target.hpp"
 #include "probe/config.hpp"
+#include "probe/scrub.hpp"
 
 namespace meoktong {
 
@@ -87,20 +82,8 @@ GeoInfo lookup_geoip(const std::vector<std::string>& db_paths, const std::string
 
 std::vector<std::string> local_public_addresses() {
     std::vector<std::string> addresses;
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) return addresses;
-    std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> guard(list, freeifaddrs);
-    for (ifaddrs* it = list; it; it = it->ifa_next) {
-        if (!it->ifa_addr) continue;
-        int family = it->ifa_addr->sa_family;
-        if (family != AF_INET && family != AF_INET6) continue;
-        socklen_t len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-        char host[NI_MAXHOST];
-        if (getnameinfo(it->ifa_addr, len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) continue;
-        std::string ip = host;
-        if (!is_ip_literal(ip)) continue;  // e.g. "fe80::1%eth0"
-        if (!special_purpose(ip)) addresses.push_back(ip);
-    }
+    for (const auto& ip : local_addresses())
+        if (is_ip_literal(ip) && !special_purpose(ip)) addresses.push_back(ip);
     return addresses;
 }
 

@@ -16,14 +16,16 @@ constexpr size_t kMaxVantageChars = 64;
 constexpr size_t kMaxRunIdChars = 64;
 constexpr const char* kSuffix = ".jsonl";
 
-bool is_vantage_char(unsigned char c) { return std::isalnum(c) || c == '.' || c == '-'; }
+constexpr size_t kRunIdPrefixChars = 8;
+
+bool is_vantage_char(unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }
 bool is_run_id_char(unsigned char c) { return std::isalnum(c) || c == '-'; }
 
 std::string keep_chars(const std::string& text, bool (*allowed)(unsigned char), size_t max) {
     std::string out;
     for (unsigned char c : text) {
         if (out.size() == max) break;
-        out += allowed(c) ? static_cast<char>(c) : '-';
+        out += allowed(c) ? static_cast<char>(c) : '_';
     }
     return out;
 }
@@ -96,7 +98,7 @@ std::string report_file_name(std::chrono::system_clock::time_point started, cons
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     std::string label = keep_chars(vantage, is_vantage_char, kMaxVantageChars);
-    std::string id = keep_chars(run_id, is_run_id_char, kMaxRunIdChars);
+    std::string id = keep_chars(run_id.substr(0, kRunIdPrefixChars), is_run_id_char, kRunIdPrefixChars);
     return std::string(stamp) + "_" + (label.empty() ? "probe" : label) + "_" + (id.empty() ? "run" : id) + kSuffix;
 }
 
@@ -105,8 +107,8 @@ std::optional<ReportFileName> parse_report_file_name(const std::string& name) {
     if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
         return std::nullopt;
     std::string stem = name.substr(0, name.size() - suffix.size());
-    auto first = stem.find('_');
-    auto last = stem.rfind('_');
+    auto first = stem.find('_');   // the stamp has no '_'; the vantage may
+    auto last = stem.rfind('_');    // the run id has no '_'
     if (first == std::string::npos || first == last) return std::nullopt;
     std::string stamp = stem.substr(0, first);
     std::string vantage = stem.substr(first + 1, last - first - 1);
@@ -156,6 +158,26 @@ RetentionResult apply_retention(const std::string& dir, const RetentionPolicy& p
     }
     result.kept_bytes = kept;
     return result;
+}
+
+std::vector<std::string> remove_stale_temp_files(const std::string& dir, std::chrono::system_clock::time_point now,
+                                                 std::chrono::seconds min_age) {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        auto marker = name.rfind(".tmp-");
+        if (name.empty() || name[0] != '.' || marker == std::string::npos) continue;
+        if (!parse_report_file_name(name.substr(1, marker - 1))) continue;
+        std::error_code stat_ec;
+        if (!entry.is_regular_file(stat_ec) || entry.is_symlink(stat_ec)) continue;
+        auto modified = entry.last_write_time(stat_ec);
+        if (stat_ec) continue;
+        auto modified_sys = std::chrono::file_clock::to_sys(modified);
+        if (now - modified_sys < min_age) continue;
+        if (fs::remove(entry.path(), stat_ec)) removed.push_back(entry.path().string());
+    }
+    return removed;
 }
 
 }  // namespace meoktong

@@ -1,9 +1,10 @@
 // Report file naming and retention for unattended runs. Reports are named
-// "<UTC start YYYYMMDDTHHMMSSZ>_<vantage>_<run id>.jsonl", so a directory
-// listing sorts by time, then vantage. Retention keeps N days and/or N MB of
-// such reports and deletes nothing else: never a file that does not match the
-// scheme exactly (temp files of a running run, the lock, the upload queue,
-// anything the operator put there), never a report started today (UTC).
+// "<UTC start YYYYMMDDTHHMMSSZ>_<vantage>_<run id prefix>.jsonl" (the scheme
+// of report_writer's prepare_report_path), so a directory listing sorts by
+// time, then vantage. Retention keeps N days and/or N MB of such reports and
+// deletes nothing else: never a file that does not match the scheme exactly
+// (temp files, the lock, the upload queue, anything the operator put there),
+// never a report started today (UTC).
 #pragma once
 
 #include <chrono>
@@ -14,8 +15,9 @@
 
 namespace meoktong {
 
-// The report file name for a run (vantage reduced to [A-Za-z0-9.-], at most
-// 64 characters; "probe" if empty; run_id reduced to [0-9a-zA-Z-]).
+// The report file name for a run: vantage reduced to [A-Za-z0-9_-] (others
+// become '_'), at most 64 characters, "probe" if empty; the first 8
+// characters of the run id.
 std::string report_file_name(std::chrono::system_clock::time_point started,
                              const std::string& vantage, const std::string& run_id);
 
@@ -44,5 +46,12 @@ struct RetentionResult {
 // `now` decides "today" (UTC). Does nothing when the policy is empty.
 RetentionResult apply_retention(const std::string& dir, const RetentionPolicy& policy,
                                 std::chrono::system_clock::time_point now);
+
+// Deletes the temporary files that report_writer leaves when a run is killed
+// while writing (".<report name>.tmp-XXXXXX") once they are older than
+// `min_age`. Call it only while holding the run lock: then no running run can
+// own them. Returns the paths deleted.
+std::vector<std::string> remove_stale_temp_files(const std::string& dir, std::chrono::system_clock::time_point now,
+                                                 std::chrono::seconds min_age);
 
 }  // namespace meoktong

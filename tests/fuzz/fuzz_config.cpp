@@ -11,8 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string text(reinterpret_cast<const char*>(data), size);
     try {
-        meoktong::RunOptions config = meoktong::parse_config(text, "fuzz");
-        meoktong::RunOptions cli;
+        meoktong::RunConfig config = meoktong::parse_config(text, "fuzz");
+        meoktong::RunConfig cli;
         cli.lists = {"kr"};
         meoktong::merge_options(config, cli);
     } catch (const meoktong::InputError&) {

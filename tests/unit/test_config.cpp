@@ -24,7 +24,7 @@ std::string error_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("a full config is read into RunOptions") {
+TEST_CASE("a full config is read into RunConfig") {
     auto o = parse_config(R"({
       "comment": "probe in Seoul",
       "lists": ["messengers", "kr"], "services": "kakaotalk",
@@ -100,6 +100,7 @@ TEST_CASE("errors are one line and name the file and the key") {
         {R"({"max_runtime": 0})", "key 'max_runtime'"},
         {R"([1, 2])", "must be a JSON object"},
         {R"({"lists": )", "not valid JSON"},
+        {R"({"timeout_ms": 6666e01615})", "not valid JSON"},  // found by fuzz_config
     };
     for (const auto& c : cases) {
         CAPTURE(c.text);
@@ -139,11 +140,11 @@ TEST_CASE("durations, country codes and ASNs") {
 }
 
 TEST_CASE("the command line overrides the config") {
-    RunOptions config = parse_config(R"({
+    RunConfig config = parse_config(R"({
       "lists": ["messengers", "kr"], "out": "/var/lib/meoktong", "concurrency": 8,
       "control": {"url": "https://ctl.example.org", "token_file": "/etc/meoktong/token"},
       "retention": {"days": 30}, "vantage": {"label": "seoul-1", "cc": "KR"}})", "test");
-    RunOptions cli;
+    RunConfig cli;
     cli.lists = {"cn"};
     cli.concurrency = 2;
     cli.control_token = "cli-token";
@@ -160,7 +161,7 @@ TEST_CASE("the command line overrides the config") {
     CHECK(m.vantage == "seoul-1");
     CHECK(m.cc == "KR");
 
-    auto unchanged = merge_options(config, RunOptions{});
+    auto unchanged = merge_options(config, RunConfig{});
     CHECK(unchanged.lists == config.lists);
     CHECK(unchanged.control_token_file == "/etc/meoktong/token");
 }
@@ -176,13 +177,13 @@ TEST_CASE("config files and token files on disk") {
     CHECK(resolve_control_token(o) == "s3cret-token");
 
     std::ofstream(dir / "empty-token") << "\n";
-    RunOptions empty;
+    RunConfig empty;
     empty.control_token_file = (dir / "empty-token").string();
     CHECK_THROWS_WITH_AS(resolve_control_token(empty), doctest::Contains("is empty"), InputError);
-    RunOptions missing;
+    RunConfig missing;
     missing.control_token_file = (dir / "nope").string();
     CHECK_THROWS_WITH_AS(resolve_control_token(missing), doctest::Contains("cannot be read"), InputError);
-    CHECK(!resolve_control_token(RunOptions{}));
+    CHECK(!resolve_control_token(RunConfig{}));
     CHECK_THROWS_WITH_AS(load_run_config((dir / "absent.json").string()),
                          doctest::Contains("absent.json: cannot be read"), InputError);
     fs::remove_all(dir);
