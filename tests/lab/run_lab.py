@@ -150,12 +150,17 @@ class ScenarioResult:
     def __init__(self, name, scenario):
         self.name, self.scenario = name, scenario
         self.fact_failures, self.facts_checked, self.facts_skipped = [], 0, 0
+        self.verdict_facts = []
         self.verdicts = []          # (key, expected (status, method), actual (status, method))
+        self.verdict_fact_failures = []  # failed facts on verdict.* (checked with the verdicts)
         self.errors = []            # the scenario could not be run at all
         self.seconds = 0.0
 
     def verdict_failures(self):
         return [v for v in self.verdicts if v[1] != v[2]]
+
+    def verdict_checks(self):
+        return len(self.verdicts) + len(self.verdict_facts)
 
 
 def evaluate(result, records, hosts, control_on):
@@ -170,11 +175,17 @@ def evaluate(result, records, hosts, control_on):
     for key, record in sorted(by_key.items()):
         exp = expectation_for(scenario, key, record.get("target", {}).get("protocol"))
         for fact in exp["facts"]:
-            if fact.split()[1].startswith("control.") and not control_on:
+            path = fact.split()[1]
+            if path.startswith("control.") and not control_on:
                 result.facts_skipped += 1
                 continue
-            result.facts_checked += 1
             ok, detail = check_fact(record, labscen.substitute(fact, hosts))
+            if path.startswith("verdict."):  # judged with the verdicts, when the engine is present
+                result.verdict_facts.append(fact)
+                if not ok:
+                    result.verdict_fact_failures.append(f"{key}: {detail}")
+                continue
+            result.facts_checked += 1
             if not ok:
                 result.fact_failures.append(f"{key}: {detail}")
         verdict = record.get("verdict", {})
@@ -273,10 +284,12 @@ def print_results(results, check_verdicts):
     passed = failed = 0
     for r in results:
         bad_verdicts = r.verdict_failures() if check_verdicts else []
-        ok = not r.errors and not r.fact_failures and not bad_verdicts
+        bad_verdict_facts = r.verdict_fact_failures if check_verdicts else []
+        ok = not r.errors and not r.fact_failures and not bad_verdicts and not bad_verdict_facts
         passed, failed = passed + ok, failed + (not ok)
         facts = f"{r.facts_checked - len(r.fact_failures)}/{r.facts_checked}"
-        verdicts = f"{len(r.verdicts) - len(bad_verdicts)}/{len(r.verdicts)}" if check_verdicts else "-"
+        n_bad = len(bad_verdicts) + len(bad_verdict_facts)
+        verdicts = f"{r.verdict_checks() - n_bad}/{r.verdict_checks()}" if check_verdicts else "-"
         print(f"{r.name:20} {r.scenario['kind']:11} {facts:>9} {verdicts:>9} {r.seconds:5.1f}s  {'PASS' if ok else 'FAIL'}")
         for e in r.errors:
             print(f"    error: {e}")
@@ -284,6 +297,8 @@ def print_results(results, check_verdicts):
             print(f"    fact failed: {f}")
         for key, exp, act in bad_verdicts:
             print(f"    verdict: {key}: expected {fmt_verdict(exp)}, got {fmt_verdict(act)}")
+        for f in bad_verdict_facts:
+            print(f"    verdict fact failed: {f}")
     return passed, failed
 
 
@@ -292,12 +307,17 @@ def print_demo(results):
     for r in results:
         if r.errors:
             print(f"{r.name:18} {'(could not run: ' + r.errors[0][:80] + ')'}")
-        shown = [v for v in r.verdicts if v[0] in r.scenario["expect"]] or r.verdicts[:1]
-        if r.scenario.get("others"):
-            shown = r.verdicts
-        for i, (key, exp, act) in enumerate(shown):
+        named = [v for v in r.verdicts if v[0] in r.scenario["expect"]]
+        if not named and r.verdicts:  # baseline, local failure: one line for every target
+            concluded = sorted({fmt_verdict(act) for _, _, act in r.verdicts})
+            exp = sorted({fmt_verdict(e) for _, e, _ in r.verdicts})
+            mark = "" if concluded == exp else "   <- differs"
+            print(f"{r.name:18} {f'(all {len(r.verdicts)} targets)':30} {', '.join(exp):30} {', '.join(concluded)}{mark}")
+        for i, (key, exp, act) in enumerate(named):
             mark = "" if exp == act else "   <- differs"
             print(f"{r.name if i == 0 else '':18} {key:30} {fmt_verdict(exp):30} {fmt_verdict(act)}{mark}")
+        if r.fact_failures:
+            print(f"{'':18} ({len(r.fact_failures)} observation facts failed; see the lab test)")
 
 
 # ------------------------------------------------------------------- main
