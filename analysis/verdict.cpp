@@ -45,9 +45,10 @@ const SniTest* failing_both_ways(const Facts& f, std::initializer_list<Kind> kin
     return nullptr;
 }
 
-const ForgedRst* forged_rst(const Facts& f, std::initializer_list<Step> steps) {
+// A reset compared with the server's SYN-ACK (compared) or, without one, with an unaged TTL.
+const ForgedRst* forged_rst(const Facts& f, std::initializer_list<Step> steps, bool compared = true) {
     for (const auto& r : f.forged_rsts)
-        if (std::find(steps.begin(), steps.end(), r.step) != steps.end()) return &r;
+        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() && (r.synack_ttl >= 0) == compared) return &r;
     return nullptr;
 }
 
@@ -65,7 +66,7 @@ const CertIssue* cert_issue(const Facts& f, std::initializer_list<Kind> ks, bool
 
 bool throttled(const Facts& f) {
     double here = f.throughput_here_kbps, ctl = f.throughput_control_kbps;
-    return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 2000 && reached_past_handshake(f);
+    return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f);
 }
 
 // ---- evidence ---------------------------------------------------------------
@@ -166,6 +167,11 @@ void explain_sni_blackhole(const Facts& f, Ev& ev) {
                  " timed out after the ClientHello, the same address completed a handshake with a neutral SNI (" + t->neutral_sni + ")");
 }
 
+void explain_unaged_rst(const ForgedRst& r, Ev& ev) {
+    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
+                 ", the value a sender starts with: it crossed no router, so it was sent from this network segment, not by the remote server");
+}
+
 void explain_forged_rst(const ForgedRst& r, Ev& ev) {
     std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0 && r.rst_ip_id != r.synack_ip_id
                           ? " (IP ID " + std::to_string(r.rst_ip_id) + " against " + std::to_string(r.synack_ip_id) + ")"
@@ -181,6 +187,13 @@ void explain_forged_rst_tls(const Facts& f, Ev& ev) {
 }
 
 void explain_forged_rst_tcp(const Facts& f, Ev& ev) { explain_forged_rst(*forged_rst(f, {Step::tcp, Step::http}), ev); }
+
+void explain_unaged_rst_tls(const Facts& f, Ev& ev) {
+    explain_unaged_rst(*forged_rst(f, {Step::tls}, false), ev);
+    ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
+}
+
+void explain_unaged_rst_tcp(const Facts& f, Ev& ev) { explain_unaged_rst(*forged_rst(f, {Step::tcp, Step::http}, false), ev); }
 
 void explain_local_failure(const Facts& f, Ev& ev) {
     ev.push_back("none of the " + std::to_string(f.canaries_total) + " canary hosts (unrelated, reliable sites) was reachable from here");
@@ -271,8 +284,8 @@ const std::vector<Rule> kRules = {
     {"nothing_measured", "inconclusive", nullptr, 0.0, false,
      [](const Facts& f) { return f.nothing_measured; }, explain_nothing,
      "the record holds no observation"},
-    {"throttling", "blocked", "throttling", 0.75, false, throttled, explain_throttling,
-     "download at most 20% of the control's and at most 2000 kbit/s, handshake fine"},
+    {"throttling", "blocked", "throttling", 0.7, false, throttled, explain_throttling,
+     "download at most 20% of the control's and at most 4000 kbit/s, handshake fine"},
     {"accessible_all_addresses", "accessible", nullptr, 0.95, false,
      [](const Facts& f) { return f.needs_tcp && f.app_path_works() && f.failing_here().empty() && !unverified_dns_suspect(f); },
      explain_accessible, "every address the app would use completed every step"},
@@ -306,6 +319,12 @@ const std::vector<Rule> kRules = {
     {"forged_rst_in_tcp", "blocked", "tcp_reset", 0.8, true,
      [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}) != nullptr; }, explain_forged_rst_tcp,
      "the reset that cut the connection has another IP TTL than the server's SYN-ACK"},
+    {"unaged_rst_in_tls", "blocked", "tls_sni_reset", 0.75, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tls}, false) != nullptr; }, explain_unaged_rst_tls,
+     "no SYN-ACK to compare; the reset that cut the TLS handshake arrived with an initial TTL (64/128/255)"},
+    {"unaged_rst_in_tcp", "blocked", "tcp_reset", 0.75, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}, false) != nullptr; }, explain_unaged_rst_tcp,
+     "no SYN-ACK to compare; the reset that refused or cut the connection arrived with an initial TTL (64/128/255)"},
     {"local_failure_control_unreachable", "local_failure", nullptr, 0.9, false,
      [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
      "every canary failed and the control could not be reached"},
@@ -415,7 +434,7 @@ double confidence_for(const Rule& rule, const Facts& f) {
     bool judged = status == "blocked" || status == "provider_down";
     if (rule.in_band && !f.control_usable) c -= 0.1;
     if (rule.in_band && f.control_usable && status == "blocked" && f.control_passed(f.here_step)) c += 0.05;
-    bool packet_rule = std::string(rule.name).rfind("forged_rst", 0) == 0;
+    bool packet_rule = std::string(rule.name).find("_rst_in_") != std::string::npos;
     if (status == "blocked" && !packet_rule && (!f.forged_rsts.empty() || f.dns_packet_ttl_divergence)) c += 0.05;
     if (judged && f.canaries_total > 0 && f.canaries_ok < f.canaries_total) c -= 0.1;
     c = std::clamp(c, 0.05, 0.99);

@@ -259,8 +259,11 @@ std::string ip_of(const std::string& src) {
     return src.substr(0, colon);
 }
 
+// A TTL still at a sender's initial value crossed no router: sent from this network segment.
+bool unaged_ttl(int ttl) { return ttl == 64 || ttl == 128 || ttl == 255; }
+
 void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::vector<AddressOutcome>& here,
-                      std::vector<ForgedRst>& out) {
+                      const std::vector<Cidr>& routable, std::vector<ForgedRst>& out) {
     for (const auto& rst : packets) {
         if (rst.kind != "rst" || rst.ip_ttl < 0) continue;
         const PacketObservation* synack = nullptr;
@@ -268,11 +271,13 @@ void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::
             if (p.kind != "syn_ack" || p.ip_ttl < 0 || ip_of(p.src) != ip_of(rst.src)) continue;
             if (!synack || p.src == rst.src) synack = &p;
         }
-        if (!synack || synack->ip_ttl == rst.ip_ttl) continue;
+        bool remote = !special_purpose(ip_of(rst.src), routable);
+        if (synack ? synack->ip_ttl == rst.ip_ttl : !(remote && unaged_ttl(rst.ip_ttl))) continue;
         for (const auto& a : here) {
             bool cut = a.kind == Kind::reset || a.kind == Kind::refused || a.kind == Kind::eof;
             if (a.ip != ip_of(rst.src) || !cut || a.failed_step == Step::passed) continue;
-            out.push_back({rst.src, rst.ip_ttl, synack->ip_ttl, rst.ip_id, synack->ip_id, a.failed_step});
+            out.push_back({rst.src, rst.ip_ttl, synack ? synack->ip_ttl : -1, rst.ip_id, synack ? synack->ip_id : -1,
+                           a.failed_step});
             break;
         }
     }
@@ -459,7 +464,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     // In-band evidence.
     find_sni_tests(obs, f);
     find_cert_issues(r, fps, f);
-    find_forged_rsts(obs.packets, f.here, f.forged_rsts);
+    find_forged_rsts(obs.packets, f.here, routable, f.forged_rsts);
     for (const auto& h : obs.http) {
         const Fingerprint* fp = match_http(fps, h);
         if (fp && !(f.control_usable && fingerprint_seen_at_control(fp, ctl, fps)))

@@ -93,9 +93,9 @@ struct CertIssue {  // a certificate that did not verify for the host
     const Fingerprint* interception_ca = nullptr;
 };
 
-struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK
+struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK, or is unaged
     std::string src;
-    int rst_ttl = -1, synack_ttl = -1;
+    int rst_ttl = -1, synack_ttl = -1;  // synack_ttl -1: no SYN-ACK; the RST's TTL is an initial value
     int rst_ip_id = -1, synack_ip_id = -1;
     Step step = Step::tcp;             // the step the reset cut
 };
