@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +29,7 @@ namespace meoktong {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int kListenBacklog = 1024;
 
 // httplib's own ThreadPool queues without bound; this one makes the accept
 // loop wait when `max_queued` connections are already waiting, so memory
@@ -206,6 +208,7 @@ struct ControlServer::Impl {
     RateLimiter limiter;
     std::unique_ptr<httplib::Server> http;
     std::atomic<bool> serving{false}, stopping{false};
+    int listen_fd = -1;
 
     Impl(ControlServerSettings s, MeasureFunction m)
         : settings(std::move(s)), measure(std::move(m)), limiter(settings.rate_per_minute, settings.rate_burst) {}
@@ -234,6 +237,11 @@ struct ControlServer::Impl {
         http->set_read_timeout(settings.io_timeout_s, 0);
         http->set_write_timeout(settings.io_timeout_s, 0);
         http->set_payload_max_length(settings.max_body_bytes);
+        http->set_socket_options([this](int fd) {  // the listening socket (httplib's default adds SO_REUSEPORT)
+            int yes = 1;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+            listen_fd = fd;
+        });
         http->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
             t_request = {Clock::now(), true, 0};
             // httplib 0.11 reads chunked bodies without a size limit: refuse them before any is read.
@@ -329,15 +337,18 @@ int ControlServer::bind() {
     impl_->create_server();
     impl_->configure();
     const auto& s = impl_->settings;
-    if (s.listen_port == 0) {
-        int port = impl_->http->bind_to_any_port(s.listen_host);
+    int port = s.listen_port;
+    if (port == 0) {
+        port = impl_->http->bind_to_any_port(s.listen_host);
         if (port <= 0) throw std::runtime_error("cannot listen on " + s.listen_host + ": " + std::strerror(errno));
-        return port;
-    }
-    if (!impl_->http->bind_to_port(s.listen_host, s.listen_port))
-        throw std::runtime_error("cannot listen on " + s.listen_host + ":" + std::to_string(s.listen_port) + ": " +
+    } else if (!impl_->http->bind_to_port(s.listen_host, port)) {
+        throw std::runtime_error("cannot listen on " + s.listen_host + ":" + std::to_string(port) + ": " +
                                  std::strerror(errno));
-    return s.listen_port;
+    }
+    // httplib listens with a backlog of 5: bursts of clients would wait for SYN retransmits.
+    // listen() again on the bound socket only raises the backlog.
+    if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, kListenBacklog);
+    return port;
 }
 
 bool ControlServer::serve() {

@@ -147,17 +147,26 @@ def expectation_for(scenario, key, protocol):
 
 
 class ScenarioResult:
+    # Without a control vantage the probe may only decide what its own evidence proves (issue 4):
+    # the expected verdict or "inconclusive", never another one (no false blocked/provider_down).
+    without_control = False
+
     def __init__(self, name, scenario):
         self.name, self.scenario = name, scenario
         self.fact_failures, self.facts_checked, self.facts_skipped = [], 0, 0
         self.verdict_facts = []
-        self.verdicts = []          # (key, expected (status, method), actual (status, method))
+        # (key, expected (status, method), actual (status, method), also acceptable without a control)
+        self.verdicts = []
         self.verdict_fact_failures = []  # failed facts on verdict.* (checked with the verdicts)
         self.errors = []            # the scenario could not be run at all
         self.seconds = 0.0
 
     def verdict_failures(self):
-        return [v for v in self.verdicts if v[1] != v[2]]
+        def ok(expected, actual, also):
+            if actual == expected:
+                return True
+            return self.without_control and (actual[0] == "inconclusive" or fmt_verdict(actual) in also)
+        return [v[:3] for v in self.verdicts if not ok(v[1], v[2], v[3])]
 
     def verdict_checks(self):
         return len(self.verdicts) + len(self.verdict_facts)
@@ -190,7 +199,7 @@ def evaluate(result, records, hosts, control_on):
                 result.fact_failures.append(f"{key}: {detail}")
         verdict = record.get("verdict", {})
         result.verdicts.append((key, (exp["status"], exp.get("method")),
-                                (verdict.get("status"), verdict.get("method"))))
+                                (verdict.get("status"), verdict.get("method")), exp.get("without_control", [])))
 
 
 # -------------------------------------------------------------------- lab
@@ -267,7 +276,7 @@ def run_scenario(args, lab, name, hosts, control, workdir):
 def engine_present(results, mode):
     if mode in ("on", "off"):
         return mode == "on", f"MEOKTONG_LAB_VERDICTS={mode}"
-    decided = [a for r in results for (_, _, a) in r.verdicts if a[0] not in (None, "inconclusive")]
+    decided = [v[2] for r in results for v in r.verdicts if v[2][0] not in (None, "inconclusive")]
     if decided:
         return True, "auto: the probe reached verdicts"
     return False, "auto: every verdict is 'inconclusive' (no verdict engine yet)"
@@ -309,11 +318,11 @@ def print_demo(results):
             print(f"{r.name:18} {'(could not run: ' + r.errors[0][:80] + ')'}")
         named = [v for v in r.verdicts if v[0] in r.scenario["expect"]]
         if not named and r.verdicts:  # baseline, local failure: one line for every target
-            concluded = sorted({fmt_verdict(act) for _, _, act in r.verdicts})
-            exp = sorted({fmt_verdict(e) for _, e, _ in r.verdicts})
+            concluded = sorted({fmt_verdict(v[2]) for v in r.verdicts})
+            exp = sorted({fmt_verdict(v[1]) for v in r.verdicts})
             mark = "" if concluded == exp else "   <- differs"
             print(f"{r.name:18} {f'(all {len(r.verdicts)} targets)':30} {', '.join(exp):30} {', '.join(concluded)}{mark}")
-        for i, (key, exp, act) in enumerate(named):
+        for i, (key, exp, act, _) in enumerate(named):
             mark = "" if exp == act else "   <- differs"
             print(f"{r.name if i == 0 else '':18} {key:30} {fmt_verdict(exp):30} {fmt_verdict(act)}{mark}")
         if r.fact_failures:
@@ -350,6 +359,7 @@ def main():
     for n in names:
         labscen.load(n)  # a broken scenario file fails before anything is set up
 
+    ScenarioResult.without_control = args.no_control
     lab = Lab(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # ctest timeout: still tear down
     before = host_network_snapshot()
@@ -394,7 +404,8 @@ def main():
         print_demo(results)
         print(f"\nlab demo: {len(results)} scenarios in {total:.0f}s")
         return 0 if host_ok else 1
-    print(f"lab: verdict checks {'ON' if check_verdicts else 'OFF'} ({why}); control vantage: {'on' if control else 'off'}")
+    print(f"lab: verdict checks {'ON' if check_verdicts else 'OFF'} ({why}); control vantage: {'on' if control else 'off'}"
+          + (" (verdicts: the expected one or inconclusive)" if args.no_control else ""))
     passed, failed = print_results(results, check_verdicts)
     skipped = sum(r.facts_skipped for r in results)
     if skipped:
