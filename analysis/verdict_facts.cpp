@@ -375,14 +375,6 @@ const char* step_name(Step s) {
     return "?";
 }
 
-const char* kind_name(Kind k) {
-    static const char* names[] = {"ok",         "reset",        "refused",   "timeout",      "unreachable",
-                                  "eof",        "cert_authority", "cert_hostname", "cert_invalid", "handshake",
-                                  "nxdomain",   "servfail",     "dns_refused", "no_answer",  "http_5xx",
-                                  "blockpage",  "not_measured", "other"};
-    return names[static_cast<int>(k)];
-}
-
 bool Facts::control_passed(Step s) const { return control_usable && control_step > s; }
 bool Facts::control_failed_by(Step s) const {
     return control_usable && control_step <= s && control_kind != Kind::not_measured;

@@ -38,7 +38,6 @@ enum class Kind {
 };
 
 const char* step_name(Step s);
-const char* kind_name(Kind k);
 
 // One address (IP:port) carried through TCP, TLS and HTTP.
 struct AddressOutcome {
