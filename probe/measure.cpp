@@ -4,6 +4,7 @@
 #include "meoktong/measure.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -101,18 +102,41 @@ std::optional<TlsObservation> connect_and_handshake(Net& net, const std::string&
     return net.tls_handshake(*tcp.connection, req, start);
 }
 
+// The neutral-SNI handshake starts when the target-SNI handshake fails, or
+// already while it is still pending after a quarter of the step timeout
+// (a hedge: a blackholed handshake then costs 1.25 timeouts, not 2, and the
+// neutral attempt is not made in the wake of a filtered one). A hedged
+// neutral attempt is recorded whatever the target's outcome.
+std::optional<TlsObservation> neutral_sni_attempt(Net& net, const Target& t, const MeasureSettings& s,
+                                                  const std::string& ip, SteadyTime start, AddressResult& out) {
+    return connect_and_handshake(net, ip, t.port, tls_request_for(t, s, s.neutral_sni, "neutral_sni"), s.timeout_ms,
+                                 start, out);
+}
+
 void measure_tls_address(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
                          AddressResult& out) {
+    TcpResult tcp = net.tcp_connect(ip, t.port, s.timeout_ms, start);
+    out.tcp.push_back(tcp.observation);
+    if (!tcp.connection) return;
     std::string sni = is_ip_literal(t.host) ? "" : t.host;
-    auto tls = connect_and_handshake(net, ip, t.port, tls_request_for(t, s, sni, "target"), s.timeout_ms, start, out);
-    if (!tls) return;
-    out.tls.push_back(*tls);
-    if (warrants_neutral_sni_retry(*tls) && !s.neutral_sni.empty()) {
-        auto neutral = connect_and_handshake(net, ip, t.port, tls_request_for(t, s, s.neutral_sni, "neutral_sni"),
-                                             s.timeout_ms, start, out);
-        if (neutral) out.tls.push_back(*neutral);
-    }
-    if (tls->failure) return;
+    TlsRequest request = tls_request_for(t, s, sni, "target");
+    auto target = std::async(std::launch::async, [&] { return net.tls_handshake(*tcp.connection, request, start); });
+    bool differential = !s.neutral_sni.empty();
+    AddressResult neutral_part;
+    std::future<std::optional<TlsObservation>> hedge;
+    if (differential && target.wait_for(std::chrono::milliseconds(s.timeout_ms / 4)) != std::future_status::ready)
+        hedge = std::async(std::launch::async, [&] { return neutral_sni_attempt(net, t, s, ip, start, neutral_part); });
+    TlsObservation tls = target.get();
+    std::optional<TlsObservation> neutral;
+    if (hedge.valid())
+        neutral = hedge.get();
+    else if (differential && warrants_neutral_sni_retry(tls))
+        neutral = neutral_sni_attempt(net, t, s, ip, start, neutral_part);
+    tcp.connection.reset();
+    out.tls.push_back(tls);
+    out.tcp.insert(out.tcp.end(), neutral_part.tcp.begin(), neutral_part.tcp.end());
+    if (neutral) out.tls.push_back(*neutral);
+    if (tls.failure) return;
     if (t.protocol != "https") {
         out.reached = true;
         return;

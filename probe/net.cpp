@@ -2,12 +2,27 @@
 // DNS, TCP, TLS and HTTP modules.
 #include "probe/net.hpp"
 
+#include <csignal>
+#include <mutex>
+
 #include "probe/dns.hpp"
 #include "probe/http.hpp"
 #include "probe/tcp.hpp"
 #include "probe/tls.hpp"
 
 namespace meoktong {
+namespace {
+
+// A peer that resets while OpenSSL writes would raise SIGPIPE and kill the
+// whole run; a write error is a measurement result, so the signal is ignored.
+void ignore_sigpipe() {
+    static std::once_flag once;
+    std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
+}
+
+}  // namespace
+
+SystemNet::SystemNet() { ignore_sigpipe(); }
 
 double ms_since(SteadyTime start) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -78,6 +78,7 @@ public:
 // The real network.
 class SystemNet : public Net {
 public:
+    SystemNet();  // ignores SIGPIPE process-wide: a reset peer is data, not a crash
     std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,
                                            int timeout_ms, int late_window_ms, SteadyTime start) override;
     TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) override;

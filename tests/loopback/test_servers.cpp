@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -202,6 +203,7 @@ const TestPki& TestPki::get() {
 
 TcpTestServer::TcpTestServer(Behaviour behaviour, CertFiles cert, const std::string& bind_ip)
     : behaviour_(behaviour), cert_(std::move(cert)) {
+    std::signal(SIGPIPE, SIG_IGN);  // clients that hang up are normal here
     if (behaviour_ == Behaviour::TlsOk) {
         SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
         if (SSL_CTX_use_certificate_file(ctx, cert_.cert.c_str(), SSL_FILETYPE_PEM) != 1 ||

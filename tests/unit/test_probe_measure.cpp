@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
@@ -22,6 +23,7 @@ public:
     std::map<std::string, std::vector<std::string>> dns_late_answers;  // resolver label -> late response addresses
     std::map<std::string, std::string> tcp_failure;                   // ip -> failure
     std::map<std::string, std::string> tls_failure;                   // "ip|sni" -> failure
+    std::map<std::string, int> tls_delay_ms;                          // "ip|sni" -> handshake duration
     std::vector<std::string> resolvers_asked;
     std::vector<std::string> connects;
     std::vector<TlsRequest> handshakes;
@@ -69,6 +71,8 @@ public:
     }
 
     TlsObservation tls_handshake(Connection& conn, const TlsRequest& req, SteadyTime) override {
+        if (auto it = tls_delay_ms.find(conn.ip + "|" + req.sni); it != tls_delay_ms.end())
+            std::this_thread::sleep_for(std::chrono::milliseconds(it->second));
         std::lock_guard lock(mutex_);
         handshakes.push_back(req);
         TlsObservation o;
@@ -184,6 +188,27 @@ TEST_CASE("timeouts, EOF and failed handshakes also get the retry; certificate e
         net.tls_failure["192.0.2.1|"] = f;
         CHECK(count_purpose(run(net, "tls://192.0.2.1"), "neutral_sni") == 0);
     }
+}
+
+TEST_CASE("a target handshake still pending after a quarter of the timeout starts the neutral one alongside") {
+    FakeNet net;
+    net.tls_delay_ms["192.0.2.1|"] = 300;
+    MeasureSettings s;
+    s.timeout_ms = 100;  // hedge after 25 ms
+    auto o = run(net, "tls://192.0.2.1", s);
+    REQUIRE(o.tls.size() == 2);
+    CHECK(o.tls[0].purpose == "target");
+    CHECK_FALSE(o.tls[0].failure.has_value());
+    CHECK(o.tls[1].purpose == "neutral_sni");
+    CHECK(net.connects.size() == 2);
+}
+
+TEST_CASE("an empty neutral_sni disables the differential") {
+    FakeNet net;
+    net.tls_failure["192.0.2.1|"] = failure::kConnectionReset;
+    MeasureSettings s;
+    s.neutral_sni = "";
+    CHECK(count_purpose(run(net, "tls://192.0.2.1", s), "neutral_sni") == 0);
 }
 
 TEST_CASE("a failed TCP connect gets no TLS handshake") {
