@@ -361,4 +361,109 @@ void check_upload_url(const std::string& url, const std::string& what) {
     throw InputError(what + ": bad upload URL '" + url + "' (must start with https://)");
 }
 
+const char* const kOpsUsage =
+    "\n"
+    "unattended operation (docs/operations.md):\n"
+    "  --config PATH           config file (default /etc/meoktong/config.json if it exists);\n"
+    "                          options on the command line override it\n"
+    "  --max-runtime DURATION  bound on the run: 90, 90s, 20m, 2h\n"
+    "  --geoip-db PATH         MaxMind-format database for cc/asn (repeatable: country + ASN)\n"
+    "  --upload URL            send finished reports to this collector (https://), queued locally\n"
+    "  --log stderr|syslog     where the one-line-per-event logs go (default stderr)\n"
+    "  --retention-days N      keep the reports of the last N days in the output directory\n"
+    "  --retention-mb N        keep at most N MiB of reports (never today's)\n"
+    "  A second run while one is under way (same output directory) exits 0 at once.\n";
+
+namespace {
+
+bool is_ops_option(const std::string& name) {
+    static const char* const names[] = {"--config", "--max-runtime", "--geoip-db", "--upload",
+                                        "--log", "--retention-days", "--retention-mb"};
+    return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
+int positive_int(const std::string& option, const std::string& value, int max) {
+    bool digits = !value.empty() && value.size() <= 9 &&
+                  std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); });
+    int n = digits ? std::stoi(value) : 0;
+    if (n < 1 || n > max)
+        throw InputError("bad " + option + " '" + value + "': expected a number from 1 to " + std::to_string(max));
+    return n;
+}
+
+void apply_ops_option(OpsArgs& out, const std::string& name, const std::string& value) {
+    if (value.empty()) throw InputError("option " + name + " needs a non-empty value");
+    RunConfig& o = out.options;
+    if (name == "--config") {
+        out.config_path = value;
+    } else if (name == "--max-runtime") {
+        o.max_runtime_s = parse_duration_seconds(value, "bad --max-runtime");
+    } else if (name == "--geoip-db") {
+        o.geoip_db.push_back(value);
+    } else if (name == "--upload") {
+        check_upload_url(value, "bad --upload");
+        o.upload_url = value;
+    } else if (name == "--log") {
+        if (value != "stderr" && value != "syslog") throw InputError("bad --log '" + value + "': expected stderr or syslog");
+        o.log = value;
+    } else if (name == "--retention-days") {
+        o.retention_days = positive_int(name, value, 100000);
+    } else if (name == "--retention-mb") {
+        o.retention_mb = positive_int(name, value, 1 << 30);
+    }
+}
+
+}  // namespace
+
+OpsArgs take_ops_options(const std::vector<std::string>& args) {
+    OpsArgs out;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string arg = args[i];
+        auto eq = arg.find('=');
+        std::string name = arg.rfind("--", 0) == 0 && eq != std::string::npos ? arg.substr(0, eq) : arg;
+        bool inline_value = name.size() != arg.size();
+        if (!is_ops_option(name)) {
+            out.run_args.push_back(arg);
+            // Every other run option but --help takes a value: keep it with its option.
+            bool takes_value = arg.rfind("--", 0) == 0 && !inline_value && arg != "--help";
+            if (takes_value && i + 1 < args.size()) out.run_args.push_back(args[++i]);
+            continue;
+        }
+        if (!inline_value && i + 1 >= args.size())
+            throw InputError("option " + name + " needs a value (see 'meoktong run --help')");
+        apply_ops_option(out, name, inline_value ? arg.substr(eq + 1) : args[++i]);
+    }
+    return out;
+}
+
+bool has_option(const std::vector<std::string>& args, const std::string& name) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+        return a == name || a.rfind(name + "=", 0) == 0;
+    });
+}
+
+std::vector<std::string> config_run_args(const RunConfig& file, const std::vector<std::string>& command_line) {
+    std::vector<std::string> args;
+    auto add = [&](const std::string& name, const std::optional<std::string>& value) {
+        if (value && !has_option(command_line, name)) args.insert(args.end(), {name, *value});
+    };
+    auto add_each = [&](const std::string& name, const std::vector<std::string>& values) {
+        if (has_option(command_line, name)) return;
+        for (const auto& v : values) args.insert(args.end(), {name, v});
+    };
+    if (!has_option(command_line, "--target")) add_each("--list", file.lists);
+    add_each("--service", file.services);
+    add_each("--resolver", file.resolvers);
+    add_each("--routable", file.routable);
+    add("--control", file.control_url);
+    if (!has_option(command_line, "--control-token")) add("--control-token", resolve_control_token(file));
+    add("--ca-file", file.ca_file);
+    add("--out", file.out);
+    add("--vantage", file.vantage);
+    add("--capture", file.capture);
+    if (file.concurrency) add("--concurrency", std::to_string(*file.concurrency));
+    if (file.timeout_ms) add("--timeout-ms", std::to_string(*file.timeout_ms));
+    return args;
+}
+
 }  // namespace meoktong

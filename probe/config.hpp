@@ -67,4 +67,32 @@ std::string normalise_asn(const std::string& text, const std::string& what);    
 // https:// anywhere; http:// only to a loopback host (tests, local relays).
 void check_upload_url(const std::string& url, const std::string& what);
 
+// ---- Command-line side of `meoktong run` ----
+
+// The run options that belong to unattended operation, for `run --help`.
+extern const char* const kOpsUsage;
+
+// `run` arguments split into the ops options (--config, --max-runtime,
+// --geoip-db, --upload, --log, --retention-days, --retention-mb; "--x V" or
+// "--x=V") and everything else, left in order for parse_run_args.
+struct OpsArgs {
+    std::optional<std::string> config_path;   // --config
+    RunConfig options;                        // the ops options given
+    std::vector<std::string> run_args;        // the rest
+};
+// Throws InputError on a bad value or a missing one.
+OpsArgs take_ops_options(const std::vector<std::string>& args);
+
+// True when `args` gives option `name` ("--list" matches "--list X" and "--list=X").
+bool has_option(const std::vector<std::string>& args, const std::string& name);
+
+// Measurement options of the config file as `run` arguments, each only when
+// `command_line` does not give it (the command line wins): --list (unless the
+// command line has --list or --target), --service, --resolver, --routable,
+// --control, --control-token (resolved from token_file), --ca-file, --out,
+// --vantage, --capture, --concurrency, --timeout-ms. cc and asn are not
+// included: resolve_vantage (geoip.hpp) orders them. Throws InputError if the
+// token file cannot be read.
+std::vector<std::string> config_run_args(const RunConfig& file, const std::vector<std::string>& command_line);
+
 }  // namespace meoktong
