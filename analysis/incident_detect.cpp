@@ -299,7 +299,7 @@ void find_unaffected(Accum& acc, const Index& ix) {
                 const CellRef& c = ix.cells[i];
                 if (cell_failing(*c.cell) || ix.is_down(c)) continue;
                 acc.unaffected_endpoints.insert(g.endpoint);
-                acc.offer(acc.unaffected_examples, ix, c, false);
+                acc.offer(acc.unaffected_examples, c, false);
             }
         }
     }
@@ -349,20 +349,19 @@ void Accum::add_failing(const Index& ix, const CellRef& c) {
     failing_records += cell.failing();
     onset_ms = std::min(onset_ms, cell.first_fail_ms);
     last_failure_ms = std::max(last_failure_ms, cell.last_fail_ms);
-    offer(failing_examples, ix, c, true);
+    offer(failing_examples, c, true);
 }
 
 void Accum::add_working(const Index& ix, const CellRef& c) {
     const VantageInfo& v = ix.vantage(c);
     working_countries.insert(v.cc);
     working_records += c.cell->statuses[0];
-    offer(working_examples, ix, c, false);
+    offer(working_examples, c, false);
 }
 
 // Keeps a few examples, spread over vantages: a vantage already shown gets a
 // second example only while there is room for half the cap.
-void Accum::offer(std::vector<ExampleRef>& list, const Index& ix, const CellRef& c, bool failing) {
-    (void)ix;
+void Accum::offer(std::vector<ExampleRef>& list, const CellRef& c, bool failing) {
     for (const Example& e : c.cell->examples) {
         if ((e.status != Status::accessible) != failing) continue;
         if (list.size() >= kExamplesPerClaim) return;

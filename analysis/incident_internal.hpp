@@ -75,7 +75,7 @@ struct Accum {
     void extend_window(int64_t window);
     void add_failing(const Index& ix, const CellRef& c);
     void add_working(const Index& ix, const CellRef& c);
-    void offer(std::vector<ExampleRef>& list, const Index& ix, const CellRef& c, bool failing);
+    void offer(std::vector<ExampleRef>& list, const CellRef& c, bool failing);
     void merge(Accum&& other);
 };
 
