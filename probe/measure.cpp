@@ -26,7 +26,8 @@ struct AddressResult {
 bool is_ipv6(const std::string& ip) { return ip.find(':') != std::string::npos; }
 
 std::vector<ResolverSpec> resolvers_for(const MeasureSettings& settings) {
-    std::vector<ResolverSpec> out{{"system", ""}};
+    std::vector<ResolverSpec> out;
+    if (settings.query_system_resolver) out.push_back({"system", ""});
     for (const auto& r : settings.resolvers) out.push_back({r, dns::normalise_resolver(r).value_or(r)});
     return out;
 }

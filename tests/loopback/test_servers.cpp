@@ -184,8 +184,7 @@ void serve_tls(SSL_CTX* ctx, int fd) {
         for (int n; request.find("\r\n\r\n") == std::string::npos && (n = SSL_read(ssl, buf, sizeof buf)) > 0;)
             request.append(buf, static_cast<size_t>(n));
         if (!request.empty()) {
-            std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Test: loopback\r\nContent-Length: " +
-                                   std::to_string(sizeof kPage - 1) + "\r\nConnection: close\r\n\r\n" + kPage;
+            std::string response = http_response_for(request);
             SSL_write(ssl, response.data(), static_cast<int>(response.size()));
         }
         SSL_shutdown(ssl);
@@ -194,7 +193,27 @@ void serve_tls(SSL_CTX* ctx, int fd) {
     ::close(fd);
 }
 
+void serve_http(int fd) {
+    char buf[4096];
+    std::string request;
+    for (ssize_t n; request.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+        request.append(buf, static_cast<size_t>(n));
+    std::string response = http_response_for(request);
+    ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    ::close(fd);
+}
+
 }  // namespace
+
+std::string http_response_for(const std::string& request) {
+    bool big = request.rfind("GET /big", 0) == 0;
+    std::string body = big ? std::string(256 * 1024, 'x') : std::string(kPage);
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Test: loopback\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
 
 const TestPki& TestPki::get() {
     static PkiHolder holder;
@@ -244,6 +263,9 @@ void TcpTestServer::serve(int fd) {
     switch (behaviour_) {
         case Behaviour::TlsOk:
             serve_tls(static_cast<SSL_CTX*>(ssl_ctx_), fd);
+            return;
+        case Behaviour::HttpOk:
+            serve_http(fd);
             return;
         case Behaviour::ResetOnAccept:
             reset_close(fd);
@@ -355,6 +377,8 @@ void DnsTestServer::loop() {
         if (q.name == "ok.test" || q.name == "retransmit.test") {
             send(build_response(q.id, q.name, q.type, 0,
                                 {a ? TestAnswer{1, "192.0.2.1", 300} : TestAnswer{28, "2001:db8::1", 300}}));
+        } else if (q.name == "good.test") {
+            send(build_response(q.id, q.name, q.type, 0, a ? std::vector<TestAnswer>{{1, "127.0.0.1", 60}} : std::vector<TestAnswer>{}));
         } else if (q.name == "inject.test" && a) {
             send(build_response(q.id, q.name, q.type, 0, {{1, "10.10.34.35", 60}}));
             delayed.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(50),

@@ -29,7 +29,8 @@ struct TestPki {
 };
 
 enum class Behaviour {
-    TlsOk,            // TLS handshake with the given certificate, then a tiny HTTP answer
+    TlsOk,            // TLS handshake with the given certificate, then an HTTP answer (see http_response_for)
+    HttpOk,           // plain HTTP answer
     ResetOnAccept,    // accept, then RST (SO_LINGER 0)
     ResetAfterHello,  // read the ClientHello, then RST
     CloseAfterHello,  // read the ClientHello, then FIN
@@ -61,6 +62,9 @@ private:
     std::vector<std::thread> handlers_;
 };
 
+// The test page (a <title>, 95 bytes) for any path; 256 KiB of 'x' for /big.
+std::string http_response_for(const std::string& request);
+
 // A TCP port on 127.0.0.1 where nothing listens.
 uint16_t closed_port();
 // True when ::1 can be bound here.
@@ -68,6 +72,7 @@ bool ipv6_loopback_available();
 
 // DNS on 127.0.0.1 answering by query name:
 //   ok.test          A 192.0.2.1 / AAAA 2001:db8::1
+//   good.test        A 127.0.0.1 / no AAAA (the loopback TLS servers' certificate name)
 //   nx.test          NXDOMAIN      servfail.test  SERVFAIL      refused.test  REFUSED
 //   empty.test       NOERROR without answers
 //   inject.test      A 10.10.34.35 at once, then A 192.0.2.7 50 ms later (same id)
