@@ -99,10 +99,9 @@ void write_report(const std::string& path, const std::vector<Record>& records) {
     fs::path final_path(path);
     fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
     std::string temp = (dir / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
-    int fd = ::mkstemp(temp.data());
+    int fd = ::mkstemp(temp.data());  // mode 0600: a report tells what was tested from where
     if (fd < 0) fail("file", path, errno);
     try {
-        ::fchmod(fd, 0644);
         std::string data;
         for (const auto& r : records) data += record_line(r) + "\n";
         write_all(fd, data, path);

@@ -64,6 +64,7 @@ std::string Scrubber::apply(std::string_view text) const {
 void Scrubber::apply(Observations& obs) const {
     if (addresses_.empty()) return;
     for (auto& d : obs.dns) {
+        d.resolver_address = apply(d.resolver_address);  // a resolver on this host's own address
         scrub_optional(*this, d.failure);
         d.raw_error = apply(d.raw_error);
     }

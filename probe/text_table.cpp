@@ -52,7 +52,8 @@ std::string render_table(const std::vector<Record>& records) {
     std::vector<std::vector<std::string>> rows{{"SERVICE", "TARGET", "DNS", "TCP", "TLS", "HTTP", "VERDICT"}};
     for (const auto& r : records) {
         const auto& o = r.observations;
-        std::string service = r.target.service + (r.target.canary ? " (canary)" : "");
+        std::string service = r.target.service;
+        if (r.target.canary && service != "canary") service += " (canary)";
         rows.push_back({fit(service), fit(target_uri(r.target)), fit(step_summary(failures_of(o.dns))),
                         fit(step_summary(failures_of(o.tcp))), fit(tls_cell(o.tls)),
                         fit(step_summary(failures_of(o.http))), verdict_cell(r.verdict)});

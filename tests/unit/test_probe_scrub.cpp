@@ -30,6 +30,9 @@ TEST_CASE("a record's free text is scrubbed everywhere an address could hide") {
     h.raw_error = "from 198.51.100.23";
     h.failure = "unknown_failure: 198.51.100.23";
     r.observations.http.push_back(h);
+    DnsObservation d;
+    d.resolver_address = "198.51.100.23:53";
+    r.observations.dns.push_back(d);
     TlsObservation t;
     t.raw_error = "bind 198.51.100.23";
     r.control.observations.tls.push_back(t);
@@ -42,6 +45,7 @@ TEST_CASE("a record's free text is scrubbed everywhere an address could hide") {
     CHECK(out.raw_error == "from [scrubbed]");
     CHECK(*out.failure == "unknown_failure: [scrubbed]");
     CHECK(r.control.observations.tls[0].raw_error == "bind [scrubbed]");
+    CHECK(r.observations.dns[0].resolver_address == "[scrubbed]:53");
     CHECK(r.verdict.evidence[0] == "probe [scrubbed]");
 }
 
