@@ -32,6 +32,26 @@ const char* tcp_kind(uint8_t flags) {
     return "";
 }
 
+// The fact a watched remote packet states, as it goes into the record.
+PacketObservation describe(const FrameFacts& frame, const std::optional<DnsHeader>& dns) {
+    PacketObservation p;
+    p.src = endpoint_string(frame.src, frame.src_port);
+    p.ip_ttl = frame.ip_ttl;
+    p.ip_id = frame.ip_id;
+    if (!dns) {
+        p.kind = tcp_kind(frame.tcp_flags);
+        p.tcp_flags = tcp_flags_string(frame.tcp_flags);
+        p.detail = "tcp flags " + p.tcp_flags;
+        return p;
+    }
+    p.kind = "dns_response";
+    p.dns_id = dns->id;
+    p.dns_rcode = dns->rcode;
+    p.answers = dns_address_answers(frame.payload);
+    p.detail = dns_answers_summary(dns->rcode, p.answers);
+    return p;
+}
+
 void observe_pcap_frame(LinkType link, const pcap_pkthdr* header, const u_char* data, FlowCollector& collector,
                         uint64_t& unparsed) {
     auto frame = parse_frame(link, std::span<const uint8_t>(data, header->caplen));
@@ -112,7 +132,7 @@ bool FlowCollector::tcp_wanted(const Measurement& m, const Fact& f) const {
 
 bool FlowCollector::dns_wanted(const Measurement& m, const Fact& f) const {
     return std::any_of(m.dns.begin(), m.dns.end(), [&](const DnsFlow& flow) {
-        return flow.resolver == f.src && flow.port == f.src_port && (flow.dns_id < 0 || flow.dns_id == f.packet.dns_id);
+        return flow.resolver == f.src && flow.port == f.src_port && (flow.dns_id < 0 || flow.dns_id == f.dns_id);
     });
 }
 
@@ -125,6 +145,10 @@ void FlowCollector::keep(Measurement& m, const Fact& f) {
     ++kept_;
 }
 
+bool FlowCollector::wanted(const Measurement& m, const Fact& f) const {
+    return f.dns ? dns_wanted(m, f) : tcp_wanted(m, f);
+}
+
 void FlowCollector::observe(const FrameFacts& frame, double epoch_ms) {
     if (!frame.has_ports) return;
     Fact fact;
@@ -132,34 +156,24 @@ void FlowCollector::observe(const FrameFacts& frame, double epoch_ms) {
     fact.src = frame.src;
     fact.src_port = frame.src_port;
     fact.local_port = frame.dst_port;
-    fact.packet.src = endpoint_string(frame.src, frame.src_port);
-    fact.packet.ip_ttl = frame.ip_ttl;
-    fact.packet.ip_id = frame.ip_id;
-
+    std::optional<DnsHeader> dns;
     if (frame.protocol == IPPROTO_TCP) {
-        fact.packet.kind = tcp_kind(frame.tcp_flags);
-        if (fact.packet.kind.empty()) return;
-        fact.packet.tcp_flags = tcp_flags_string(frame.tcp_flags);
-        fact.packet.detail = "tcp flags " + fact.packet.tcp_flags;
-        std::lock_guard lock(mutex_);
-        for (auto& [id, m] : open_)
-            if (tcp_wanted(m, fact)) keep(m, fact);
+        if (*tcp_kind(frame.tcp_flags) == '\0') return;
+    } else if (frame.protocol == IPPROTO_UDP) {
+        dns = parse_dns_header(frame.payload);
+        if (!dns || !dns->is_response) return;
+        fact.dns = true;
+        fact.dns_id = dns->id;
+    } else {
         return;
     }
-    if (frame.protocol != IPPROTO_UDP) return;
-    auto header = parse_dns_header(frame.payload);
-    if (!header || !header->is_response) return;
-    fact.packet.kind = "dns_response";
-    fact.packet.dns_id = header->id;
-    fact.packet.dns_rcode = header->rcode;
     std::lock_guard lock(mutex_);
-    bool answers_read = false;
+    bool described = false;
     for (auto& [id, m] : open_) {
-        if (!dns_wanted(m, fact)) continue;
-        if (!answers_read) {  // only answers someone watches are handed to c-ares
-            fact.packet.answers = dns_address_answers(frame.payload);
-            fact.packet.detail = dns_answers_summary(header->rcode, fact.packet.answers);
-            answers_read = true;
+        if (!wanted(m, fact)) continue;
+        if (!described) {  // text, and c-ares for DNS answers, only for packets someone watches
+            fact.packet = describe(frame, dns);
+            described = true;
         }
         keep(m, fact);
     }
@@ -177,8 +191,7 @@ std::vector<PacketObservation> FlowCollector::finish(Id id) {
     std::vector<PacketObservation> out;
     for (auto& f : m.facts) {
         // Flows may have been narrowed (local port, DNS id) after the packet arrived.
-        bool wanted = f.packet.kind == "dns_response" ? dns_wanted(m, f) : tcp_wanted(m, f);
-        if (!wanted) continue;
+        if (!wanted(m, f)) continue;
         f.packet.t_ms = round_ms(f.epoch_ms - m.start_epoch_ms);
         out.push_back(std::move(f.packet));
     }
@@ -248,6 +261,7 @@ public:
     // Returns once every frame the kernel held when it was called has been read
     // (bounded wait: the reader is never more than a poll away).
     void drain() {
+        if (!pending()) return;
         std::unique_lock lock(drain_mutex_);
         if (stopped_) return;
         uint64_t ticket = ++drain_requested_;
@@ -268,6 +282,15 @@ public:
     FlowCollector collector;
 
 private:
+    // Frames the kernel holds that the reader has not finished with: the ring
+    // is readable, or the reader is inside a dispatch (it releases each frame
+    // only after handing it to the collector).
+    bool pending() const {
+        pollfd fd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+        bool readable = poll(&fd, 1, 0) > 0 && (fd.revents & POLLIN);
+        return readable || busy_;
+    }
+
     void wake() {
         char byte = 1;
         if (wake_[1] >= 0) (void)!write(wake_[1], &byte, 1);
@@ -309,7 +332,9 @@ private:
                 std::lock_guard lock(drain_mutex_);
                 ticket = drain_requested_;
             }
+            busy_ = true;
             ok = read_pending();
+            busy_ = false;
             {
                 std::lock_guard lock(drain_mutex_);
                 drain_done_ = ticket;
@@ -327,6 +352,7 @@ private:
     int wake_[2] = {-1, -1};
     std::thread thread_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> busy_{false};
     std::atomic<uint64_t> frames_{0}, unparsed_{0}, kernel_drops_{0};
     std::mutex drain_mutex_;
     std::condition_variable drained_;

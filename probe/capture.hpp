@@ -82,6 +82,8 @@ private:
         IpAddress src;
         uint16_t src_port = 0;
         uint16_t local_port = 0;
+        bool dns = false;
+        int dns_id = -1;
     };
     struct Measurement {
         double start_epoch_ms = 0;
@@ -92,6 +94,7 @@ private:
 
     bool tcp_wanted(const Measurement& m, const Fact& f) const;
     bool dns_wanted(const Measurement& m, const Fact& f) const;
+    bool wanted(const Measurement& m, const Fact& f) const;
     void keep(Measurement& m, const Fact& f);
 
     mutable std::mutex mutex_;
