@@ -155,19 +155,19 @@ private:
         const int label_w = 230, row_h = 18, top = 22;
         size_t columns = std::max<size_t>(1, s.columns);
         double cell_w = std::clamp(820.0 / double(columns), 1.5, 18.0);
-        int width = label_w + int(cell_w * double(columns)) + 10;
+        int width = label_w + int(cell_w * double(columns)) + 80;  // room for the last time label
         int height = top + row_h * int(s.rows.size()) + 6;
         o_ << "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" << width << "\" height=\""
            << height << "\" viewBox=\"0 0 " << width << " " << height << "\" font-size=\"11\">\n<title>"
            << h(service_display_name(s.service)) << ": status per vantage over time</title>\n";
-        size_t ticks = std::min<size_t>(6, columns);
+        // One time label per ~110 px, so that labels never overlap.
+        size_t ticks = std::clamp<size_t>(size_t(cell_w * double(columns) / 110.0), 1, std::min<size_t>(6, columns));
         int64_t column_ms = int64_t(s.column_minutes) * 60000;
         for (size_t t = 0; t < ticks; ++t) {
             size_t col = ticks == 1 ? 0 : t * (columns - 1) / (ticks - 1);
             double x = label_w + cell_w * double(col);
             std::string when = display_time(s.start_ms + int64_t(col) * column_ms);
-            o_ << "<text x=\"" << x << "\" y=\"12\" fill=\"#555\" text-anchor=\"" << (t + 1 == ticks && ticks > 1 ? "end" : "start")
-               << "\">" << h(when.substr(5, 11)) << "</text>\n";
+            o_ << "<text x=\"" << x << "\" y=\"12\" fill=\"#555\">" << h(when.substr(5, 11)) << "</text>\n";
         }
         for (size_t r = 0; r < s.rows.size(); ++r) {
             const TimelineRow& row = s.rows[r];
