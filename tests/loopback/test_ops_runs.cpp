@@ -234,11 +234,12 @@ TEST_CASE("ops: --max-runtime ends a run stuck on a silent target, leaving no tr
     if (!ops_wired()) return;
     OpsScratch s;
     TcpTestServer silent(Behaviour::Silent);
-    auto args = silent_target_args(silent, 60000);
+    auto args = silent_target_args(silent, 300000);
     args.insert(args.end(), {"--max-runtime", "1"});
     RunProcess run(s, "bounded", args);
-    // Without the bound this run would take 60 s per step; the guard is far below that.
-    int status = run.wait(seconds(40));
+    // Without the bound this run would wait 300 s in its TLS step; the bound
+    // (1 s, then a 30 s grace) ends it long before this guard.
+    int status = run.wait(seconds(150));
     CHECK((status == 0 || status == 1));
     for (const auto& report : reports_in(s.out)) whole_report(report);
 }
