@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <optional>
@@ -21,6 +22,13 @@ namespace meoktong {
 namespace {
 
 double epoch_ms_of(const timeval& ts) { return static_cast<double>(ts.tv_sec) * 1000.0 + ts.tv_usec / 1000.0; }
+
+// "Chat.Example." -> "chat.example", as dns_question_name gives names.
+std::string normal_dns_name(std::string name) {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    return name;
+}
 
 double round_ms(double ms) { return static_cast<double>(static_cast<int64_t>(ms * 1000.0 + (ms < 0 ? -0.5 : 0.5))) / 1000.0; }
 
@@ -107,20 +115,21 @@ void FlowCollector::watch_tcp(Id id, const IpAddress& remote, uint16_t remote_po
     flows.push_back({remote, remote_port, local_port});
 }
 
-void FlowCollector::watch_dns(Id id, const IpAddress& resolver, uint16_t port, int dns_id) {
+void FlowCollector::watch_dns(Id id, const IpAddress& resolver, uint16_t port, int dns_id, const std::string& name) {
+    DnsFlow wanted{resolver, port, dns_id, normal_dns_name(name)};
     std::lock_guard lock(mutex_);
     auto it = open_.find(id);
     if (it == open_.end()) return;
     auto& flows = it->second.dns;
     for (auto& f : flows) {
         if (!(f.resolver == resolver && f.port == port)) continue;
-        if (f.dns_id == dns_id) return;
-        if (f.dns_id < 0 && dns_id >= 0) {
-            f.dns_id = dns_id;
+        if (f.dns_id == wanted.dns_id && f.name == wanted.name) return;
+        if (f.dns_id < 0 && f.name.empty()) {
+            f = wanted;
             return;
         }
     }
-    flows.push_back({resolver, port, dns_id});
+    flows.push_back(wanted);
 }
 
 bool FlowCollector::tcp_wanted(const Measurement& m, const Fact& f) const {
@@ -132,7 +141,8 @@ bool FlowCollector::tcp_wanted(const Measurement& m, const Fact& f) const {
 
 bool FlowCollector::dns_wanted(const Measurement& m, const Fact& f) const {
     return std::any_of(m.dns.begin(), m.dns.end(), [&](const DnsFlow& flow) {
-        return flow.resolver == f.src && flow.port == f.src_port && (flow.dns_id < 0 || flow.dns_id == f.dns_id);
+        return flow.resolver == f.src && flow.port == f.src_port && (flow.dns_id < 0 || flow.dns_id == f.dns_id) &&
+               (flow.name.empty() || flow.name == f.dns_name);
     });
 }
 
@@ -164,6 +174,7 @@ void FlowCollector::observe(const FrameFacts& frame, double epoch_ms) {
         if (!dns || !dns->is_response) return;
         fact.dns = true;
         fact.dns_id = dns->id;
+        fact.dns_name = dns_question_name(frame.payload).value_or("");
     } else {
         return;
     }
@@ -485,10 +496,10 @@ bool CaptureMeasurement::watch_tcp(const std::string& remote_ip, uint16_t remote
     return true;
 }
 
-bool CaptureMeasurement::watch_dns(const std::string& resolver_ip, uint16_t port, int dns_id) {
+bool CaptureMeasurement::watch_dns(const std::string& resolver_ip, uint16_t port, int dns_id, const std::string& name) {
     auto ip = IpAddress::parse(resolver_ip);
     if (!ip) return false;
-    if (live_) live_->collector.watch_dns(id_, *ip, port, dns_id);
+    if (live_) live_->collector.watch_dns(id_, *ip, port, dns_id, name);
     return true;
 }
 

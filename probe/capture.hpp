@@ -8,7 +8,7 @@
 //   ctx.capture_enabled = capture.active();
 //   // per target, in its worker thread:
 //   CaptureMeasurement m = capture.begin(start);   // start = the measurement's steady_clock start
-//   m.watch_dns("198.51.100.53", 53);             // BEFORE sending the query (id optional)
+//   m.watch_dns("198.51.100.53", 53, -1, host);   // BEFORE sending the query (id, name optional)
 //   m.watch_tcp("203.0.113.5", 443, local_port);  // BEFORE connect(); local_port 0 = any
 //   ... measure ...
 //   record.observations.packets = m.finish();     // once, after the last packet of interest
@@ -53,9 +53,11 @@ public:
     // Packets from remote:remote_port to local_port (0 = any local port). A
     // later call with a local port narrows an earlier "any" for the same remote.
     void watch_tcp(Id id, const IpAddress& remote, uint16_t remote_port, uint16_t local_port = 0);
-    // DNS answers from resolver:port with this DNS id (-1 = any id). A later
-    // call with an id narrows an earlier "any" for the same resolver.
-    void watch_dns(Id id, const IpAddress& resolver, uint16_t port, int dns_id = -1);
+    // DNS answers from resolver:port with this DNS id (-1 = any id) to a
+    // question for `name` ("" = any name; case and final dot do not matter).
+    // A later, narrower call replaces an earlier "any id, any name" for the
+    // same resolver.
+    void watch_dns(Id id, const IpAddress& resolver, uint16_t port, int dns_id = -1, const std::string& name = "");
     // One captured frame; keeps the facts watched flows want, ignores the rest.
     void observe(const FrameFacts& frame, double epoch_ms);
     // The measurement's packets in arrival order; forgets the measurement.
@@ -75,6 +77,7 @@ private:
         IpAddress resolver;
         uint16_t port = 0;
         int dns_id = -1;
+        std::string name;
     };
     struct Fact {  // what a remote packet said, with the local port for late narrowing
         PacketObservation packet;
@@ -84,6 +87,7 @@ private:
         uint16_t local_port = 0;
         bool dns = false;
         int dns_id = -1;
+        std::string dns_name;
     };
     struct Measurement {
         double start_epoch_ms = 0;
@@ -126,7 +130,7 @@ public:
 
     // Malformed addresses are ignored (false).
     bool watch_tcp(const std::string& remote_ip, uint16_t remote_port, uint16_t local_port = 0);
-    bool watch_dns(const std::string& resolver_ip, uint16_t port = 53, int dns_id = -1);
+    bool watch_dns(const std::string& resolver_ip, uint16_t port = 53, int dns_id = -1, const std::string& name = "");
     // Waits (a few ms at most) until the capture thread has read everything
     // the kernel already holds, then returns this measurement's packets.
     std::vector<PacketObservation> finish();

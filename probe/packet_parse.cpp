@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pcap/dlt.h>
 
+#include <cctype>
 #include <climits>
 #include <cstring>
 
@@ -234,6 +235,22 @@ std::optional<DnsHeader> parse_dns_header(std::span<const uint8_t> message) {
     h.is_response = (message[2] & 0x80) != 0;
     h.rcode = message[3] & 0x0f;
     return h;
+}
+
+std::optional<std::string> dns_question_name(std::span<const uint8_t> message) {
+    constexpr size_t header = 12;
+    if (message.size() <= header || message.size() > static_cast<size_t>(INT_MAX) || be16(message, 4) == 0)
+        return std::nullopt;
+    char* name = nullptr;
+    long encoded_length = 0;
+    if (ares_expand_name(message.data() + header, message.data(), static_cast<int>(message.size()), &name,
+                         &encoded_length) != ARES_SUCCESS)
+        return std::nullopt;
+    std::string out(name);
+    ares_free_string(name);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!out.empty() && out.back() == '.') out.pop_back();
+    return out;
 }
 
 std::vector<DnsAnswer> dns_address_answers(std::span<const uint8_t> message) {

@@ -68,6 +68,10 @@ struct DnsHeader {
 };
 std::optional<DnsHeader> parse_dns_header(std::span<const uint8_t> message);
 
+// The (first) question name of a DNS message, lower-case, without the final
+// dot, expanded by c-ares (ares_expand_name); nullopt if there is none.
+std::optional<std::string> dns_question_name(std::span<const uint8_t> message);
+
 // The A and AAAA records of a DNS response, parsed by c-ares
 // (ares_parse_a_reply / ares_parse_aaaa_reply); empty when there are none or
 // the message does not parse.

@@ -1,6 +1,6 @@
 // libFuzzer target for captured frames: the first byte picks the link-layer
 // framing (LinkType order), the rest is the frame. Runs the frame parser, the
-// DNS header and c-ares answer parsing, the flow collector watching the
+// DNS header, question name and c-ares answer parsing, the flow collector watching the
 // frame's own source, and the evidence summary over what it kept.
 #include <cstddef>
 #include <cstdint>
@@ -22,10 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)tcp_flags_string(frame->tcp_flags);
     if (auto header = parse_dns_header(frame->payload)) {
         (void)dns_answers_summary(header->rcode, dns_address_answers(frame->payload));
+        (void)dns_question_name(frame->payload);
     }
     FlowCollector collector(4, 4);
     auto id = collector.begin(0);
     collector.watch_tcp(id, frame->src, frame->src_port);
+    collector.watch_dns(id, frame->src, frame->src_port, -1, "blocked.example");
     collector.watch_dns(id, frame->src, frame->src_port);
     collector.observe(*frame, 1);
     collector.observe(*frame, 2);

@@ -177,6 +177,22 @@ TEST_CASE("every DNS answer to the watched query is kept, with id, answers and I
     CHECK(c.finish(narrowed_away).empty());
 }
 
+TEST_CASE("DNS answers can be attributed by the question name when the id is unknown") {
+    FlowCollector c;
+    double start = first_frame_ms("dns_injected_v4.pcap");
+    auto blocked = c.begin(start);
+    auto other_name = c.begin(start);
+    auto narrowed_to_other = c.begin(start);
+    c.watch_dns(blocked, ip("198.51.100.53"), 53, -1, "Blocked.Example.");
+    c.watch_dns(other_name, ip("198.51.100.53"), 53, -1, "chat.example");
+    c.watch_dns(narrowed_to_other, ip("198.51.100.53"), 53);
+    replay("dns_injected_v4.pcap", c);
+    c.watch_dns(narrowed_to_other, ip("198.51.100.53"), 53, -1, "chat.example");
+    CHECK(c.finish(blocked).size() == 2);
+    CHECK(c.finish(other_name).empty());
+    CHECK(c.finish(narrowed_to_other).empty());
+}
+
 TEST_CASE("the JSON of a DNS packet fact carries id, rcode and answers") {
     FlowCollector c;
     auto m = c.begin(first_frame_ms("dns_normal_v6.pcap"));

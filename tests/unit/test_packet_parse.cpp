@@ -169,6 +169,8 @@ TEST_CASE("a normal DNS answer: header, A record through c-ares, IP TTL") {
     CHECK(records[0].ttl == 300);
     CHECK(dns_answers_summary(header->rcode, records) == "rcode 0: A 203.0.113.5 ttl 300");
 
+    CHECK(dns_question_name(r.payload) == "chat.example");
+
     auto query = from(all, "192.0.2.10");
     REQUIRE(query.size() == 1);
     auto qheader = parse_dns_header(query[0].payload);
@@ -199,6 +201,7 @@ TEST_CASE("two answers to one DNS query: forged first (TTL 47), real later (TTL 
     REQUIRE(forged);
     REQUIRE(real);
     CHECK(forged->id == 0x2b2b);
+    CHECK(dns_question_name(answers[0].payload) == "blocked.example");
     CHECK(real->id == 0x2b2b);
     CHECK(answers[0].ip_ttl == 47);
     CHECK(answers[0].ip_id == 0xbeef);
@@ -334,6 +337,11 @@ TEST_CASE("link type mapping, addresses and DNS helpers on junk") {
     CHECK_FALSE(parse_dns_header(std::vector<uint8_t>(11, 0)));
     std::vector<uint8_t> junk(40, 0xff);
     CHECK(dns_address_answers(junk).empty());
+    CHECK_FALSE(dns_question_name(junk));
+    std::vector<uint8_t> no_question = {0x12, 0x34, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1};
+    CHECK_FALSE(dns_question_name(no_question));
+    no_question[5] = 1;  // now it claims one question
+    CHECK(dns_question_name(no_question) == "a");
     CHECK(dns_answers_summary(3, {}) == "rcode 3: no address");
     CHECK(tcp_flags_string(0) == "");
     CHECK(tcp_flags_string(tcp_flag::syn | tcp_flag::ack) == "SA");
