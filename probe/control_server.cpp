@@ -9,8 +9,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +23,8 @@
 #include <deque>
 #include <fstream>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
@@ -30,6 +35,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kListenBacklog = 1024;
+constexpr size_t kHeaderBudget = 64 << 10;  // request line and headers, on top of the body limit
 
 // httplib's own ThreadPool queues without bound; this one makes the accept
 // loop wait when `max_queued` connections are already waiting, so memory
@@ -82,6 +88,176 @@ private:
     bool shutdown_ = false;
 };
 
+// What one connection may cost: httplib 0.11 bounds each read but neither the
+// whole request (a client trickling a byte every few seconds holds a thread
+// forever) nor the number of header lines (one client can stream headers until
+// the server runs out of memory). Connections are therefore served through
+// GuardedStream, which enforces both.
+struct ConnectionLimits {
+    int io_timeout_ms = 5000;          // any single wait for the peer
+    int request_ms = 10000;            // accept -> TLS handshake -> request fully read
+    int response_ms = 120000;          // first byte of the response -> last byte
+    size_t read_budget = 1 << 20;      // bytes read from the peer, headers and body together
+};
+
+// Waits until `fd` is ready for `events`, at most io_timeout_ms and never past `deadline`.
+bool wait_socket(int fd, short events, Clock::time_point deadline, int io_timeout_ms) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        int wait_ms = static_cast<int>(std::min<long long>(left, io_timeout_ms));
+        if (wait_ms <= 0) return false;
+        pollfd p{fd, events, 0};
+        int r = poll(&p, 1, wait_ms);
+        if (r > 0) return true;
+        if (r == 0 || errno != EINTR) return false;
+    }
+}
+
+std::pair<std::string, int> endpoint_text(const sockaddr_storage& addr) {
+    char text[INET6_ADDRSTRLEN]{};
+    if (addr.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+        return {text, ntohs(a->sin_port)};
+    }
+    if (addr.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+        inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+        return {text, ntohs(a->sin6_port)};
+    }
+    return {"", 0};
+}
+
+// httplib::Stream over a non-blocking socket, optionally with a TLS session,
+// with the connection's deadlines and read budget. Raw bytes only: all HTTP
+// parsing stays in httplib's process_request().
+class GuardedStream : public httplib::Stream {
+public:
+    GuardedStream(int sock, SSL* ssl, const ConnectionLimits& limits, Clock::time_point request_deadline)
+        : sock_(sock), ssl_(ssl), limits_(limits), read_deadline_(request_deadline) {}
+
+    bool is_readable() const override {
+        return (ssl_ && SSL_pending(ssl_) > 0) || wait_socket(sock_, POLLIN, read_deadline_, limits_.io_timeout_ms);
+    }
+    bool is_writable() const override {
+        return wait_socket(sock_, POLLOUT, write_deadline(), limits_.io_timeout_ms);
+    }
+
+    ssize_t read(char* ptr, size_t size) override {
+        if (bytes_read_ >= limits_.read_budget) return -1;
+        size = std::min({size, limits_.read_budget - bytes_read_, size_t(1) << 20});
+        for (;;) {
+            ssize_t n = ssl_ ? SSL_read(ssl_, ptr, static_cast<int>(size)) : ::recv(sock_, ptr, size, 0);
+            if (n > 0) {
+                bytes_read_ += static_cast<size_t>(n);
+                return n;
+            }
+            short wait_for = retry_event(n, POLLIN);
+            if (wait_for == 0) return n == 0 && !ssl_ ? 0 : -1;
+            if (!wait_socket(sock_, wait_for, read_deadline_, limits_.io_timeout_ms)) return -1;
+        }
+    }
+
+    ssize_t write(const char* ptr, size_t size) override {
+        if (!write_started_) write_started_ = Clock::now();
+        size = std::min(size, size_t(1) << 20);
+        for (;;) {
+            ssize_t n = ssl_ ? SSL_write(ssl_, ptr, static_cast<int>(size)) : ::send(sock_, ptr, size, MSG_NOSIGNAL);
+            if (n > 0) return n;
+            short wait_for = retry_event(n, POLLOUT);
+            if (wait_for == 0) return -1;
+            if (!wait_socket(sock_, wait_for, write_deadline(), limits_.io_timeout_ms)) return -1;
+        }
+    }
+
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) std::tie(ip, port) = endpoint_text(addr);
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) std::tie(ip, port) = endpoint_text(addr);
+    }
+    socket_t socket() const override { return sock_; }
+
+private:
+    // After a read (plain_event POLLIN) or write (POLLOUT) returned n <= 0: the
+    // poll event to wait for before retrying, or 0 when the connection is done.
+    short retry_event(ssize_t n, short plain_event) const {
+        if (ssl_) {
+            int err = SSL_get_error(ssl_, static_cast<int>(n));
+            if (err == SSL_ERROR_WANT_READ) return POLLIN;
+            if (err == SSL_ERROR_WANT_WRITE) return POLLOUT;
+            return 0;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return plain_event;
+        return 0;
+    }
+    Clock::time_point write_deadline() const {
+        return write_started_.value_or(Clock::now()) + std::chrono::milliseconds(limits_.response_ms);
+    }
+
+    int sock_;
+    SSL* ssl_;
+    ConnectionLimits limits_;
+    Clock::time_point read_deadline_;
+    std::optional<Clock::time_point> write_started_;
+    size_t bytes_read_ = 0;
+};
+
+// TLS handshake on a non-blocking socket, within the request deadline.
+bool tls_accept(SSL* ssl, int sock, Clock::time_point deadline, int io_timeout_ms) {
+    for (;;) {
+        int r = SSL_accept(ssl);
+        if (r == 1) return true;
+        int err = SSL_get_error(ssl, r);
+        short wait_for = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (wait_for == 0 || !wait_socket(sock, wait_for, deadline, io_timeout_ms)) return false;
+    }
+}
+
+// An httplib server (Base: Server or SSLServer) whose connections are served
+// through GuardedStream, one request per connection. Overrides httplib's
+// per-connection hook; routing, parsing and handlers are httplib's.
+template <class Base>
+class GuardedServer : public Base {
+public:
+    template <class... BaseArgs>
+    explicit GuardedServer(ConnectionLimits limits, BaseArgs&&... args)
+        : Base(std::forward<BaseArgs>(args)...), limits_(limits) {}
+
+private:
+    bool process_and_close_socket(socket_t sock) override {
+        int flags = fcntl(sock, F_GETFL, 0);
+        fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+        auto deadline = Clock::now() + std::chrono::milliseconds(limits_.request_ms);
+        bool ok = false;
+        if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
+            SSL* ssl = SSL_new(this->ssl_context());
+            if (ssl && SSL_set_fd(ssl, sock) == 1 && tls_accept(ssl, sock, deadline, limits_.io_timeout_ms))
+                ok = serve_request(sock, ssl, deadline);
+            if (ssl && ok) SSL_shutdown(ssl);
+            SSL_free(ssl);
+        } else {
+            ok = serve_request(sock, nullptr, deadline);
+        }
+        ::shutdown(sock, SHUT_RDWR);
+        ::close(sock);
+        return ok;
+    }
+
+    bool serve_request(int sock, SSL* ssl, Clock::time_point deadline) {
+        GuardedStream stream(sock, ssl, limits_, deadline);
+        if (!stream.is_readable()) return false;  // nothing sent in time
+        bool connection_closed = false;
+        return this->process_request(stream, true, connection_closed, nullptr);
+    }
+
+    ConnectionLimits limits_;
+};
+
 // What the log line of the request being served on this thread needs.
 struct RequestLog {
     Clock::time_point start;
@@ -92,6 +268,7 @@ thread_local RequestLog t_request;
 
 // Request paths are attacker-chosen: keep the log line one short printable line.
 std::string printable_for_log(const std::string& s) {
+    if (s.empty()) return "-";
     std::string out = s.substr(0, 100);
     for (auto& c : out)
         if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) c = '?';
@@ -213,16 +390,25 @@ struct ControlServer::Impl {
     Impl(ControlServerSettings s, MeasureFunction m)
         : settings(std::move(s)), measure(std::move(m)), limiter(settings.rate_per_minute, settings.rate_burst) {}
 
+    ConnectionLimits connection_limits() const {
+        ConnectionLimits limits;
+        limits.io_timeout_ms = settings.io_timeout_s * 1000;
+        limits.request_ms = settings.request_timeout_s * 1000;
+        limits.read_budget = settings.max_body_bytes + kHeaderBudget;
+        return limits;
+    }
+
     void create_server() {
         if (settings.tls_cert.empty() != settings.tls_key.empty())
             throw InputError("--tls-cert and --tls-key go together");
         if (settings.tls_cert.empty()) {
-            http = std::make_unique<httplib::Server>();
+            http = std::make_unique<GuardedServer<httplib::Server>>(connection_limits());
             return;
         }
         for (const auto& path : {settings.tls_cert, settings.tls_key})
             if (!std::ifstream(path)) throw InputError("cannot read '" + path + "'");
-        auto tls = std::make_unique<httplib::SSLServer>(settings.tls_cert.c_str(), settings.tls_key.c_str());
+        auto tls = std::make_unique<GuardedServer<httplib::SSLServer>>(connection_limits(), settings.tls_cert.c_str(),
+                                                                        settings.tls_key.c_str());
         if (!tls->is_valid()) throw InputError("cannot use TLS certificate '" + settings.tls_cert + "' with key '" +
                                                settings.tls_key + "'");
         SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION);
@@ -232,10 +418,6 @@ struct ControlServer::Impl {
     void configure() {
         size_t threads = static_cast<size_t>(std::max(1, settings.threads));
         http->new_task_queue = [threads] { return new BoundedPool(threads, threads * 4); };
-        http->set_keep_alive_max_count(1);  // one request per connection: a control run sends one batch
-        http->set_keep_alive_timeout(settings.io_timeout_s);
-        http->set_read_timeout(settings.io_timeout_s, 0);
-        http->set_write_timeout(settings.io_timeout_s, 0);
         http->set_payload_max_length(settings.max_body_bytes);
         http->set_socket_options([this](int fd) {  // the listening socket (httplib's default adds SO_REUSEPORT)
             int yes = 1;

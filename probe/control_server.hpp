@@ -34,7 +34,8 @@ struct ControlServerSettings {
     int threads = 16;                 // connections served at once
     int target_concurrency = 8;       // targets of one request measured at once
     int deadline_ms = 20000;          // targets not started by then: control_deadline_exceeded
-    int io_timeout_s = 5;             // read/write and wait-for-request timeouts
+    int io_timeout_s = 5;             // any single wait for a client (first byte, a read, a write)
+    int request_timeout_s = 10;       // accept -> TLS handshake -> request fully read (slowloris bound)
     bool log_requests = true;         // one line per request on stderr
 };
 

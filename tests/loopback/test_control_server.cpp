@@ -347,3 +347,59 @@ TEST_CASE("control over TLS: bad certificate files are a one-line input error") 
     ControlServer server(s);
     CHECK_THROWS_AS(server.bind(), InputError);
 }
+
+namespace {
+
+int connect_loopback(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    return fd;
+}
+
+// Sends `piece` repeatedly (pausing `gap` between sends) until the server
+// closes the connection or `max_sends` is reached; true if the server closed it.
+bool server_hangs_up(int fd, const std::string& piece, std::chrono::milliseconds gap, int max_sends) {
+    for (int i = 0; i < max_sends; ++i) {
+        if (send(fd, piece.data(), piece.size(), MSG_NOSIGNAL) < 0) return true;
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(gap.count())) == 1) {
+            char buf[256];
+            if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("control server: an endless stream of header lines is cut off, the server keeps serving") {
+    auto s = guarded();
+    s.max_body_bytes = 1024;
+    RunningServer server(s);
+    int fd = connect_loopback(server.port());
+    std::string start = "GET /v1/health HTTP/1.1\r\nHost: x\r\n";
+    REQUIRE(send(fd, start.data(), start.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(start.size()));
+    std::string headers;
+    for (int i = 0; i < 1000; ++i) headers += "X-Flood-" + std::to_string(i) + ": vvvvvvvvvvvvvvvvvvvv\r\n";
+    CHECK(server_hangs_up(fd, headers, std::chrono::milliseconds(1), 2000));  // up to ~60 MB offered
+    close(fd);
+    auto health = server.client().Get(control::kHealthPath);
+    REQUIRE(health);
+    CHECK(health->status == 200);
+}
+
+TEST_CASE("control server: a client trickling its request is cut at the request timeout") {
+    auto s = guarded();
+    s.io_timeout_s = 1;
+    s.request_timeout_s = 1;
+    RunningServer server(s);
+    int fd = connect_loopback(server.port());
+    std::string start = "POST /v1/measure HTTP/1.1\r\nHost: x\r\n";
+    REQUIRE(send(fd, start.data(), start.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(start.size()));
+    CHECK(server_hangs_up(fd, "X", std::chrono::milliseconds(200), 100));  // gives up after ~20 s
+    close(fd);
+}
