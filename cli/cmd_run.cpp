@@ -1,30 +1,158 @@
-// meoktong run: parse options, check the report destination, measure every
-// target (probe/runner), write the report atomically, print a table or JSONL.
+// meoktong run: parse options (command line over the config file), take the
+// run lock, measure every target (probe/runner) within --max-runtime, write
+// the report atomically, then retention and upload; print a table or JSONL.
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <set>
 
 #include "meoktong/commands.hpp"
 #include "meoktong/measure.hpp"
+#include "meoktong/target.hpp"
+#include "probe/config.hpp"
+#include "probe/geoip.hpp"
+#include "probe/log.hpp"
+#include "probe/max_runtime.hpp"
+#include "probe/progress.hpp"
 #include "probe/report_writer.hpp"
+#include "probe/retention.hpp"
+#include "probe/run_lock.hpp"
 #include "probe/runner.hpp"
 #include "probe/text_table.hpp"
+#include "probe/upload.hpp"
 
 namespace meoktong {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// Logs at info on a terminal or to syslog; only warnings and errors from cron's stderr.
+void configure_logging(const RunConfig& ops, const RunSettings& settings) {
+    std::string destination = ops.log.value_or("stderr");
+    bool quiet = destination == "stderr" && isatty(STDERR_FILENO) != 1;
+    set_process_logger(make_logger(destination, quiet ? LogLevel::warn : LogLevel::info));
+    process_logger().add_secret(settings.control_token);
+    if (ops.upload_token) process_logger().add_secret(*ops.upload_token);
+}
+
+// cc/asn: --cc/--asn, else the GeoIP databases (for this host's public address), else the config.
+void resolve_vantage_metadata(RunSettings& settings, const Args& run_args, const RunConfig& ops) {
+    VantageSources sources;
+    if (has_option(run_args, "--cc")) sources.cli_cc = settings.vantage.cc;
+    if (has_option(run_args, "--asn")) sources.cli_asn = settings.vantage.asn;
+    sources.config_cc = ops.cc;
+    sources.config_asn = ops.asn;
+    if (!ops.geoip_db.empty()) {
+        auto addresses = local_public_addresses();
+        if (addresses.empty()) {
+            process_logger().info("geoip_skipped", {{"reason", "no public address on this host's interfaces"}});
+        } else {
+            sources.geoip = lookup_geoip(ops.geoip_db, addresses.front());
+        }
+    }
+    settings.vantage = resolve_vantage(settings.vantage.label, sources);
+}
+
+std::string report_dir(const std::string& report_path) {
+    fs::path dir = fs::path(report_path).parent_path();
+    return dir.empty() ? "." : dir.string();
+}
+
+void apply_retention_policy(const RunConfig& ops, const std::string& dir) {
+    RetentionPolicy policy{ops.retention_days, ops.retention_mb};
+    auto now = std::chrono::system_clock::now();
+    for (const std::string& d : {dir, upload_queue_dir_for_output(dir) + "/sent"}) {
+        if (!policy.days && !policy.megabytes) break;
+        auto result = apply_retention(d, policy, now);
+        for (const auto& path : result.removed) process_logger().info("retention_removed", {{"path", path}});
+        for (const auto& error : result.errors) process_logger().warn("retention_failed", {{"error", error}});
+    }
+}
+
+void upload_reports(const RunConfig& ops, const RunSettings& settings, const std::string& report) {
+    if (!ops.upload_url) return;
+    std::string queue = upload_queue_dir_for_output(report_dir(report));
+    enqueue_report(queue, report);
+    UploadSettings upload;
+    upload.url = *ops.upload_url;
+    upload.token = ops.upload_token;
+    upload.ca_file = settings.measure.ca_file;
+    for (const auto& o : drain_upload_queue(queue, upload)) {
+        if (o.delivered) {
+            process_logger().info("upload_sent", {{"report", o.report}, {"attempts", std::to_string(o.attempts)}});
+        } else {
+            process_logger().warn("upload_failed", {{"report", o.report}, {"attempts", std::to_string(o.attempts)},
+                                                     {"error", o.last_error}});
+        }
+    }
+}
+
+}  // namespace
+
 int cmd_run(const Args& args) {
-    RunSettings options = parse_run_args(args);
+    OpsArgs split = take_ops_options(args);
+    RunConfig file = load_run_config(split.config_path);
+    RunConfig ops = merge_options(file, split.options);
+    Args run_args = config_run_args(file, split.run_args);
+    run_args.insert(run_args.end(), split.run_args.begin(), split.run_args.end());
+    RunSettings options = parse_run_args(run_args);
     if (options.help) {
-        std::cout << kRunUsage;
+        std::cout << kRunUsage << kOpsUsage;
         return 0;
     }
+    configure_logging(ops, options);
+    resolve_vantage_metadata(options, split.run_args, ops);
     std::vector<Target> targets = select_targets(options);
     std::string run_id = new_uuid();
     std::string report = prepare_report_path(options.out, options.vantage.label, run_id, std::chrono::system_clock::now());
+
+    std::string lock_path = lock_path_for_output(report);
+    auto lock = RunLock::try_acquire(lock_path);
+    if (!lock) {
+        auto holder = lock_holder_pid(lock_path);
+        std::string pid = holder ? std::to_string(*holder) : "unknown";
+        std::cerr << "meoktong: another run is in progress (pid " << pid << ", lock " << lock_path << "); exiting\n";
+        process_logger().info("run_busy", {{"lock", lock_path}, {"holder_pid", pid}});
+        return 0;
+    }
+    for (const auto& stale : remove_stale_temp_files(report_dir(report), std::chrono::system_clock::now(),
+                                                     std::chrono::hours(1)))
+        process_logger().info("stale_temp_removed", {{"path", stale}});
     if (options.capture != "off")
         std::cerr << "meoktong: packet capture is not available yet; running without packets\n";
+    process_logger().info("run_start", {{"run_id", run_id}, {"targets", std::to_string(targets.size())}});
 
-    MeasureFn measure = [&](const Target& t, SteadyTime start) { return measure_target(t, options.measure, start); };
+    std::optional<std::chrono::seconds> max_runtime;
+    if (ops.max_runtime_s) max_runtime = std::chrono::seconds(*ops.max_runtime_s);
+    RunDeadline deadline(max_runtime, std::chrono::seconds(30));
+    Progress progress = Progress::for_stderr(targets.size());
+    std::mutex skipped_mutex;
+    std::set<std::string> skipped;  // targets not started because --max-runtime passed
+    MeasureFn measure = [&](const Target& t, SteadyTime start) {
+        if (deadline.expired()) {
+            std::lock_guard guard(skipped_mutex);
+            skipped.insert(t.service + " " + target_uri(t));
+            return Observations{};
+        }
+        Observations obs = measure_target(t, options.measure, start);
+        progress.advance(t.host);
+        return obs;
+    };
     RunOutcome outcome = execute_run(targets, options, measure, run_id);
+    progress.finish();
+    if (!skipped.empty()) {
+        std::erase_if(outcome.records, [&](const Record& r) { return skipped.count(r.target.service + " " + target_uri(r.target)) > 0; });
+        process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(skipped.size())}});
+    }
     write_report(report, outcome.records);
+    deadline.disarm();
+    process_logger().info("run_done", {{"run_id", run_id}, {"records", std::to_string(outcome.records.size())},
+                                       {"report", report}});
+    apply_retention_policy(ops, report_dir(report));
+    upload_reports(ops, options, report);
 
     if (options.format == "json") {
         for (const auto& r : outcome.records) std::cout << record_line(r) << "\n";
