@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "meoktong/services.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong {
@@ -71,6 +72,12 @@ std::string render_table(const std::vector<Record>& records) {
         out += line + "\n";
     }
     return out;
+}
+
+std::string render_services(const std::vector<Record>& records, const std::vector<TestList>& lists) {
+    std::string out;
+    for (const auto& outcome : service_outcomes(records, lists)) out += outcome.summary + "\n";
+    return out.empty() ? out : "\nservices:\n" + out;
 }
 
 }  // namespace meoktong

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "meoktong/record.hpp"
+#include "meoktong/testlist.hpp"
 
 namespace meoktong {
 
@@ -14,5 +15,9 @@ namespace meoktong {
 std::string step_summary(const std::vector<std::optional<std::string>>& failures);
 
 std::string render_table(const std::vector<Record>& records);
+
+// One line per service: is the service usable, given which endpoints its app
+// needs (see services.hpp), e.g. "WhatsApp: reachable; media endpoint ... failing".
+std::string render_services(const std::vector<Record>& records, const std::vector<TestList>& lists);
 
 }  // namespace meoktong
