@@ -16,7 +16,17 @@ uint16_t default_port(const std::string& proto) {
     return 0;  // tcp has none
 }
 
-bool valid_hostname(const std::string& h) {
+uint16_t parse_port(const std::string& uri, const std::string& s) {
+    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit))
+        throw InputError("bad target '" + uri + "': port '" + s + "' is not a number");
+    int p = std::stoi(s);
+    if (p < 1 || p > 65535) throw InputError("bad target '" + uri + "': port " + s + " is out of range 1-65535");
+    return static_cast<uint16_t>(p);
+}
+
+}  // namespace
+
+bool is_valid_hostname(const std::string& h) {
     if (h.empty() || h.size() > 253) return false;
     if (is_ip_literal(h)) return true;
     size_t label = 0;
@@ -31,16 +41,6 @@ bool valid_hostname(const std::string& h) {
     }
     return label > 0 || h.back() == '.';
 }
-
-uint16_t parse_port(const std::string& uri, const std::string& s) {
-    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit))
-        throw InputError("bad target '" + uri + "': port '" + s + "' is not a number");
-    int p = std::stoi(s);
-    if (p < 1 || p > 65535) throw InputError("bad target '" + uri + "': port " + s + " is out of range 1-65535");
-    return static_cast<uint16_t>(p);
-}
-
-}  // namespace
 
 bool is_ip_literal(const std::string& s) {
     unsigned char buf[16];
@@ -92,7 +92,7 @@ Target parse_target_uri(const std::string& uri) {
         }
     }
     std::transform(t.host.begin(), t.host.end(), t.host.begin(), ::tolower);
-    if (!valid_hostname(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not a valid host name");
+    if (!is_valid_hostname(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not a valid host name");
     if (!port_text.empty()) {
         if (t.protocol == "dns") throw InputError("bad target '" + uri + "': dns targets take no port");
         t.port = parse_port(uri, port_text);

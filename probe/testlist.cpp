@@ -37,22 +37,6 @@ using nlohmann::json;
 
 const std::set<std::string> kProtocols = {"dns", "tcp", "tls", "https", "http"};
 
-bool valid_host(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    if (is_ip_literal(h)) return true;
-    size_t label = 0;
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-            continue;
-        }
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-        if (++label > 63) return false;
-    }
-    return label > 0;
-}
-
 bool valid_identifier(const std::string& s) {
     return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
         return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
@@ -152,7 +136,7 @@ ListTarget read_target(const std::string& origin, const std::string& entry, cons
     Target& t = lt.target;
     t.host = lowercase(f.string("host", true));
     if (t.host.empty()) fail(origin, entry, "'host' is empty");
-    if (!valid_host(t.host)) fail(origin, entry, "'" + t.host + "' is not a valid host name or IP address");
+    if (!is_valid_hostname(t.host)) fail(origin, entry, "'" + t.host + "' is not a valid host name or IP address");
     t.protocol = lowercase(f.string("protocol", true));
     if (!kProtocols.count(t.protocol))
         fail(origin, entry, "unknown protocol '" + t.protocol + "' (use dns, tcp, tls, https or http)");

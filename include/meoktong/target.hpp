@@ -21,6 +21,10 @@ Target parse_target_uri(const std::string& uri);
 // The target written back as a URI (inverse of parse_target_uri).
 std::string target_uri(const Target& t);
 
+// A DNS name (labels of letters, digits, '-', '_'; 63/253 limits; a final dot
+// allowed) or an IP literal.
+bool is_valid_hostname(const std::string& h);
+
 // True when s is an IPv4 or IPv6 literal (without brackets).
 bool is_ip_literal(const std::string& s);
 
