@@ -123,6 +123,36 @@ std::optional<std::string> read_path(const json& item, const std::string& protoc
     return path;
 }
 
+// An http(s) URL that parse_target_uri reads, printable and bounded; nullopt
+// when it is not one. The URL goes to libcurl as is, so every character of it
+// must be one whose meaning both parsers agree on (no spaces, no userinfo:
+// '@' is not a host name character).
+std::optional<Target> parse_download_url(const std::string& url) {
+    if (url.empty() || url.size() > kMaxDownloadUrlLength || !printable_ascii(url, false)) return std::nullopt;
+    try {
+        Target t = parse_target_uri(url);
+        if (t.protocol != "http" && t.protocol != "https") return std::nullopt;
+        return t;
+    } catch (const InputError&) {
+        return std::nullopt;
+    }
+}
+
+// The optional download_url of a request entry; "" when absent.
+std::optional<std::string> read_download_url(const json& item, std::string& error) {
+    auto it = item.find("download_url");
+    if (it == item.end() || it->is_null()) return std::string();
+    if (!it->is_string() || !parse_download_url(it->get<std::string>())) {
+        error = "download_url must be an http:// or https:// URL of at most 2048 printable characters";
+        return std::nullopt;
+    }
+    return it->get<std::string>();
+}
+
+// The download_url a target carries on the wire: only one the server accepts,
+// so a malformed URL in a test list costs its throughput, not the whole batch.
+std::string wire_download_url(const Target& t) { return parse_download_url(t.download_url) ? t.download_url : ""; }
+
 // One request entry -> Target, checked with the same rules as target URIs.
 std::optional<Target> target_from_wire(const json& item, std::string& error) {
     if (!item.is_object()) {
@@ -150,6 +180,9 @@ std::optional<Target> target_from_wire(const json& item, std::string& error) {
     auto path = read_path(item, t.protocol, error);
     if (!path) return std::nullopt;
     t.path = *path;
+    auto download_url = read_download_url(item, error);
+    if (!download_url) return std::nullopt;
+    t.download_url = *download_url;
     try {
         Target canonical = parse_target_uri(target_uri(t));
         if (canonical.host != t.host || canonical.port != t.port || canonical.path != t.path) {
@@ -218,6 +251,10 @@ bool target_matches(const json& echoed, const Target& asked) {
     if (protocol == echoed.end() || !protocol->is_string() || protocol->get<std::string>() != asked.protocol)
         return false;
     if (port == echoed.end() || !integer_within(*port, 0, 65535) || port->get<uint16_t>() != asked.port) return false;
+    auto download_url = echoed.find("download_url");
+    if (download_url != echoed.end() && !download_url->is_null() &&
+        (!download_url->is_string() || download_url->get<std::string>() != wire_download_url(asked)))
+        return false;
     return true;
 }
 
@@ -258,7 +295,14 @@ bool json_depth_within(std::string_view text, int max_depth) {
 json target_wire_json(const Target& t) {
     json j = {{"host", t.host}, {"port", t.port}, {"protocol", t.protocol}};
     if (t.protocol == "http" || t.protocol == "https") j["path"] = t.path.empty() ? "/" : t.path;
+    if (auto download_url = wire_download_url(t); !download_url.empty()) j["download_url"] = download_url;
     return j;
+}
+
+std::optional<std::string> download_url_host(const std::string& url) {
+    auto t = parse_download_url(url);
+    if (!t) return std::nullopt;
+    return t->host;
 }
 
 std::string measure_request_body(const std::vector<Target>& targets) {

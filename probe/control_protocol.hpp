@@ -29,6 +29,7 @@ inline constexpr const char* kBadReplyPrefix = "control_bad_reply: ";       // +
 inline constexpr int kMaxJsonDepth = 32;
 inline constexpr size_t kMaxFailureLength = 200;
 inline constexpr size_t kMaxPathLength = 2048;
+inline constexpr size_t kMaxDownloadUrlLength = 2048;
 
 // True when `text` is JSON whose arrays/objects nest at most `max_depth` deep
 // (checked without building a document, so hostile nesting cannot exhaust the stack).
@@ -36,8 +37,13 @@ bool json_depth_within(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // --- requests ---------------------------------------------------------------
 
-// The target as it travels on the wire: host, port, protocol, and path for http(s).
+// The target as it travels on the wire: host, port, protocol, path for http(s),
+// and download_url when the target has one.
 json target_wire_json(const Target& t);
+
+// The host of a download URL that parse_measure_request accepted (lowercased,
+// without brackets), or nullopt when `url` is not such a URL.
+std::optional<std::string> download_url_host(const std::string& url);
 
 // The request body the client sends.
 std::string measure_request_body(const std::vector<Target>& targets);
@@ -49,7 +55,8 @@ struct RequestParse {
     bool ok() const { return status == 200; }
 };
 
-// Validates a request body: {"targets": [{"host", "port", "protocol", "path"?}, ...]}
+// Validates a request body:
+// {"targets": [{"host", "port", "protocol", "path"?, "download_url"?}, ...]}
 // with 1..max_targets entries. Never throws.
 RequestParse parse_measure_request(std::string_view body, size_t max_targets);
 
@@ -71,7 +78,8 @@ std::string error_body(const std::string& message);
 std::vector<ControlResult> failed_results(size_t n, const std::string& failure);
 
 // Validates a reply body against the targets that were asked for, matched by
-// position (host, port and protocol must agree). Any problem fails every
+// position (host, port and protocol must agree; an echoed download_url must
+// be the one asked for). Any problem fails every
 // result with "control_bad_reply: ...". Never throws.
 std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets);
 

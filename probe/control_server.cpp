@@ -311,6 +311,21 @@ bool refused_by_measurement(const Observations& o) {
     return any && std::all_of(o.tcp.begin(), o.tcp.end(), refused);
 }
 
+// A download URL whose host is a special-purpose address (in any spelling).
+bool download_refused(const Target& t, const std::vector<Cidr>& routable) {
+    auto host = control::download_url_host(t.download_url);
+    return !host || refused_host(*host, routable).has_value();
+}
+
+// measure_target fetches a download on the target's own host from an address
+// it already checked, and an IP literal from that literal (checked by
+// download_refused); any other host name libcurl would resolve unchecked, to
+// anything, so such a download is not fetched.
+bool download_pinned_or_literal(const Target& t) {
+    auto host = control::download_url_host(t.download_url);
+    return host && (*host == t.host || is_ip_literal(*host));
+}
+
 }  // namespace
 
 RateLimiter::RateLimiter(double per_minute, double burst, size_t max_clients)
@@ -498,8 +513,16 @@ struct ControlServer::Impl {
             r.failure = failure::kTargetNotAllowed;
             return r;
         }
+        Target measured = target;
+        if (guard && !target.download_url.empty()) {
+            if (download_refused(target, settings.measure.routable)) {
+                r.failure = failure::kTargetNotAllowed;
+                return r;
+            }
+            if (!download_pinned_or_literal(target)) measured.download_url.clear();
+        }
         try {
-            r.observations = measure(target, settings.measure, Clock::now());
+            r.observations = measure(measured, settings.measure, Clock::now());
         } catch (...) {
             r.failure = std::string(failure::kUnknownPrefix) + "measurement error";
             return r;

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "meoktong/control.hpp"
@@ -225,6 +227,59 @@ TEST_CASE("control server: --allow-private measures loopback targets") {
     CHECK(result["observations"]["tcp"][0]["failure"].is_null());
     CHECK(result["observations"]["tcp"][0]["port"] == listener.port());
     CHECK(listener.saw_connection());
+}
+
+TEST_CASE("control server: a download_url is fetched only from a checked address") {
+    std::mutex mutex;
+    std::map<std::string, std::string> measured_download;  // target host -> download_url measure_target got
+    auto recording_measure = [&](const Target& t, const MeasureSettings&, std::chrono::steady_clock::time_point) {
+        std::lock_guard lock(mutex);
+        measured_download[t.host] = t.download_url;
+        return Observations{};
+    };
+    auto post = [](const RunningServer& server, const std::string& host, const std::string& download_url) {
+        std::string body = R"({"targets": [{"host": ")" + host + R"(", "protocol": "https", "download_url": ")" +
+                           download_url + R"("}]})";
+        auto r = server.client().Post(control::kMeasurePath, auth(), body, "application/json");
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        return body_of(r)["results"].at(0);
+    };
+    SUBCASE("guarded") {
+        RunningServer server(guarded(), recording_measure);
+        for (const std::string url : {"http://127.0.0.1:9/x", "http://127.1/x", "http://[::1]/x", "http://10.0.0.1/x",
+                                      "http://169.254.169.254/latest/meta-data/"}) {
+            CAPTURE(url);
+            auto result = post(server, "line.me", url);
+            CHECK(result["failure"] == "target_not_allowed");
+            CHECK(result["target"]["download_url"] == url);
+        }
+        CHECK(measured_download.empty());
+
+        auto same_host = post(server, "web.whatsapp.com", "https://WEB.whatsapp.com/download/lab.bin");
+        CHECK(!same_host.contains("failure"));
+        CHECK(same_host["target"]["download_url"] == "https://WEB.whatsapp.com/download/lab.bin");
+        CHECK(measured_download.at("web.whatsapp.com") == "https://WEB.whatsapp.com/download/lab.bin");
+
+        auto public_literal = post(server, "line.me", "http://147.92.1.1/x");
+        CHECK(!public_literal.contains("failure"));
+        CHECK(measured_download.at("line.me") == "http://147.92.1.1/x");
+
+        // Another name would be resolved by libcurl unchecked: measured without the download.
+        auto other_name = post(server, "kakao.com", "https://localhost.example/x");
+        CHECK(!other_name.contains("failure"));
+        CHECK(other_name["target"]["download_url"] == "https://localhost.example/x");
+        REQUIRE(measured_download.count("kakao.com") == 1);
+        CHECK(measured_download.at("kakao.com").empty());
+    }
+    SUBCASE("--allow-private") {
+        ControlServerSettings s;
+        s.measure.allow_private = true;
+        RunningServer server(s, recording_measure);
+        auto result = post(server, "line.me", "http://127.0.0.1:9/x");
+        CHECK(!result.contains("failure"));
+        CHECK(measured_download.at("line.me") == "http://127.0.0.1:9/x");
+    }
 }
 
 TEST_CASE("control server: targets not started by the deadline say so; concurrency is bounded") {

@@ -217,3 +217,90 @@ TEST_CASE("failed_results and error_body") {
     CHECK(r[2].failure == "control_http_401");
     CHECK(error_body("too \"big\"") == R"({"error":"too \"big\""})");
 }
+
+TEST_CASE("download_url: client request and server reply carry it both ways") {
+    Target download = make_target("web.whatsapp.com", 443, "https");
+    download.download_url = "https://web.whatsapp.com/download/lab.bin";
+    Target plain = make_target("line.me", 443, "tls");
+    auto body = measure_request_body({download, plain});
+    CHECK(body.find("\"download_url\":\"https://web.whatsapp.com/download/lab.bin\"") != std::string::npos);
+    auto request = parse_measure_request(body, 10);
+    REQUIRE(request.ok());
+    REQUIRE(request.targets.size() == 2);
+    CHECK(request.targets[0].download_url == download.download_url);
+    CHECK(request.targets[1].download_url.empty());
+
+    ServerResult measured;
+    measured.target = request.targets[0];
+    HttpObservation http;
+    http.url = download.download_url;
+    http.throughput_kbps = 16000;
+    measured.observations.http.push_back(http);
+    ServerResult other;
+    other.target = request.targets[1];
+    auto reply = measure_reply_body({measured, other});
+    CHECK(json::parse(reply)["results"][0]["target"]["download_url"] == download.download_url);
+    CHECK(!json::parse(reply)["results"][1]["target"].contains("download_url"));
+    auto results = parse_measure_reply(reply, {download, plain});
+    REQUIRE(results.size() == 2);
+    CHECK(!results[0].failure);
+    REQUIRE(results[0].observations.http.size() == 1);
+    CHECK(results[0].observations.http[0].throughput_kbps == doctest::Approx(16000));
+    CHECK(!results[1].failure);
+}
+
+TEST_CASE("download_url: the request refuses anything but a bounded http(s) URL") {
+    auto with_download = [](const std::string& download_url_json) {
+        return parse_measure_request(
+            R"({"targets": [{"host": "web.whatsapp.com", "protocol": "https", "download_url": )" + download_url_json +
+                "}]}",
+            10);
+    };
+    CHECK(with_download(R"("http://web.whatsapp.com:8080/x.bin")").ok());
+    CHECK(with_download("null").ok());
+    CHECK(with_download("null").targets.at(0).download_url.empty());
+    std::string long_url = "https://web.whatsapp.com/" + std::string(kMaxDownloadUrlLength, 'a');
+    for (const std::string& bad : {std::string("42"), std::string(R"("")"), std::string(R"("ftp://web.whatsapp.com/x")"),
+                                  std::string(R"("tls://web.whatsapp.com:443")"), std::string(R"("/download/lab.bin")"),
+                                  std::string(R"("https://web.whatsapp.com/a b")"),
+                                  std::string(R"("https://web.whatsapp.com@127.0.0.1/")"),
+                                  std::string(R"("https://[::1/")"), std::string(R"("https://\u00e9.example/")"),
+                                  "\"" + long_url + "\""}) {
+        CAPTURE(bad);
+        auto r = with_download(bad);
+        CHECK(r.status == 400);
+        CHECK(r.error.find("targets[0]: download_url") == 0);
+    }
+}
+
+TEST_CASE("download_url_host: the host the download would be fetched from") {
+    CHECK(download_url_host("https://WEB.whatsapp.com/x") == "web.whatsapp.com");
+    CHECK(download_url_host("http://[::1]:8080/x") == "::1");
+    CHECK(download_url_host("http://127.1/x") == "127.1");
+    CHECK(!download_url_host("ftp://example.com/x"));
+    CHECK(!download_url_host("https://user@example.com/x"));
+}
+
+TEST_CASE("download_url: an echoed download_url must be the one asked for") {
+    Target asked = make_target("web.whatsapp.com", 443, "https");
+    asked.download_url = "https://web.whatsapp.com/download/lab.bin";
+    auto result = [](const std::string& extra) {
+        return reply_with(R"({"target": {"host": "web.whatsapp.com", "port": 443, "protocol": "https")" + extra +
+                          R"(}, "observations": {}})");
+    };
+    CHECK(!parse_measure_reply(result(R"(, "download_url": "https://web.whatsapp.com/download/lab.bin")"), {asked})
+               .at(0)
+               .failure);
+    CHECK(!parse_measure_reply(result(""), {asked}).at(0).failure);  // a control that predates download_url
+    CHECK(parse_measure_reply(result(R"(, "download_url": "https://other.example/x")"), {asked}).at(0).failure ==
+          std::string(kBadReplyPrefix) + "results[0]: a result's target does not match the request");
+    CHECK(parse_measure_reply(result(R"(, "download_url": 7)"), {asked}).at(0).failure.has_value());
+}
+
+TEST_CASE("download_url: a URL the server would refuse is left out of the request, not sent") {
+    Target t = make_target("web.whatsapp.com", 443, "https");
+    t.download_url = "https://web.whatsapp.com/a b";
+    auto body = measure_request_body({t});
+    CHECK(body.find("download_url") == std::string::npos);
+    CHECK(parse_measure_request(body, 10).ok());
+}
