@@ -356,9 +356,12 @@ void find_dns_flags(const Record& r, const std::vector<Cidr>& routable, const Fi
     }
 }
 
+// Only a successful (2xx) download measures the path: an error page is not
+// a throughput figure.
 double max_throughput(const std::vector<HttpObservation>& http) {
     double best = -1;
-    for (const auto& h : http) best = std::max(best, h.throughput_kbps);
+    for (const auto& h : http)
+        if (!h.failure && h.status >= 200 && h.status < 300) best = std::max(best, h.throughput_kbps);
     return best;
 }
 
