@@ -2,6 +2,8 @@
 // scripts/make-test-pcaps) and on hand-made edge cases: link types, IPv4/IPv6,
 // TTL / hop limit, IP ID, TCP flags, DNS header and answers, truncation.
 #include <doctest/doctest.h>
+
+#include <map>
 #include <pcap/pcap.h>
 
 #include <string>
@@ -30,6 +32,15 @@ StoredCapture read_capture(const std::string& name) {
     while (pcap_next_ex(p, &h, &data) == 1) c.frames.emplace_back(data, data + h->caplen);
     pcap_close(p);
     return c;
+}
+
+// A stored capture read once and kept for the whole test run: FrameFacts
+// payloads are views into its frames, so the frames must outlive them.
+const StoredCapture& kept_capture(const std::string& name) {
+    static std::map<std::string, StoredCapture> cache;
+    auto it = cache.find(name);
+    if (it == cache.end()) it = cache.emplace(name, read_capture(name)).first;
+    return it->second;
 }
 
 std::vector<FrameFacts> parse_all(const StoredCapture& c) {
@@ -96,7 +107,7 @@ TEST_CASE("TLS connect over IPv4: the server's SYN-ACK arrives with TTL 52") {
 }
 
 TEST_CASE("the same connection reads the same in every framing") {
-    auto ethernet = fingerprints(parse_all(read_capture("tls_connect_v4.pcap")));
+    auto ethernet = fingerprints(parse_all(kept_capture("tls_connect_v4.pcap")));
     for (const char* name : {"tls_connect_v4_sll.pcap", "tls_connect_v4_sll2.pcap", "tls_connect_v4_raw.pcap"}) {
         CAPTURE(name);
         auto other = read_capture(name);
@@ -105,14 +116,14 @@ TEST_CASE("the same connection reads the same in every framing") {
     CHECK(read_capture("tls_connect_v4_sll.pcap").dlt == DLT_LINUX_SLL);
     CHECK(read_capture("tls_connect_v4_sll2.pcap").dlt == DLT_LINUX_SLL2);
     CHECK(link_type_from_dlt(read_capture("tls_connect_v4_raw.pcap").dlt) == LinkType::raw_ip);
-    auto v6 = fingerprints(parse_all(read_capture("tls_connect_v6.pcap")));
+    auto v6 = fingerprints(parse_all(kept_capture("tls_connect_v6.pcap")));
     auto null = read_capture("tls_connect_v6_null.pcap");
     CHECK(null.dlt == DLT_NULL);
     CHECK(fingerprints(parse_all(null)) == v6);
 }
 
 TEST_CASE("TLS connect over IPv6: hop limit 52 and no IP ID") {
-    auto all = parse_all(read_capture("tls_connect_v6.pcap"));
+    auto all = parse_all(kept_capture("tls_connect_v6.pcap"));
     auto server = from(all, "2001:db8:2::5");
     const FrameFacts* synack = first_with_flags(server, tcp_flag::syn | tcp_flag::ack);
     REQUIRE(synack);
@@ -127,7 +138,7 @@ TEST_CASE("TLS connect over IPv6: hop limit 52 and no IP ID") {
 }
 
 TEST_CASE("an injected RST carries the censor's TTL, not the server's") {
-    auto all = parse_all(read_capture("tls_rst_injected_v4.pcap"));
+    auto all = parse_all(kept_capture("tls_rst_injected_v4.pcap"));
     auto remote = from(all, "203.0.113.5");
     const FrameFacts* synack = first_with_flags(remote, tcp_flag::syn | tcp_flag::ack);
     const FrameFacts* rst = first_with_flags(remote, tcp_flag::rst);
@@ -139,7 +150,7 @@ TEST_CASE("an injected RST carries the censor's TTL, not the server's") {
     CHECK(rst->dst_port == synack->dst_port);
     CHECK(tcp_flags_string(rst->tcp_flags) == "R");
 
-    auto v6 = from(parse_all(read_capture("tls_rst_injected_v6.pcap")), "2001:db8:2::5");
+    auto v6 = from(parse_all(kept_capture("tls_rst_injected_v6.pcap")), "2001:db8:2::5");
     const FrameFacts* rst6 = first_with_flags(v6, tcp_flag::rst);
     const FrameFacts* synack6 = first_with_flags(v6, tcp_flag::syn | tcp_flag::ack);
     REQUIRE(rst6);
@@ -150,7 +161,7 @@ TEST_CASE("an injected RST carries the censor's TTL, not the server's") {
 }
 
 TEST_CASE("a normal DNS answer: header, A record through c-ares, IP TTL") {
-    auto all = parse_all(read_capture("dns_normal_v4.pcap"));
+    auto all = parse_all(kept_capture("dns_normal_v4.pcap"));
     auto answers = from(all, "198.51.100.53");
     REQUIRE(answers.size() == 1);
     const auto& r = answers[0];
@@ -180,7 +191,7 @@ TEST_CASE("a normal DNS answer: header, A record through c-ares, IP TTL") {
 }
 
 TEST_CASE("a normal DNS answer over IPv6: AAAA record") {
-    auto answers = from(parse_all(read_capture("dns_normal_v6.pcap")), "2001:db8:53::53");
+    auto answers = from(parse_all(kept_capture("dns_normal_v6.pcap")), "2001:db8:53::53");
     REQUIRE(answers.size() == 1);
     CHECK(answers[0].ip_ttl == 52);
     CHECK(answers[0].ip_id == -1);
@@ -194,7 +205,7 @@ TEST_CASE("a normal DNS answer over IPv6: AAAA record") {
 }
 
 TEST_CASE("two answers to one DNS query: forged first (TTL 47), real later (TTL 52)") {
-    auto answers = from(parse_all(read_capture("dns_injected_v4.pcap")), "198.51.100.53");
+    auto answers = from(parse_all(kept_capture("dns_injected_v4.pcap")), "198.51.100.53");
     REQUIRE(answers.size() == 2);
     auto forged = parse_dns_header(answers[0].payload);
     auto real = parse_dns_header(answers[1].payload);
