@@ -3,15 +3,20 @@
 // the report atomically, then retention and upload; print a table or JSONL.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <set>
 
 #include "meoktong/commands.hpp"
 #include "meoktong/measure.hpp"
 #include "meoktong/target.hpp"
+#include "probe/capture.hpp"
+#include "probe/capturing_net.hpp"
 #include "probe/config.hpp"
+#include "probe/dns.hpp"
 #include "probe/geoip.hpp"
 #include "probe/log.hpp"
 #include "probe/max_runtime.hpp"
@@ -90,6 +95,32 @@ void upload_reports(const RunConfig& ops, const RunSettings& settings, const std
     }
 }
 
+// The capture of a run: interface as given with --capture, DNS answers from
+// port 53 and from every --resolver's port.
+CaptureOptions capture_options(const RunSettings& settings) {
+    CaptureOptions o;
+    o.interface = settings.capture;
+    o.dns_ports = {53};
+    for (const auto& r : settings.measure.resolvers) {
+        auto ip_port = split_ip_port(dns::normalise_resolver(r).value_or(r));
+        if (ip_port && std::find(o.dns_ports.begin(), o.dns_ports.end(), ip_port->second) == o.dns_ports.end())
+            o.dns_ports.push_back(ip_port->second);
+    }
+    return o;
+}
+
+// One target measured with its flows watched by `capture` (null: no capture).
+Observations measure_with_capture(PacketCapture* capture, const Target& target, const MeasureSettings& settings,
+                                  SteadyTime start) {
+    if (capture == nullptr) return measure_target(target, settings, start);
+    CaptureMeasurement packets = capture->begin(start);
+    SystemNet system;
+    CapturingNet net(system, packets);
+    Observations obs = measure_target_with(net, target, settings, start);
+    obs.packets = packets.finish();
+    return obs;
+}
+
 }  // namespace
 
 int cmd_run(const Args& args) {
@@ -121,8 +152,11 @@ int cmd_run(const Args& args) {
     for (const auto& stale : remove_stale_temp_files(report_dir(report), std::chrono::system_clock::now(),
                                                      std::chrono::hours(1)))
         process_logger().info("stale_temp_removed", {{"path", stale}});
-    if (options.capture != "off")
-        std::cerr << "meoktong: packet capture is not available yet; running without packets\n";
+    std::unique_ptr<PacketCapture> capture;
+    if (options.capture != "off") {
+        capture = std::make_unique<PacketCapture>(capture_options(options));
+        options.capture_active = capture->active();
+    }
     process_logger().info("run_start", {{"run_id", run_id}, {"targets", std::to_string(targets.size())}});
 
     std::optional<std::chrono::seconds> max_runtime;
@@ -137,7 +171,7 @@ int cmd_run(const Args& args) {
             skipped.insert(t.service + " " + target_uri(t));
             return Observations{};
         }
-        Observations obs = measure_target(t, options.measure, start);
+        Observations obs = measure_with_capture(capture.get(), t, options.measure, start);
         progress.advance(t.host);
         return obs;
     };

@@ -285,6 +285,7 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
 
     RunContext context;
     context.routable = o.routable;
+    context.capture_enabled = o.capture_active;
     for (const auto& r : records) {
         if (!r.target.canary) continue;
         ++context.canaries_total;

@@ -29,6 +29,7 @@ struct RunSettings {
     Vantage vantage;
     int concurrency = 16;
     std::string capture = "off";           // IFACE|auto|off
+    bool capture_active = false;           // set by the run once its packet capture started
     std::string format = "text";           // text|json
     bool help = false;
 };
