@@ -1,6 +1,7 @@
 // Structured one-line-per-event logs (see log.hpp): formatting, quoting,
 // secret redaction and the stderr/syslog sinks.
 #include "probe/log.hpp"
+#include "probe/runner.hpp"
 
 #include <syslog.h>
 
@@ -68,19 +69,6 @@ std::string key_text(std::string_view key) {
         if (!ok) c = '_';
     }
     return out;
-}
-
-std::string now_iso8601() {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char date[32];
-    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-    return std::string(date) + millis;
 }
 
 int syslog_priority(LogLevel level) {
@@ -153,7 +141,7 @@ std::string Logger::format(std::string_view ts, LogLevel level, std::string_view
 void Logger::log(LogLevel level, std::string_view event, const LogFields& fields) {
     if (level < min_level_) return;
     std::lock_guard lock(*mutex_);
-    sink_(level, format(now_iso8601(), level, event, fields));
+    sink_(level, format(iso_utc_ms(std::chrono::system_clock::now()), level, event, fields));
 }
 
 Logger make_logger(const std::string& destination, LogLevel min_level) {

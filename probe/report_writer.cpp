@@ -1,5 +1,6 @@
 // JSONL report files, written atomically (see report_writer.hpp).
 #include "probe/report_writer.hpp"
+#include "probe/retention.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,22 +26,6 @@ bool looks_like_file(const std::string& out) {
     };
     std::error_code ec;
     return ends_with(".jsonl") || ends_with(".json") || fs::is_regular_file(out, ec);
-}
-
-std::string filename_safe(const std::string& label) {
-    std::string out;
-    for (char c : label) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
-    if (out.empty()) out = "probe";
-    return out.substr(0, 64);
-}
-
-std::string compact_utc(std::chrono::system_clock::time_point t) {
-    std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
 }
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
@@ -86,8 +71,7 @@ std::string prepare_report_path(const std::string& out, const std::string& vanta
                                  (ec ? ec.message() : std::string("not a directory")));
     }
     check_writable_dir(target);
-    std::string name = compact_utc(started) + "_" + filename_safe(vantage_label) + "_" + run_id.substr(0, 8) + ".jsonl";
-    return (fs::path(target) / name).string();
+    return (fs::path(target) / report_file_name(started, vantage_label, run_id)).string();
 }
 
 std::string record_line(const Record& record) {
