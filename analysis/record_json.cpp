@@ -1,6 +1,11 @@
 // JSON mapping of record.hpp, keys as in SPEC §4. Pure; no I/O.
 #include "meoktong/record_json.hpp"
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 namespace meoktong {
 namespace {
 
@@ -12,10 +17,41 @@ std::optional<std::string> read_opt_string(const json& j, const char* key) {
     return it->get<std::string>();
 }
 
+// nlohmann's get<int>() on a float or an oversized integer is a plain
+// static_cast, undefined behaviour when the value does not fit. Records come
+// from anywhere (analyze reads other people's reports), so numbers are range
+// checked here and an out-of-range value makes the record malformed.
+template <typename T>
+T checked_number(const json& v, const char* key) {
+    if (!v.is_number()) return v.get<T>();  // throws type_error for non-numbers
+    if constexpr (std::is_floating_point_v<T>) {
+        return v.get<T>();
+    } else {
+        bool fits = false;
+        if (v.is_number_unsigned())
+            fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+        else if (v.is_number_integer())
+            fits = v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                   (v.get<int64_t>() < 0 || static_cast<uint64_t>(v.get<int64_t>()) <=
+                                                static_cast<uint64_t>(std::numeric_limits<T>::max()));
+        else {
+            double d = v.get<double>();
+            fits = std::isfinite(d) && d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+                   d < std::ldexp(1.0, std::numeric_limits<T>::digits);
+        }
+        if (!fits) throw json::out_of_range::create(406, std::string("'") + key + "' is out of range", &v);
+        return v.is_number_float() ? static_cast<T>(v.get<double>()) : v.get<T>();
+    }
+}
+
 template <typename T>
 void read(const json& j, const char* key, T& out) {
     auto it = j.find(key);
-    if (it != j.end() && !it->is_null()) out = it->get<T>();
+    if (it == j.end() || it->is_null()) return;
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+        out = checked_number<T>(*it, key);
+    else
+        out = it->get<T>();
 }
 
 void timing_to(json& j, const Timing& t) {

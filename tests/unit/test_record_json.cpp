@@ -157,3 +157,22 @@ TEST_CASE("a record survives a JSON round trip") {
     json second = back;
     CHECK(first == second);
 }
+
+TEST_CASE("numbers that do not fit their field make a record malformed, never undefined") {
+    json j = full_record();
+    SUBCASE("a huge float in an int field") { j["observations"]["dns"][0]["rcode"] = 2.88889e+116; }
+    SUBCASE("a negative port") { j["target"]["port"] = -1; }
+    SUBCASE("a port above 65535") { j["target"]["port"] = 70000; }
+    SUBCASE("an integer above int64 in runtime_ms") { j["runtime_ms"] = 18446744073709551615ULL; }
+    SUBCASE("a float ttl beyond uint32") { j["observations"]["dns"][0]["answers"][0]["ttl"] = 5e9; }
+    CHECK_THROWS_AS(j.get<Record>(), json::exception);
+}
+
+TEST_CASE("in-range numbers are read, a float into an integer field truncates") {
+    json j = full_record();
+    j["target"]["port"] = 443.0;
+    j["observations"]["dns"][0]["rcode"] = -1;
+    Record r = j.get<Record>();
+    CHECK(r.target.port == 443);
+    CHECK(r.observations.dns[0].rcode == -1);
+}
