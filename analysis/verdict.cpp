@@ -195,6 +195,21 @@ void explain_unaged_rst_tls(const Facts& f, Ev& ev) {
 
 void explain_unaged_rst_tcp(const Facts& f, Ev& ev) { explain_unaged_rst(*forged_rst(f, {Step::tcp, Step::http}, false), ev); }
 
+const CertIssue* untrusted_cert_from_segment(const Facts& f) {
+    for (const auto& c : f.cert_issues)
+        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack_ttl >= 0) return &c;
+    return nullptr;
+}
+
+void explain_unaged_synack(const Facts& f, Ev& ev) {
+    const auto* c = untrusted_cert_from_segment(f);
+    std::string what = c->kind == Kind::cert_hostname ? "a certificate for another name" : "a certificate from an unknown authority";
+    std::string issuer = c->issuer.empty() ? "" : " issued by \"" + c->issuer + "\"";
+    ev.push_back(endpoint(c->ip, c->port) + " presented " + what + issuer + " for " + f.host);
+    ev.push_back("its SYN-ACK arrived with IP TTL " + std::to_string(c->unaged_synack_ttl) +
+                 ", the value a sender starts with: it crossed no router, so a machine on this network segment answered in the server's name and intercepted the TLS connection");
+}
+
 void explain_local_failure(const Facts& f, Ev& ev) {
     ev.push_back("none of the " + std::to_string(f.canaries_total) + " canary hosts (unrelated, reliable sites) was reachable from here");
     ev.push_back(describe_here_failures(f));
@@ -325,6 +340,9 @@ const std::vector<Rule> kRules = {
     {"unaged_rst_in_tcp", "blocked", "tcp_reset", 0.75, true,
      [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}, false) != nullptr; }, explain_unaged_rst_tcp,
      "no SYN-ACK to compare; the reset that refused or cut the connection arrived with an initial TTL (64/128/255)"},
+    {"unaged_synack_untrusted_certificate", "blocked", "tls_mitm", 0.75, true,
+     [](const Facts& f) { return untrusted_cert_from_segment(f) != nullptr; }, explain_unaged_synack,
+     "the address that presented an unverifiable certificate answered the SYN with an initial TTL (64/128/255)"},
     {"local_failure_control_unreachable", "local_failure", nullptr, 0.9, false,
      [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
      "every canary failed and the control could not be reached"},

@@ -283,6 +283,18 @@ void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::
     }
 }
 
+// A SYN-ACK from a remote address with an initial TTL crossed no router: a
+// machine on this segment answered in the server's name. Noted on the
+// addresses whose certificate did not verify (a transparent interceptor).
+void find_unaged_synacks(const std::vector<PacketObservation>& packets, const std::vector<Cidr>& routable,
+                         std::vector<CertIssue>& cert_issues) {
+    for (const auto& p : packets) {
+        if (p.kind != "syn_ack" || !unaged_ttl(p.ip_ttl) || special_purpose(ip_of(p.src), routable)) continue;
+        for (auto& c : cert_issues)
+            if (c.ip == ip_of(p.src)) c.unaged_synack_ttl = p.ip_ttl;
+    }
+}
+
 // DNS answers claiming one source but arriving with different IP TTLs.
 bool dns_ttls_diverge(const std::vector<PacketObservation>& packets) {
     std::map<std::string, std::set<int>> ttls;
@@ -460,6 +472,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     find_sni_tests(obs, f);
     find_cert_issues(r, fps, f);
     find_forged_rsts(obs.packets, f.here, routable, f.forged_rsts);
+    find_unaged_synacks(obs.packets, routable, f.cert_issues);
     for (const auto& h : obs.http) {
         const Fingerprint* fp = match_http(fps, h);
         if (fp && !(f.control_usable && fingerprint_seen_at_control(fp, ctl, fps)))

@@ -90,6 +90,7 @@ struct CertIssue {  // a certificate that did not verify for the host
     std::string subject, issuer, not_before, not_after, sha256;
     bool out_of_date = false;          // not_after before (or not_before after) the measurement
     const Fingerprint* interception_ca = nullptr;
+    int unaged_synack_ttl = -1;        // the address's SYN-ACK arrived with an initial TTL (captured)
 };
 
 struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK, or is unaged

@@ -155,18 +155,21 @@ class ScenarioResult:
         self.name, self.scenario = name, scenario
         self.fact_failures, self.facts_checked, self.facts_skipped = [], 0, 0
         self.verdict_facts = []
-        # (key, expected (status, method), actual (status, method), also acceptable without a control)
+        # (key, expected (status, method), actual (status, method), also acceptable without a control,
+        #  proven without a control: the expected verdict is required even then)
         self.verdicts = []
         self.verdict_fact_failures = []  # failed facts on verdict.* (checked with the verdicts)
         self.errors = []            # the scenario could not be run at all
         self.seconds = 0.0
 
     def verdict_failures(self):
-        def ok(expected, actual, also):
+        def ok(expected, actual, also, proven_without_control):
             if actual == expected:
                 return True
+            if proven_without_control:  # the probe's own evidence must decide it (issue 5)
+                return False
             return self.without_control and (actual[0] == "inconclusive" or fmt_verdict(actual) in also)
-        return [v[:3] for v in self.verdicts if not ok(v[1], v[2], v[3])]
+        return [v[:3] for v in self.verdicts if not ok(*v[1:])]
 
     def verdict_checks(self):
         return len(self.verdicts) + len(self.verdict_facts)
@@ -199,7 +202,8 @@ def evaluate(result, records, hosts, control_on):
                 result.fact_failures.append(f"{key}: {detail}")
         verdict = record.get("verdict", {})
         result.verdicts.append((key, (exp["status"], exp.get("method")),
-                                (verdict.get("status"), verdict.get("method")), exp.get("without_control", [])))
+                                (verdict.get("status"), verdict.get("method")), exp.get("without_control", []),
+                                exp.get("proven_without_control", False)))
 
 
 # -------------------------------------------------------------------- lab
