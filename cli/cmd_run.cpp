@@ -110,6 +110,18 @@ CaptureOptions capture_options(const RunSettings& settings) {
 }
 
 // One target measured with its flows watched by `capture` (null: no capture).
+// Lost packets mean lost evidence: a run that dropped any says so at warn level.
+void log_capture_stats(const CaptureStats& s) {
+    LogFields fields = {{"frames", std::to_string(s.frames)},
+                        {"packets_kept", std::to_string(s.packets_kept)},
+                        {"packets_over_limit", std::to_string(s.packets_over_limit)},
+                        {"kernel_drops", std::to_string(s.kernel_drops)}};
+    if (s.kernel_drops > 0 || s.packets_over_limit > 0)
+        process_logger().warn("capture_incomplete", fields);
+    else
+        process_logger().info("capture_done", fields);
+}
+
 Observations measure_with_capture(PacketCapture* capture, const Target& target, const MeasureSettings& settings,
                                   SteadyTime start) {
     if (capture == nullptr) return measure_target(target, settings, start);
@@ -177,6 +189,7 @@ int cmd_run(const Args& args) {
     };
     RunOutcome outcome = execute_run(targets, options, measure, run_id);
     progress.finish();
+    if (capture && capture->active()) log_capture_stats(capture->stats());
     if (!skipped.empty()) {
         std::erase_if(outcome.records, [&](const Record& r) { return skipped.count(r.target.service + " " + target_uri(r.target)) > 0; });
         process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(skipped.size())}});

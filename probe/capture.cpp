@@ -401,7 +401,7 @@ OpenResult open_live(const CaptureOptions& options, const std::string& iface) {
     pcap_set_snaplen(p, options.snaplen);
     pcap_set_promisc(p, 0);
     pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, 4 << 20);
+    pcap_set_buffer_size(p, 1 << 20);  // the filter passes only SYN/FIN/RST and DNS: 1 MiB is ample
     int status = pcap_activate(p);
     if (status < 0) {
         r.permission_denied = status == PCAP_ERROR_PERM_DENIED;
