@@ -109,7 +109,6 @@ CaptureOptions capture_options(const RunSettings& settings) {
     return o;
 }
 
-// One target measured with its flows watched by `capture` (null: no capture).
 // Lost packets mean lost evidence: a run that dropped any says so at warn level.
 void log_capture_stats(const CaptureStats& s) {
     LogFields fields = {{"frames", std::to_string(s.frames)},
@@ -122,6 +121,7 @@ void log_capture_stats(const CaptureStats& s) {
         process_logger().info("capture_done", fields);
 }
 
+// One target measured with its flows watched by `capture` (null: no capture).
 Observations measure_with_capture(PacketCapture* capture, const Target& target, const MeasureSettings& settings,
                                   SteadyTime start) {
     if (capture == nullptr) return measure_target(target, settings, start);

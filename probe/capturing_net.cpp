@@ -1,5 +1,5 @@
-// CapturingNet (capturing_net.hpp): registers each DNS and TCP flow with the
-// measurement's capture, then lets the wrapped Net do the I/O.
+// CapturingNet (capturing_net.hpp): registers each DNS, TCP and HTTP flow with
+// the measurement's capture, then lets the wrapped Net do the I/O.
 #include "probe/capturing_net.hpp"
 
 #include <sys/socket.h>
@@ -70,8 +70,16 @@ TlsObservation CapturingNet::tls_handshake(Connection& conn, const TlsRequest& r
     return inner_.tls_handshake(conn, request, start);
 }
 
+// curl opens its own connection: watched from the first SYN-ACK, then narrowed
+// to curl's local port once it is known.
 HttpObservation CapturingNet::http_get(const HttpRequest& request, SteadyTime start) {
-    return inner_.http_get(request, start);
+    if (request.ip.empty() || !capture_.watch_tcp(request.ip, request.port)) return inner_.http_get(request, start);
+    HttpRequest watched = request;
+    watched.on_connected = [&, previous = request.on_connected](uint16_t local_port) {
+        capture_.watch_tcp(request.ip, request.port, local_port);
+        if (previous) previous(local_port);
+    };
+    return inner_.http_get(watched, start);
 }
 
 }  // namespace meoktong

@@ -201,6 +201,13 @@ std::string extract_title(std::string_view body) {
     return text.substr(0, valid_utf8_prefix_length(text, kMaxTitleBytes));
 }
 
+// CURLOPT_PREREQFUNCTION: the connection is up, the request not yet sent.
+static int on_prerequest(void* clientp, char*, char*, int, int local_port) {
+    const auto& on_connected = *static_cast<const std::function<void(uint16_t)>*>(clientp);
+    if (local_port > 0 && local_port <= 65535) on_connected(static_cast<uint16_t>(local_port));
+    return CURL_PREREQFUNC_OK;
+}
+
 HttpObservation get(const HttpRequest& req, SteadyTime start) {
     ensure_curl_initialised();
     HttpObservation obs;
@@ -239,6 +246,10 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &obs.headers);
+    if (req.on_connected) {
+        curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, on_prerequest);
+        curl_easy_setopt(c, CURLOPT_PREREQDATA, &req.on_connected);
+    }
     CURLcode rc = curl_easy_perform(c);
     obs.t_ms = ms_since(start);
     long status = 0;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,9 @@ struct HttpRequest {
     size_t max_body_bytes = 1 << 20;
     size_t excerpt_bytes = 2048;
     bool measure_throughput = false;
+    // Optional: told the connection's local port once it is established, before
+    // the request is sent (packet capture narrows its watch to that flow).
+    std::function<void(uint16_t local_port)> on_connected;
 };
 
 class Net {
