@@ -1,6 +1,7 @@
 // scripts/install-timer into a staging root (--root): the binary, lists,
 // config (never overwritten), service and timer with a randomised delay,
-// the cron line, and --uninstall keeping the config.
+// the cron line, and --uninstall keeping the config; the units checked by
+// systemd-analyze and the service's command run as the unit would run it.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "probe/config.hpp"
+#include "test_servers.hpp"
 
 namespace fs = std::filesystem;
 
@@ -86,5 +88,77 @@ TEST_CASE("ops: install-timer installs into a staging root and uninstalls") {
     CHECK(sh(kScript + " --bogus").status == 2);
     CHECK(sh(kScript + " --root " + root.string() + " --binary /nonexistent/meoktong").status == 2);
     CHECK(sh(kScript + " --user 'bad user'").status == 2);
+    fs::remove_all(root);
+}
+
+namespace {
+
+// The unit file with its absolute paths moved into the staging root, so that
+// systemd can check the ExecStart binary exists.
+fs::path staged_unit(const fs::path& root, const std::string& name, const fs::path& dir) {
+    std::string unit = slurp(root / "etc/systemd/system" / name);
+    for (const std::string from : {"/usr/local/bin/meoktong", "/etc/meoktong/config.json"}) {
+        for (auto at = unit.find(from); at != std::string::npos; at = unit.find(from, at + 1)) {
+            unit.replace(at, from.size(), root.string() + from);
+            at += root.string().size();
+        }
+    }
+    std::ofstream(dir / name) << unit;
+    return dir / name;
+}
+
+// The service's ExecStart words (after "ExecStart=").
+std::string exec_start(const fs::path& unit) {
+    std::string text = slurp(unit);
+    auto at = text.find("ExecStart=");
+    REQUIRE(at != std::string::npos);
+    return text.substr(at + 10, text.find('\n', at) - at - 10);
+}
+
+}  // namespace
+
+TEST_CASE("ops: the installed units pass systemd's checks; the service command runs unprivileged with CAP_NET_RAW") {
+    if (sh("command -v systemd-analyze && command -v setpriv").status != 0 || ::geteuid() != 0) {
+        WARN_MESSAGE(false, "needs root, systemd-analyze and setpriv (scripts/setup --test): skipped");
+        return;
+    }
+    char tmpl[] = "/tmp/meoktong-units-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    fs::path root = tmpl;
+    fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    Shell install = sh(kScript + " --root " + root.string() + " --binary " + MEOKTONG_BINARY);
+    REQUIRE_MESSAGE(install.status == 0, install.out);
+    fs::create_directories(root / "units");
+    fs::path service = staged_unit(root, "meoktong.service", root / "units");
+    fs::path timer = staged_unit(root, "meoktong.timer", root / "units");
+
+    // systemd's own parser: every setting known, calendar valid, binary executable.
+    Shell verify = sh("systemd-analyze --man=no verify " + service.string() + " " + timer.string());
+    CHECK_MESSAGE(verify.status == 0, verify.out);
+    Shell calendar = sh("systemd-analyze calendar \"$(sed -n 's/^OnCalendar=//p' " + timer.string() + ")\"");
+    CHECK_MESSAGE(calendar.status == 0, calendar.out);
+
+    // The service's command as the unit runs it: an unprivileged user whose only
+    // capability is CAP_NET_RAW (User=, AmbientCapabilities=), against a loopback
+    // target (--target replaces the config's lists), with packet capture on.
+    fs::path out = root / "reports";
+    fs::create_directories(out);
+    REQUIRE(::chown(out.c_str(), 65534, 65534) == 0);
+    // install-timer gives the config to the service's group (0640); here that is nogroup.
+    REQUIRE(::chown((root / "etc/meoktong/config.json").c_str(), 0, 65534) == 0);
+    std::string command = exec_start(service);
+    command = command.substr(0, command.find(" --log syslog"));
+    Shell run = sh("setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+net_raw "
+                   "--ambient-caps=-all,+net_raw --bounding-set=-all,+net_raw " +
+                   command + " --target tcp://127.0.0.1:" + std::to_string(meoktong::testing::closed_port()) +
+                   " --capture lo --out " + (out / "run.jsonl").string());
+    REQUIRE_MESSAGE(run.status == 0, run.out);
+    std::ifstream report(out / "run.jsonl");
+    std::string line;
+    REQUIRE(std::getline(report, line));
+    auto record = nlohmann::json::parse(line);
+    CHECK(record["context"]["capture_enabled"] == true);
+    CHECK(record["observations"]["tcp"][0]["failure"] == "connection_refused");
     fs::remove_all(root);
 }
