@@ -16,9 +16,7 @@ namespace meoktong::http {
 namespace {
 
 constexpr size_t kTitleWindow = 64 * 1024;
-constexpr size_t kMaxTitleBytes = 256;
 constexpr size_t kMaxHeaders = 100;
-constexpr size_t kMaxHeaderValue = 1024;
 
 // Bytes in the UTF-8 sequence starting at p (0 if it is not valid there).
 size_t utf8_sequence_length(const unsigned char* p, size_t left) {

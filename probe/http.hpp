@@ -12,6 +12,11 @@
 
 namespace meoktong::http {
 
+// Bounds of record strings: a title or header value this long may have been
+// cut, and the scrubber then also blanks a partial address at its end.
+inline constexpr size_t kMaxTitleBytes = 256;
+inline constexpr size_t kMaxHeaderValue = 1024;
+
 HttpObservation get(const HttpRequest& request, SteadyTime start);
 
 // The page's <title> (case-insensitive tag, first 64 KiB only, common entities

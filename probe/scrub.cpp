@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "meoktong/target.hpp"
+#include "probe/http.hpp"
 
 namespace meoktong {
 namespace {
@@ -31,18 +33,74 @@ void scrub_optional(const Scrubber& s, std::optional<std::string>& v) {
     if (v) v = s.apply(*v);
 }
 
+void scrub_answers(const Scrubber& s, std::vector<DnsAnswer>& answers) {
+    for (auto& a : answers) a.value = s.apply(a.value);
+}
+
+std::string join_bytes(const unsigned char* b, char sep, bool reversed) {
+    std::string out;
+    for (int i = 0; i < 4; ++i) {
+        if (i > 0) out += sep;
+        out += std::to_string(b[reversed ? 3 - i : i]);
+    }
+    return out;
+}
+
+// 10.77.1.2, 2.1.77.10 (in-addr.arpa), 10-77-1-2 and 2-1-77-10 (ISP host names).
+std::vector<std::string> ipv4_spellings(const in_addr& a) {
+    const auto* b = reinterpret_cast<const unsigned char*>(&a.s_addr);
+    return {join_bytes(b, '.', false), join_bytes(b, '.', true), join_bytes(b, '-', false),
+            join_bytes(b, '-', true)};
+}
+
+// Compressed (as inet_ntop writes it), with dashes (ipv6-literal host names),
+// every group with and without leading zeros, and the ip6.arpa nibbles.
+std::vector<std::string> ipv6_spellings(const in6_addr& a, const std::string& compressed) {
+    static const char* hex = "0123456789abcdef";
+    std::string dashed = compressed, expanded, unpadded, nibbles;
+    std::replace(dashed.begin(), dashed.end(), ':', '-');
+    for (int g = 0; g < 8; ++g) {
+        unsigned group = static_cast<unsigned>(a.s6_addr[2 * g] << 8 | a.s6_addr[2 * g + 1]);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%04x", g ? ":" : "", group);
+        expanded += buf;
+        std::snprintf(buf, sizeof buf, "%s%x", g ? ":" : "", group);
+        unpadded += buf;
+    }
+    for (int i = 15; i >= 0; --i) {
+        nibbles += hex[a.s6_addr[i] & 15];
+        nibbles += '.';
+        nibbles += hex[a.s6_addr[i] >> 4];
+        if (i > 0) nibbles += '.';
+    }
+    return {compressed, dashed, expanded, unpadded, nibbles};
+}
+
+std::vector<std::string> spellings_of(const std::string& address) {
+    in_addr v4{};
+    in6_addr v6{};
+    if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return ipv4_spellings(v4);
+    if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return ipv6_spellings(v6, address);
+    return {address};
+}
+
 }  // namespace
 
 void Scrubber::add(const std::string& address) {
     if (!is_ip_literal(address)) return;
     std::string a = lower(address);
-    if (std::find(addresses_.begin(), addresses_.end(), a) == addresses_.end()) addresses_.push_back(a);
+    if (std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end()) return;
+    addresses_.push_back(a);
+    bool ipv6 = a.find(':') != std::string::npos;
+    for (auto& text : spellings_of(a)) {
+        bool known = std::any_of(spellings_.begin(), spellings_.end(), [&](const Spelling& s) { return s.text == text; });
+        if (!known) spellings_.push_back({std::move(text), ipv6});
+    }
 }
 
 std::string Scrubber::apply(std::string_view text) const {
     std::string out(text);
-    for (const auto& addr : addresses_) {
-        bool ipv6 = addr.find(':') != std::string::npos;
+    for (const auto& [addr, ipv6] : spellings_) {
         std::string folded = lower(out);
         std::string result;
         size_t pos = 0;
@@ -61,29 +119,68 @@ std::string Scrubber::apply(std::string_view text) const {
     return out;
 }
 
+std::string Scrubber::apply_cut(std::string_view text) const {
+    std::string out = apply(text);
+    std::string folded = lower(out);
+    size_t tail = 0;  // length of the longest trailing beginning of a spelling
+    for (const auto& [spelling, ipv6] : spellings_) {
+        for (size_t k = std::min(spelling.size() - 1, folded.size()); k > tail; --k) {
+            size_t at = folded.size() - k;
+            if (folded.compare(at, k, spelling, 0, k) == 0 && (at == 0 || !continues_address(folded[at - 1], ipv6))) {
+                tail = k;
+                break;
+            }
+        }
+    }
+    if (tail > 0) out.replace(out.size() - tail, tail, kScrubbed);
+    return out;
+}
+
+// A lying resolver can answer with the probe's own address (as "what is my
+// IP" names do): then answers, the addresses connected to and the packets'
+// sources carry it too.
 void Scrubber::apply(Observations& obs) const {
     if (addresses_.empty()) return;
     for (auto& d : obs.dns) {
         d.resolver_address = apply(d.resolver_address);  // a resolver on this host's own address
         scrub_optional(*this, d.failure);
         d.raw_error = apply(d.raw_error);
+        scrub_answers(*this, d.answers);
+        for (auto& r : d.responses) scrub_answers(*this, r.answers);
     }
     for (auto& t : obs.tcp) {
+        t.ip = apply(t.ip);
         scrub_optional(*this, t.failure);
         t.raw_error = apply(t.raw_error);
     }
     for (auto& t : obs.tls) {
+        t.ip = apply(t.ip);
         scrub_optional(*this, t.failure);
         t.raw_error = apply(t.raw_error);
+        for (auto& c : t.peer_certificates) {
+            c.subject = apply(c.subject);
+            c.issuer = apply(c.issuer);
+            for (auto& n : c.dns_names) n = apply(n);
+        }
     }
     for (auto& h : obs.http) {
+        h.url = apply(h.url);
+        h.ip = apply(h.ip);
         scrub_optional(*this, h.failure);
         h.raw_error = apply(h.raw_error);
-        for (auto& [name, value] : h.headers) value = apply(value);
-        h.title = apply(h.title);
-        h.body_excerpt = apply(h.body_excerpt);
+        for (auto& [name, value] : h.headers) {
+            name = apply(name);
+            value = value.size() >= http::kMaxHeaderValue ? apply_cut(value) : apply(value);
+        }
+        h.title = h.title.size() + 3 >= http::kMaxTitleBytes ? apply_cut(h.title) : apply(h.title);
+        bool excerpt_cut = static_cast<int64_t>(h.body_excerpt.size()) < h.body_length;
+        h.body_excerpt = excerpt_cut ? apply_cut(h.body_excerpt) : apply(h.body_excerpt);
     }
-    for (auto& p : obs.packets) p.detail = apply(p.detail);
+    for (auto& p : obs.packets) {
+        p.src = apply(p.src);
+        p.detail = apply(p.detail);
+        scrub_answers(*this, p.answers);
+    }
 }
 
 void Scrubber::apply(Record& record) const {

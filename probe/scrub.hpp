@@ -1,6 +1,9 @@
 // Privacy: the probe's own addresses must never appear in a report. A
 // Scrubber holds those addresses (the local interfaces' at run start, plus
-// any public address learnt later) and blanks them out of free-text fields.
+// any public address learnt later) and blanks them, in every spelling an
+// echo service uses (dotted, reverse-DNS, dashed host names; IPv6 compressed,
+// expanded, nibble), out of free-text fields and out of the address fields a
+// lying resolver could fill with them.
 #pragma once
 
 #include <string>
@@ -21,13 +24,22 @@ public:
 
     // text with every whole occurrence of an address replaced by kScrubbed.
     std::string apply(std::string_view text) const;
-    // Scrubs the free-text fields: failure and raw error strings, HTTP header
-    // values, titles and body excerpts, packet details.
+    // The same for text that was cut at its end: a trailing beginning of an
+    // address ("... 203.0.1") is blanked too.
+    std::string apply_cut(std::string_view text) const;
+    // Scrubs the free-text fields (failure and raw error strings, HTTP header
+    // names and values, titles, body excerpts, packet details) and the
+    // address fields (DNS answers, connected IPs, URLs, packet sources).
     void apply(Observations& obs) const;
     void apply(Record& record) const;
 
 private:
+    struct Spelling {
+        std::string text;  // lower-case
+        bool hex;          // hex digits and ':' continue it (IPv6 spellings)
+    };
     std::vector<std::string> addresses_;  // lower-case
+    std::vector<Spelling> spellings_;     // every spelling of every address
 };
 
 // The non-loopback addresses of this host's interfaces (getifaddrs).

@@ -20,6 +20,7 @@ FIXED = {
     "katalk.kakao.com": ["10.77.10.3", "10.77.10.4"],  # two addresses: the "partial" scenario
     "web.whatsapp.com": ["10.77.10.5"],
     "canary.lab": ["10.77.9.1"],
+    "echo.meoktong.lab": ["10.77.11.1"],  # echoes the client's address (the privacy test)
 }
 CONTROL = {"control.lab": ["10.77.5.2"]}  # in the zone, but not served by the servers namespace
 LIST_POOL = ipaddress.ip_network("10.77.16.0/20")  # test-list hostnames, in sorted order
