@@ -8,8 +8,9 @@
 # report, every file the run wrote, stdout and stderr for every address of the
 # client namespace in every spelling. To be able to fail it also checks that
 # the echo server did echo (the scrubbed placeholder stands where the address
-# was). A non-zero exit of meoktong (e.g. LeakSanitizer in the ASan build)
-# fails the test. Tears the lab down, always. Stdlib only; needs root.
+# was). A non-zero exit of meoktong (e.g. LeakSanitizer in the ASan build),
+# or a sanitizer report of the lab's control server (the same binary) when it
+# is stopped, fails the test. Tears the lab down, always. Stdlib only; needs root.
 import argparse
 import ipaddress
 import json
@@ -180,6 +181,31 @@ def check_run(args, lab, control, workdir, name, addresses):
     return fails, len(records)
 
 
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie this box's init may never reap
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def stop_control(lab):
+    """Failures if the control server (the same binary) reports a sanitizer error when it stops."""
+    pid = int(lab.read("control.pid", "0") or 0)
+    if pid <= 0:
+        return ["the control server's pid is unknown"]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while not process_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = lab.read("control.log", "")
+    if not process_gone(pid):
+        return ["the control server did not stop within 30 s of SIGTERM"]
+    if "Sanitizer" in log:
+        return ["the control server's sanitizer report: " + log[-1500:]]
+    return []
+
+
 def main():
     p = argparse.ArgumentParser(description="meoktong lab privacy test (the probe's address never in a report)")
     p.add_argument("--meoktong", default=os.path.join(run_lab.ROOT, "build", "meoktong"))
@@ -234,6 +260,9 @@ def main():
                     print(f"    {f}")
                 if len(failures[name]) > 25:
                     print(f"    ... and {len(failures[name]) - 25} more")
+            failures["control_stop"] = stop_control(lab)
+            for f in failures["control_stop"]:
+                print(f"lab_privacy: {f}")
         except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as e:
             failures["lab"] = [str(e)]
             print(f"lab_privacy: {e}", file=sys.stderr)
