@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,7 +22,6 @@
 namespace meoktong::dns {
 namespace {
 
-constexpr size_t kMaxResponsesPerQuery = 16;
 constexpr int kMaxAnswers = 64;
 constexpr int kClassIn = 1;
 
@@ -205,6 +205,35 @@ void record_response(Query& q, const ParsedResponse& parsed, int ip_ttl, double 
     q.obs.raw_error = raw;
 }
 
+// The question of a DNS message: its name as c-ares expands it and the offset
+// of its type and class. nullopt unless there is exactly one, well-formed.
+struct Question {
+    std::string name;
+    size_t type_class_at = 0;
+};
+
+std::optional<Question> question_of(const unsigned char* msg, size_t len) {
+    if (len < 12 || msg[4] != 0 || msg[5] != 1) return std::nullopt;
+    char* name = nullptr;
+    long encoded_len = 0;
+    if (ares_expand_name(msg + 12, msg, static_cast<int>(len), &name, &encoded_len) != ARES_SUCCESS)
+        return std::nullopt;
+    Question q{name, 12 + static_cast<size_t>(encoded_len)};
+    ares_free_string(name);
+    if (q.type_class_at + 4 > len) return std::nullopt;
+    return q;
+}
+
+// True when a response repeats our query's question (name in any case, type,
+// class), as c-ares itself checks before accepting an answer: a response to
+// another question is not an answer to ours, whatever its id.
+bool answers_our_question(const unsigned char* data, size_t len, const Query& q) {
+    auto theirs = question_of(data, len);
+    auto ours = question_of(q.packet.data(), q.packet.size());
+    return theirs && ours && ::strcasecmp(theirs->name.c_str(), ours->name.c_str()) == 0 &&
+           std::memcmp(data + theirs->type_class_at, q.packet.data() + ours->type_class_at, 4) == 0;
+}
+
 // Reads every pending datagram of q's socket.
 void drain(Query& q, SteadyTime start) {
     for (;;) {
@@ -225,7 +254,7 @@ void drain(Query& q, SteadyTime start) {
             return;
         }
         ParsedResponse parsed = parse_response(buf, static_cast<size_t>(n), q.qtype);
-        if (!parsed.valid || parsed.id != q.id) continue;
+        if (!parsed.valid || parsed.id != q.id || !answers_our_question(buf, static_cast<size_t>(n), q)) continue;
         record_response(q, parsed, ip_ttl_of(msg), now);
     }
 }
@@ -265,6 +294,7 @@ ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype) 
     r.valid = true;
     r.id = static_cast<uint16_t>(data[0] << 8 | data[1]);
     r.rcode = data[3] & 0x0F;
+    r.truncated = (data[2] & 0x02) != 0;
     char text[INET6_ADDRSTRLEN];
     int n = kMaxAnswers;
     if (qtype == kTypeAAAA) {
@@ -288,7 +318,11 @@ ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype) 
 std::pair<std::optional<std::string>, std::string> classify_response(const ParsedResponse& r) {
     if (r.rcode != 0) return {failure::from_dns_rcode(r.rcode), "rcode=" + std::to_string(r.rcode)};
     if (r.ares_status == ARES_SUCCESS && !r.answers.empty()) return {std::nullopt, ""};
-    if (r.ares_status == ARES_SUCCESS || r.ares_status == ARES_ENODATA) return {failure::kDnsNoAnswer, "ARES_ENODATA"};
+    if (r.ares_status == ARES_SUCCESS || r.ares_status == ARES_ENODATA) {
+        // A cut answer says nothing about the name's records: not dns_no_answer.
+        if (r.truncated) return {failure::kDnsBogusReply, "truncated (TC) without answers"};
+        return {failure::kDnsNoAnswer, "ARES_ENODATA"};
+    }
     return {failure::from_ares_status(r.ares_status), ares_strerror(r.ares_status)};
 }
 

@@ -17,12 +17,16 @@ namespace meoktong::dns {
 
 inline constexpr int kTypeA = 1;
 inline constexpr int kTypeAAAA = 28;
+// At most this many responses to one query are recorded (DnsObservation::responses):
+// a flood of answers costs the probe reading time, never memory.
+inline constexpr size_t kMaxResponsesPerQuery = 16;
 
 // One response packet, parsed. `valid` is false when it is not a DNS response at all.
 struct ParsedResponse {
     bool valid = false;
     uint16_t id = 0;
     int rcode = -1;
+    bool truncated = false;             // TC bit: the resolver cut the answer (we never retry over TCP)
     int ares_status = 0;                // status of ares_parse_*_reply
     std::vector<DnsAnswer> answers;
 };
