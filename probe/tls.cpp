@@ -150,6 +150,19 @@ void classify_handshake_error(int ssl_error, int saved_errno, unsigned long lib_
     obs.raw_error = lib_error != 0 ? openssl_error_text(lib_error) : "SSL_ERROR " + std::to_string(ssl_error);
 }
 
+// A BIO callback that ends OpenSSL's reads of the socket at the deadline
+// (callback arg: the deadline). SSL_connect reads as long as bytes arrive, so a
+// server streaming handshake messages the client skips (HelloRequest) without
+// pause would otherwise hold it past any deadline; a read refused here is a
+// retryable one, so the handshake loop below sees WANT_READ and times out.
+long stop_reading_at_deadline(BIO* bio, int oper, const char*, size_t, int, long, int ret, size_t*) {
+    if (oper != BIO_CB_READ) return ret;
+    const auto* deadline = reinterpret_cast<const SteadyTime*>(BIO_get_callback_arg(bio));
+    if (std::chrono::steady_clock::now() < *deadline) return ret;
+    BIO_set_retry_read(bio);
+    return -1;
+}
+
 // Drives SSL_connect until done, failed or past the deadline. True on success.
 bool run_handshake(SSL* ssl, int fd, std::chrono::steady_clock::time_point deadline, TlsObservation& obs) {
     for (;;) {
@@ -192,7 +205,7 @@ TlsObservation handshake(Connection& conn, const TlsRequest& request, SteadyTime
     obs.sni = request.sni;
     obs.purpose = request.purpose;
     obs.t0_ms = ms_since(start);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms);
+    SteadyTime deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms);
     SSL_CTX* ctx = context_for(request.ca_file);
     std::unique_ptr<SSL, SslFree> ssl(ctx != nullptr ? SSL_new(ctx) : nullptr);
     if (!ssl || SSL_set_fd(ssl.get(), conn.fd) != 1) {
@@ -201,6 +214,9 @@ TlsObservation handshake(Connection& conn, const TlsRequest& request, SteadyTime
         obs.t_ms = ms_since(start);
         return obs;
     }
+    BIO* socket_bio = SSL_get_rbio(ssl.get());
+    BIO_set_callback_arg(socket_bio, reinterpret_cast<char*>(&deadline));
+    BIO_set_callback_ex(socket_bio, stop_reading_at_deadline);
     if (!request.sni.empty()) SSL_set_tlsext_host_name(ssl.get(), request.sni.c_str());
     configure_verification(ssl.get(), request);
     bool ok = run_handshake(ssl.get(), conn.fd, deadline, obs);
