@@ -32,13 +32,18 @@ bool looks_like_file(const std::string& out) {
     throw std::runtime_error("cannot write report " + what + " '" + path + "': " + std::strerror(err));
 }
 
-// Creates (and removes) a temporary file in dir: the real test of writability.
+// Creates a temporary file in dir and writes one byte to it (a full disk
+// still lets an empty file be created), then removes it: the real test of
+// writability, done before any target is measured.
 void check_writable_dir(const std::string& dir) {
     std::string probe = (fs::path(dir) / ".meoktong-write-check-XXXXXX").string();
     int fd = ::mkstemp(probe.data());
     if (fd < 0) fail("in directory", dir, errno);
+    ssize_t n = ::write(fd, "\n", 1);
+    int err = n == 1 ? 0 : (n < 0 ? errno : ENOSPC);
     ::close(fd);
     ::unlink(probe.c_str());
+    if (err != 0) fail("in directory", dir, err);
 }
 
 void write_all(int fd, const std::string& data, const std::string& path) {
