@@ -92,7 +92,8 @@ std::string from_curl(int code) {
         case CURLE_COULDNT_CONNECT: return kConnectionRefused;
         case CURLE_RECV_ERROR:
         case CURLE_SEND_ERROR: return kConnectionReset;
-        case CURLE_GOT_NOTHING: return kEof;
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE: return kEof;  // the peer closed before the whole reply arrived
         case CURLE_PEER_FAILED_VERIFICATION: return kSslInvalidCertificate;
         case CURLE_SSL_CONNECT_ERROR: return kSslFailedHandshake;
         case CURLE_FILESIZE_EXCEEDED: return kHttpBodyTooLarge;

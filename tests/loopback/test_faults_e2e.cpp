@@ -451,4 +451,6 @@ TEST_CASE("fault: the control is killed with its reply half sent: the run comple
     int status = run.wait();
     CHECK_MESSAGE(status == 0, "exit status " << status << ", stderr: " << run.stderr_text());
     check_probe_only_report(report, 1);
+    for (const auto& r : whole_report(report))  // a reply cut short is the peer's early close
+        CHECK(r["control"]["failure"] == "control_unreachable: eof_error");
 }

@@ -45,4 +45,5 @@ TEST_CASE("curl codes") {
     CHECK(failure::from_curl(CURLE_OPERATION_TIMEDOUT) == "generic_timeout_error");
     CHECK(failure::from_curl(CURLE_RECV_ERROR) == "connection_reset");
     CHECK(failure::from_curl(CURLE_GOT_NOTHING) == "eof_error");
+    CHECK(failure::from_curl(CURLE_PARTIAL_FILE) == "eof_error");
 }
