@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 
 #include "meoktong/target.hpp"
@@ -22,11 +23,12 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// A character that would make a match part of a longer address.
-bool continues_address(char c, bool ipv6) {
+// A character that would make a match part of a longer address (for hex
+// spellings, hex digits and ':' too).
+bool continues_address(char c, bool hex) {
     unsigned char u = static_cast<unsigned char>(c);
     if (std::isdigit(u)) return true;
-    return ipv6 && (std::isxdigit(u) || c == ':');
+    return hex && (std::isxdigit(u) || c == ':');
 }
 
 void scrub_optional(const Scrubber& s, std::optional<std::string>& v) {
@@ -37,27 +39,35 @@ void scrub_answers(const Scrubber& s, std::vector<DnsAnswer>& answers) {
     for (auto& a : answers) a.value = s.apply(a.value);
 }
 
-std::string join_bytes(const unsigned char* b, char sep, bool reversed) {
+std::string join_bytes(const unsigned char* b, const char* format, char sep, bool reversed) {
     std::string out;
     for (int i = 0; i < 4; ++i) {
-        if (i > 0) out += sep;
-        out += std::to_string(b[reversed ? 3 - i : i]);
+        if (i > 0 && sep) out += sep;
+        char buf[8];
+        std::snprintf(buf, sizeof buf, format, b[reversed ? 3 - i : i]);
+        out += buf;
     }
     return out;
 }
 
-// 10.77.1.2, 2.1.77.10 (in-addr.arpa), 10-77-1-2 and 2-1-77-10 (ISP host names).
-std::vector<std::string> ipv4_spellings(const in_addr& a) {
+// 10.77.1.2, 2.1.77.10 (in-addr.arpa), 10-77-1-2, 2-1-77-10 and 10_77_1_2
+// (ISP host names), 010.077.001.002 (zero-padded), 0a4d0102 (hex) and
+// 172818690 (the address as one integer, as some echo services print it).
+std::vector<Scrubber::Spelling> ipv4_spellings(const in_addr& a) {
     const auto* b = reinterpret_cast<const unsigned char*>(&a.s_addr);
-    return {join_bytes(b, '.', false), join_bytes(b, '.', true), join_bytes(b, '-', false),
-            join_bytes(b, '-', true)};
+    uint32_t as_integer = ntohl(a.s_addr);
+    return {{join_bytes(b, "%u", '.', false), false}, {join_bytes(b, "%u", '.', true), false},
+            {join_bytes(b, "%u", '-', false), false}, {join_bytes(b, "%u", '-', true), false},
+            {join_bytes(b, "%u", '_', false), false}, {join_bytes(b, "%03u", '.', false), false},
+            {join_bytes(b, "%02x", 0, false), true},  {std::to_string(as_integer), false}};
 }
 
 // Compressed (as inet_ntop writes it), with dashes (ipv6-literal host names),
-// every group with and without leading zeros, and the ip6.arpa nibbles.
-std::vector<std::string> ipv6_spellings(const in6_addr& a, const std::string& compressed) {
+// every group with and without leading zeros, the 32 hex digits alone, and
+// the ip6.arpa nibbles.
+std::vector<Scrubber::Spelling> ipv6_spellings(const in6_addr& a, const std::string& compressed) {
     static const char* hex = "0123456789abcdef";
-    std::string dashed = compressed, expanded, unpadded, nibbles;
+    std::string dashed = compressed, expanded, unpadded, packed, nibbles;
     std::replace(dashed.begin(), dashed.end(), ':', '-');
     for (int g = 0; g < 8; ++g) {
         unsigned group = static_cast<unsigned>(a.s6_addr[2 * g] << 8 | a.s6_addr[2 * g + 1]);
@@ -66,6 +76,8 @@ std::vector<std::string> ipv6_spellings(const in6_addr& a, const std::string& co
         expanded += buf;
         std::snprintf(buf, sizeof buf, "%s%x", g ? ":" : "", group);
         unpadded += buf;
+        std::snprintf(buf, sizeof buf, "%04x", group);
+        packed += buf;
     }
     for (int i = 15; i >= 0; --i) {
         nibbles += hex[a.s6_addr[i] & 15];
@@ -73,15 +85,17 @@ std::vector<std::string> ipv6_spellings(const in6_addr& a, const std::string& co
         nibbles += hex[a.s6_addr[i] >> 4];
         if (i > 0) nibbles += '.';
     }
-    return {compressed, dashed, expanded, unpadded, nibbles};
+    std::vector<Scrubber::Spelling> out;
+    for (auto& text : {compressed, dashed, expanded, unpadded, packed, nibbles}) out.push_back({text, true});
+    return out;
 }
 
-std::vector<std::string> spellings_of(const std::string& address) {
+std::vector<Scrubber::Spelling> spellings_of(const std::string& address) {
     in_addr v4{};
     in6_addr v6{};
     if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return ipv4_spellings(v4);
     if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return ipv6_spellings(v6, address);
-    return {address};
+    return {};
 }
 
 }  // namespace
@@ -91,23 +105,23 @@ void Scrubber::add(const std::string& address) {
     std::string a = lower(address);
     if (std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end()) return;
     addresses_.push_back(a);
-    bool ipv6 = a.find(':') != std::string::npos;
-    for (auto& text : spellings_of(a)) {
-        bool known = std::any_of(spellings_.begin(), spellings_.end(), [&](const Spelling& s) { return s.text == text; });
-        if (!known) spellings_.push_back({std::move(text), ipv6});
+    for (auto& spelling : spellings_of(a)) {
+        bool known = std::any_of(spellings_.begin(), spellings_.end(),
+                                 [&](const Spelling& s) { return s.text == spelling.text; });
+        if (!known) spellings_.push_back(std::move(spelling));
     }
 }
 
 std::string Scrubber::apply(std::string_view text) const {
     std::string out(text);
-    for (const auto& [addr, ipv6] : spellings_) {
+    for (const auto& [addr, hex] : spellings_) {
         std::string folded = lower(out);
         std::string result;
         size_t pos = 0;
         for (size_t hit = folded.find(addr); hit != std::string::npos; hit = folded.find(addr, hit + 1)) {
             size_t end = hit + addr.size();
-            bool whole = (hit == 0 || !continues_address(folded[hit - 1], ipv6)) &&
-                         (end == folded.size() || !continues_address(folded[end], ipv6));
+            bool whole = (hit == 0 || !continues_address(folded[hit - 1], hex)) &&
+                         (end == folded.size() || !continues_address(folded[end], hex));
             if (!whole || hit < pos) continue;
             result.append(out, pos, hit - pos);
             result += kScrubbed;
@@ -123,10 +137,10 @@ std::string Scrubber::apply_cut(std::string_view text) const {
     std::string out = apply(text);
     std::string folded = lower(out);
     size_t tail = 0;  // length of the longest trailing beginning of a spelling
-    for (const auto& [spelling, ipv6] : spellings_) {
+    for (const auto& [spelling, hex] : spellings_) {
         for (size_t k = std::min(spelling.size() - 1, folded.size()); k > tail; --k) {
             size_t at = folded.size() - k;
-            if (folded.compare(at, k, spelling, 0, k) == 0 && (at == 0 || !continues_address(folded[at - 1], ipv6))) {
+            if (folded.compare(at, k, spelling, 0, k) == 0 && (at == 0 || !continues_address(folded[at - 1], hex))) {
                 tail = k;
                 break;
             }

@@ -1,8 +1,8 @@
 // Privacy: the probe's own addresses must never appear in a report. A
 // Scrubber holds those addresses (the local interfaces' at run start, plus
 // any public address learnt later) and blanks them, in every spelling an
-// echo service uses (dotted, reverse-DNS, dashed host names; IPv6 compressed,
-// expanded, nibble), out of free-text fields and out of the address fields a
+// echo service uses (dotted, reverse-DNS, dashed host names, hex, integer;
+// IPv6 compressed, expanded, nibble), out of free-text fields and out of the address fields a
 // lying resolver could fill with them.
 #pragma once
 
@@ -33,11 +33,12 @@ public:
     void apply(Observations& obs) const;
     void apply(Record& record) const;
 
-private:
     struct Spelling {
         std::string text;  // lower-case
-        bool hex;          // hex digits and ':' continue it (IPv6 spellings)
+        bool hex;          // hex digits and ':' continue it (IPv6 and hex spellings)
     };
+
+private:
     std::vector<std::string> addresses_;  // lower-case
     std::vector<Spelling> spellings_;     // every spelling of every address
 };

@@ -18,6 +18,17 @@ TEST_CASE("IPv4 spellings: dotted, reverse DNS and dashed host names") {
     CHECK(s.apply("198-51-100-231 and 1198.51.100.23") == "198-51-100-231 and 1198.51.100.23");
 }
 
+TEST_CASE("IPv4 spellings: underscores, zero-padded, hex and one integer") {
+    Scrubber s;
+    s.add("198.51.100.23");  // hex c6336417, integer 3325256727
+    CHECK(s.apply("node_198_51_100_23") == "node_[scrubbed]");
+    CHECK(s.apply("ip=198.051.100.023;") == "ip=[scrubbed];");
+    CHECK(s.apply("0xC6336417 and c6336417") == "0x[scrubbed] and [scrubbed]");
+    CHECK(s.apply("{\"ip\":3325256727}") == "{\"ip\":[scrubbed]}");
+    // Longer numbers and hex strings that merely contain a spelling are kept.
+    CHECK(s.apply("33252567270 c6336417a 1c6336417") == "33252567270 c6336417a 1c6336417");
+}
+
 TEST_CASE("IPv6 spellings: compressed, expanded, unpadded, dashed, nibbles, any case") {
     Scrubber s;
     s.add("2001:db8::7");
@@ -27,6 +38,7 @@ TEST_CASE("IPv6 spellings: compressed, expanded, unpadded, dashed, nibbles, any 
     CHECK(s.apply("7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa") ==
           "[scrubbed].ip6.arpa");
     CHECK(s.apply("2001:db8::71") == "2001:db8::71");
+    CHECK(s.apply("id 20010DB8000000000000000000000007.") == "id [scrubbed].");
 }
 
 TEST_CASE("a cut field loses a trailing beginning of an address, an uncut one keeps its text") {
