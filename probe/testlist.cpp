@@ -180,7 +180,9 @@ std::string target_entry(const std::string& prefix, size_t index, const json& ob
 
 std::string json_error_detail(const std::string& what) {
     // nlohmann: "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
-    auto pos = what.find(": ", what.find("column"));
+    // or "[json.exception.out_of_range.406] number overflow parsing '1E999'"
+    size_t column = what.find("column");
+    size_t pos = column == std::string::npos ? what.find("] ") : what.find(": ", column);
     return pos == std::string::npos ? what : what.substr(pos + 2);
 }
 
@@ -199,6 +201,8 @@ json parse_json_text(const std::string& text, const std::string& origin) {
         }
         fail(origin, "", "bad JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
                              json_error_detail(e.what()));
+    } catch (const json::exception& e) {  // out_of_range: a number too large for a double
+        fail(origin, "", std::string("bad JSON: ") + json_error_detail(e.what()));
     }
 }
 

@@ -63,6 +63,7 @@ const Service* find_service(const TestList& list, const std::string& name) {
 
 TEST_CASE("each validation error names file, entry and problem") {
     check_error("bad_json.json", "line 5, column 12", "bad JSON");
+    check_error("number_overflow.json", "1.5E777777777", "bad JSON: number overflow");  // found by fuzz_testlist
     check_error("unknown_protocol.json", "service 'kakaotalk' target 2 (ticket-loco.kakao.com)", "unknown protocol 'udp'");
     check_error("port_out_of_range.json", "service 'kakaotalk' target 2 (ticket-loco.kakao.com)",
                 "port 70000 is out of range 1-65535");
