@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <iostream>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -92,56 +93,63 @@ void check_readable_file(const std::string& option, const std::string& path) {
         throw InputError("bad " + option + " '" + path + "': cannot read the file");
 }
 
-void apply_option(RunSettings& o, const std::string& name, const std::string& value) {
-    if (value.empty() && name != "--control-token") throw InputError("option " + name + " needs a non-empty value");
-    if (name == "--list") {
-        o.lists.push_back(value);
-    } else if (name == "--target") {
-        parse_target_uri(value);
-        o.target_uris.push_back(value);
-    } else if (name == "--canary") {
-        parse_target_uri(value);
-        o.canary_uris.push_back(value);
-    } else if (name == "--service") {
-        o.services.push_back(value);
-    } else if (name == "--resolver") {
-        if (!dns::normalise_resolver(value))
-            throw InputError("bad --resolver '" + value + "': expected IP or IP:PORT ([IPv6]:PORT)");
-        o.measure.resolvers.push_back(value);
-    } else if (name == "--control") {
-        if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
-            throw InputError("bad --control '" + value + "': expected an http(s):// URL");
-        o.control_url = value;
-    } else if (name == "--control-token") {
-        o.control_token = value;
-    } else if (name == "--ca-file") {
-        check_readable_file(name, value);
-        o.measure.ca_file = value;
-    } else if (name == "--out") {
-        o.out = value;
-    } else if (name == "--vantage") {
-        o.vantage.label = value;
-    } else if (name == "--cc") {
-        o.vantage.cc = parse_cc(value);
-    } else if (name == "--asn") {
-        o.vantage.asn = parse_asn(value);
-    } else if (name == "--concurrency") {
-        o.concurrency = parse_int(name, value, 1, 1024);
-    } else if (name == "--timeout-ms") {
-        o.measure.timeout_ms = parse_int(name, value, 1, 600000);
-    } else if (name == "--capture") {
-        o.capture = parse_capture(value);
-    } else if (name == "--routable") {
-        auto cidr = parse_cidr(value);
-        if (!cidr) throw InputError("bad --routable '" + value + "': expected a CIDR such as 10.0.0.0/8");
-        o.measure.routable.push_back(*cidr);
-        o.routable.push_back(value);
-    } else if (name == "--format") {
-        if (value != "text" && value != "json") throw InputError("bad --format '" + value + "': expected text or json");
-        o.format = value;
-    } else {
-        throw InputError("unknown option '" + name + "' for run (see 'meoktong run --help')");
-    }
+// What each run option does with its value; an option not here is unknown.
+using OptionHandler = void (*)(RunSettings&, const std::string& value);
+
+const std::map<std::string, OptionHandler>& run_options() {
+    static const std::map<std::string, OptionHandler> handlers = {
+        {"--list", [](RunSettings& o, const std::string& v) { o.lists.push_back(v); }},
+        {"--target",
+         [](RunSettings& o, const std::string& v) {
+             parse_target_uri(v);
+             o.target_uris.push_back(v);
+         }},
+        {"--canary",
+         [](RunSettings& o, const std::string& v) {
+             parse_target_uri(v);
+             o.canary_uris.push_back(v);
+         }},
+        {"--service", [](RunSettings& o, const std::string& v) { o.services.push_back(v); }},
+        {"--resolver",
+         [](RunSettings& o, const std::string& v) {
+             if (!dns::normalise_resolver(v))
+                 throw InputError("bad --resolver '" + v + "': expected IP or IP:PORT ([IPv6]:PORT)");
+             o.measure.resolvers.push_back(v);
+         }},
+        {"--control",
+         [](RunSettings& o, const std::string& v) {
+             if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
+                 throw InputError("bad --control '" + v + "': expected an http(s):// URL");
+             o.control_url = v;
+         }},
+        {"--control-token", [](RunSettings& o, const std::string& v) { o.control_token = v; }},
+        {"--ca-file",
+         [](RunSettings& o, const std::string& v) {
+             check_readable_file("--ca-file", v);
+             o.measure.ca_file = v;
+         }},
+        {"--out", [](RunSettings& o, const std::string& v) { o.out = v; }},
+        {"--vantage", [](RunSettings& o, const std::string& v) { o.vantage.label = v; }},
+        {"--cc", [](RunSettings& o, const std::string& v) { o.vantage.cc = parse_cc(v); }},
+        {"--asn", [](RunSettings& o, const std::string& v) { o.vantage.asn = parse_asn(v); }},
+        {"--concurrency", [](RunSettings& o, const std::string& v) { o.concurrency = parse_int("--concurrency", v, 1, 1024); }},
+        {"--timeout-ms",
+         [](RunSettings& o, const std::string& v) { o.measure.timeout_ms = parse_int("--timeout-ms", v, 1, 600000); }},
+        {"--capture", [](RunSettings& o, const std::string& v) { o.capture = parse_capture(v); }},
+        {"--routable",
+         [](RunSettings& o, const std::string& v) {
+             auto cidr = parse_cidr(v);
+             if (!cidr) throw InputError("bad --routable '" + v + "': expected a CIDR such as 10.0.0.0/8");
+             o.measure.routable.push_back(*cidr);
+             o.routable.push_back(v);
+         }},
+        {"--format",
+         [](RunSettings& o, const std::string& v) {
+             if (v != "text" && v != "json") throw InputError("bad --format '" + v + "': expected text or json");
+             o.format = v;
+         }},
+    };
+    return handlers;
 }
 
 void add_unique(std::vector<Target>& out, std::set<std::string>& seen, Target t) {
@@ -177,23 +185,23 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
 RunSettings parse_run_args(const Args& args) {
     RunSettings o;
     o.vantage.label = "unnamed";
+    if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+        o.help = true;  // help wins over anything else on the line
+        return o;
+    }
     for (size_t i = 0; i < args.size(); ++i) {
         std::string name = args[i];
-        if (name == "--help" || name == "-h") {
-            o.help = true;
-            continue;
-        }
         if (name.rfind("--", 0) != 0) throw InputError("unexpected argument '" + name + "' for run (see 'meoktong run --help')");
         auto eq = name.find('=');
-        std::string value;
-        if (eq != std::string::npos) {
-            value = name.substr(eq + 1);
-            name = name.substr(0, eq);
-        } else {
-            if (i + 1 >= args.size()) throw InputError("option " + name + " needs a value (see 'meoktong run --help')");
-            value = args[++i];
-        }
-        apply_option(o, name, value);
+        if (eq != std::string::npos) name = name.substr(0, eq);
+        auto handler = run_options().find(name);
+        if (handler == run_options().end())
+            throw InputError("unknown option '" + name + "' for run (see 'meoktong run --help')");
+        if (eq == std::string::npos && i + 1 >= args.size())
+            throw InputError("option " + name + " needs a value (see 'meoktong run --help')");
+        std::string value = eq != std::string::npos ? args[i].substr(eq + 1) : args[++i];
+        if (value.empty() && name != "--control-token") throw InputError("option " + name + " needs a non-empty value");
+        handler->second(o, value);
     }
     return o;
 }

@@ -43,6 +43,19 @@ TEST_CASE("run options are parsed, in both --opt value and --opt=value forms") {
     CHECK(o.services == std::vector<std::string>{"line"});
     CHECK_FALSE(o.help);
     CHECK(parse_run_args({"--help"}).help);
+    CHECK(parse_run_args({"--timeout-ms", "abc", "--help"}).help);  // help wins over a bad option
+}
+
+TEST_CASE("an unknown option is named as unknown, even last on the line") {
+    for (const Args& args : {Args{"--bogus"}, Args{"--out", "x.jsonl", "--bogus"}, Args{"--bogus=1"}}) {
+        CAPTURE(args.back());
+        try {
+            parse_run_args(args);
+            FAIL("accepted");
+        } catch (const InputError& e) {
+            CHECK(std::string(e.what()).find("unknown option '--bogus'") != std::string::npos);
+        }
+    }
 }
 
 TEST_CASE("bad run options are one-line InputErrors") {
