@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
 namespace meoktong {
 namespace {
@@ -24,22 +25,31 @@ uint16_t parse_port(const std::string& uri, const std::string& s) {
     return static_cast<uint16_t>(p);
 }
 
+// Letters, digits, '-' and '_' (seen in real service names), at most 63 of them.
+bool is_valid_label(std::string_view label) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    return std::all_of(label.begin(), label.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+}
+
 }  // namespace
 
+// A name, not an address: its last label is not all digits, so 999.1.1.1 or
+// 127.1 (which resolvers and the control would read differently) are refused.
 bool is_valid_hostname(const std::string& h) {
     if (h.empty() || h.size() > 253) return false;
     if (is_ip_literal(h)) return true;
-    size_t label = 0;
-    for (char c : h) {
-        if (c == '.') {
-            if (label == 0) return false;
-            label = 0;
-            continue;
-        }
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-        if (++label > 63) return false;
+    std::string_view name = h;
+    if (name.back() == '.') name.remove_suffix(1);  // fully qualified
+    std::string_view last;
+    for (size_t start = 0;;) {
+        size_t dot = name.find('.', start);
+        last = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (!is_valid_label(last)) return false;
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
     }
-    return label > 0 || h.back() == '.';
+    return !std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 bool is_ip_literal(const std::string& s) {

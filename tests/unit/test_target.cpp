@@ -27,6 +27,14 @@ TEST_CASE("IPv6 literals in brackets") {
     CHECK(target_uri(t) == "tcp://[2001:db8::1]:5222");
 }
 
+TEST_CASE("host names: underscores, digits inside, a trailing dot") {
+    CHECK(is_valid_hostname("_dmarc.kakao.com"));
+    CHECK(is_valid_hostname("dc4.telegram-1.org"));
+    CHECK(is_valid_hostname("149.154.167.51.example."));
+    CHECK(is_valid_hostname("1e100.net"));
+    CHECK_FALSE(is_valid_hostname("example.123"));
+}
+
 TEST_CASE("dns target has no port") {
     auto t = parse_target_uri("dns://talk.kakao.com");
     CHECK(t.protocol == "dns");
@@ -37,7 +45,8 @@ TEST_CASE("malformed targets are one-line InputErrors") {
     const char* bad[] = {"line.me",         "ftp://x.org",     "tcp://x.org",        "tls://x.org:0",
                          "tls://x.org:99999", "tls://x.org:ab",  "tls://",             "tls://a..b",
                          "tcp://[::1:80",   "tls://::1:443",   "dns://a.org:53",     "tls://x.org/path",
-                         "tls://bad host"};
+                         "tls://bad host",  "tls://-bad-:9",   "dns://x.-bad.org",   "tls://x.org-:9",
+                         "tls://999.1.1.1:9", "tcp://127.1:9",  "dns://10.0.0.300",   "dns://2130706433"};
     for (const char* uri : bad) {
         CAPTURE(uri);
         try {
