@@ -45,7 +45,8 @@ bool usable_token(const std::string& token) {
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
 using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 
-std::vector<ControlResult> exchange(const ControlClientSettings& settings, const std::vector<Target>& targets) {
+std::vector<ControlResult> exchange(const ControlClientSettings& settings, const std::vector<Target>& targets,
+                                    std::string* client_address) {
     static std::once_flag curl_ready;
     std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     if (!usable_token(settings.token))
@@ -90,15 +91,16 @@ std::vector<ControlResult> exchange(const ControlClientSettings& settings, const
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) return control::failed_results(targets.size(), control::kHttpPrefix + std::to_string(status));
-    return control::parse_measure_reply(reply.body, targets);
+    return control::parse_measure_reply(reply.body, targets, client_address);
 }
 
 }  // namespace
 
-std::vector<ControlResult> query_control(const ControlClientSettings& settings, const std::vector<Target>& targets) {
+std::vector<ControlResult> query_control(const ControlClientSettings& settings, const std::vector<Target>& targets,
+                                         std::string* client_address) {
     if (targets.empty()) return {};
     try {
-        return exchange(settings, targets);
+        return exchange(settings, targets, client_address);
     } catch (const std::exception&) {  // e.g. bad_alloc: still an answer, never an abort
         return control::failed_results(targets.size(), std::string(control::kUnreachablePrefix) + "internal_error");
     }

@@ -337,14 +337,16 @@ RequestParse parse_measure_request(std::string_view body, size_t max_targets) {
     return r;
 }
 
-std::string measure_reply_body(const std::vector<ServerResult>& results) {
+std::string measure_reply_body(const std::vector<ServerResult>& results, const std::string& client_address) {
     json list = json::array();
     for (const auto& r : results) {
         json item = {{"target", target_wire_json(r.target)}, {"observations", control_observations_json(r.observations)}};
         if (r.failure) item["failure"] = *r.failure;
         list.push_back(std::move(item));
     }
-    return dump(json{{"results", list}});
+    json reply = {{"results", list}};
+    if (!client_address.empty()) reply["client_address"] = client_address;
+    return dump(reply);
 }
 
 std::string error_body(const std::string& message) { return dump(json{{"error", message}}); }
@@ -358,7 +360,8 @@ std::vector<ControlResult> failed_results(size_t n, const std::string& failure) 
     return out;
 }
 
-std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets) {
+std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets,
+                                               std::string* client_address) {
     auto bad = [&](const std::string& problem) { return failed_results(targets.size(), kBadReplyPrefix + problem); };
     auto doc = parse_bounded(body);
     if (!doc) return bad("not JSON");
@@ -372,6 +375,9 @@ std::vector<ControlResult> parse_measure_reply(std::string_view body, const std:
         auto problem = read_result((*list)[i], targets[i], out[i]);
         if (!problem.empty()) return bad("results[" + std::to_string(i) + "]: " + problem);
     }
+    auto seen_as = doc->find("client_address");
+    if (client_address && seen_as != doc->end() && seen_as->is_string() && is_ip_literal(seen_as->get<std::string>()))
+        *client_address = seen_as->get<std::string>();
     return out;
 }
 

@@ -68,8 +68,10 @@ struct ServerResult {
     std::optional<std::string> failure;
 };
 
-// The reply body the server sends.
-std::string measure_reply_body(const std::vector<ServerResult>& results);
+// The reply body the server sends. client_address (the address the request
+// came from, as the control saw it) lets a probe behind NAT learn its public
+// address, to scrub it from its report; left out when empty.
+std::string measure_reply_body(const std::vector<ServerResult>& results, const std::string& client_address = "");
 
 // The one-line error body {"error": "..."}.
 std::string error_body(const std::string& message);
@@ -80,7 +82,9 @@ std::vector<ControlResult> failed_results(size_t n, const std::string& failure);
 // Validates a reply body against the targets that were asked for, matched by
 // position (host, port and protocol must agree; an echoed download_url must
 // be the one asked for). Any problem fails every
-// result with "control_bad_reply: ...". Never throws.
-std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets);
+// result with "control_bad_reply: ...". Never throws. When client_address is
+// given, it receives the reply's client_address if that is an IP address.
+std::vector<ControlResult> parse_measure_reply(std::string_view body, const std::vector<Target>& targets,
+                                               std::string* client_address = nullptr);
 
 }  // namespace meoktong::control

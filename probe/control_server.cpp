@@ -475,7 +475,7 @@ struct ControlServer::Impl {
         auto parsed = control::parse_measure_request(req.body, settings.max_targets);
         if (!parsed.ok()) return reply_error(res, parsed.status, parsed.error);
         t_request.targets = parsed.targets.size();
-        res.set_content(control::measure_reply_body(measure_all(parsed.targets)), "application/json");
+        res.set_content(control::measure_reply_body(measure_all(parsed.targets), req.remote_addr), "application/json");
     }
 
     // Measures the batch with at most target_concurrency at once; targets not

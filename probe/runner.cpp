@@ -265,9 +265,11 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
     for (const auto& a : local_addresses()) scrubber.add(a);
 
     std::vector<ControlResult> control;
+    std::string address_seen_by_control;  // the public address behind NAT: only ever scrubbed
     std::thread control_thread;
     if (!o.control_url.empty())
-        control_thread = std::thread([&] { control = query_control(control_settings(o), targets); });
+        control_thread = std::thread(
+            [&] { control = query_control(control_settings(o), targets, &address_seen_by_control); });
 
     std::vector<Record> records(targets.size());
     std::atomic<size_t> next{0};
@@ -290,6 +292,7 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
     for (size_t i = 0; i < workers; ++i) pool.emplace_back(work);
     for (auto& t : pool) t.join();
     if (control_thread.joinable()) control_thread.join();
+    scrubber.add(address_seen_by_control);
 
     RunContext context;
     context.routable = o.routable;

@@ -110,6 +110,11 @@ void Scrubber::add(const std::string& address) {
                                  [&](const Spelling& s) { return s.text == spelling.text; });
         if (!known) spellings_.push_back(std::move(spelling));
     }
+    in6_addr v6{};  // ::ffff:a.b.c.d is a.b.c.d too (after the longer IPv6 spellings)
+    if (inet_pton(AF_INET6, a.c_str(), &v6) == 1 && IN6_IS_ADDR_V4MAPPED(&v6)) {
+        char v4[INET_ADDRSTRLEN] = {};
+        if (inet_ntop(AF_INET, &v6.s6_addr[12], v4, sizeof v4)) add(v4);
+    }
 }
 
 std::string Scrubber::apply(std::string_view text) const {

@@ -1,6 +1,6 @@
 // Privacy: the probe's own addresses must never appear in a report. A
 // Scrubber holds those addresses (the local interfaces' at run start, plus
-// any public address learnt later) and blanks them, in every spelling an
+// the public address the control vantage saw) and blanks them, in every spelling an
 // echo service uses (dotted, reverse-DNS, dashed host names, hex, integer;
 // IPv6 compressed, expanded, nibble), out of free-text fields and out of the address fields a
 // lying resolver could fill with them.

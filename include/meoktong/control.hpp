@@ -19,7 +19,10 @@ struct ControlClientSettings {
 };
 
 // One ControlResult per target, in order. Never throws: an unreachable, slow
-// or garbage-answering control gives every result `failure` set.
-std::vector<ControlResult> query_control(const ControlClientSettings& settings, const std::vector<Target>& targets);
+// or garbage-answering control gives every result `failure` set. When
+// client_address is given, it receives the probe's address as the control saw
+// it (its public address behind NAT), for scrubbing only; "" when unknown.
+std::vector<ControlResult> query_control(const ControlClientSettings& settings, const std::vector<Target>& targets,
+                                         std::string* client_address = nullptr);
 
 }  // namespace meoktong

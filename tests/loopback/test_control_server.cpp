@@ -326,7 +326,9 @@ TEST_CASE("control client against the real server: answers, refusals, wrong toke
     c.url = server.url() + "/";
     c.token = kToken;
     c.timeout_ms = 10000;
-    auto ok = query_control(c, tcp_target(listener.port()));
+    std::string seen_as;
+    auto ok = query_control(c, tcp_target(listener.port()), &seen_as);
+    CHECK(seen_as == "127.0.0.1");  // the address the control saw, for the probe to scrub
     REQUIRE(ok.size() == 1);
     CHECK(ok[0].requested);
     CHECK(!ok[0].failure);

@@ -138,6 +138,25 @@ TEST_CASE("reply built by the server parses back on the client") {
     CHECK(results[1].failure == "target_not_allowed");
 }
 
+TEST_CASE("reply: the client address the control saw is handed back for scrubbing, never kept in a result") {
+    ServerResult ok;
+    ok.target = make_target("line.me", 443, "tls");
+    std::string seen;
+    auto results = parse_measure_reply(measure_reply_body({ok}, "203.0.113.9"), {ok.target}, &seen);
+    CHECK(seen == "203.0.113.9");
+    REQUIRE(results.size() == 1);
+    CHECK(!results[0].failure);
+    CHECK(measure_reply_body({ok}).find("client_address") == std::string::npos);
+    for (const char* odd : {R"("not an address")", "42", R"("203.0.113.9; rm -rf")"}) {
+        CAPTURE(odd);
+        std::string body = reply_with(kGoodResult);
+        body.insert(body.rfind('}'), std::string(R"(, "client_address": )") + odd);
+        std::string kept = "unchanged";
+        CHECK(!parse_measure_reply(body, {make_target("line.me", 443, "tls")}, &kept).at(0).failure);
+        CHECK(kept == "unchanged");
+    }
+}
+
 TEST_CASE("reply: a well-formed answer is believed") {
     auto results = parse_measure_reply(reply_with(kGoodResult), {make_target("line.me", 443, "tls")});
     REQUIRE(results.size() == 1);

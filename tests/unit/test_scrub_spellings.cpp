@@ -41,6 +41,13 @@ TEST_CASE("IPv6 spellings: compressed, expanded, unpadded, dashed, nibbles, any 
     CHECK(s.apply("id 20010DB8000000000000000000000007.") == "id [scrubbed].");
 }
 
+TEST_CASE("an IPv4-mapped address (as a dual-stack control sees a client) is scrubbed as IPv4 too") {
+    Scrubber s;
+    s.add("::ffff:198.51.100.23");
+    CHECK(s.apply("you are 198.51.100.23") == "you are [scrubbed]");
+    CHECK(s.apply("you are ::ffff:198.51.100.23") == "you are [scrubbed]");
+}
+
 TEST_CASE("a cut field loses a trailing beginning of an address, an uncut one keeps its text") {
     Scrubber s;
     s.add("10.77.1.2");
