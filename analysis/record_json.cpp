@@ -212,9 +212,11 @@ void from_json(const json& j, HttpObservation& v) {
     read(j, "throughput_kbps", v.throughput_kbps);
 }
 
+// A packet is seen at one instant (t0_ms = t_ms) and is a fact, not an
+// operation that can fail (failure is always null); SPEC §4 wants both keys.
 void to_json(json& j, const PacketObservation& v) {
-    j = json{{"t_ms", v.t_ms}, {"kind", v.kind}, {"src", v.src},
-             {"ip_ttl", v.ip_ttl}, {"ip_id", v.ip_id}, {"detail", v.detail}};
+    j = json{{"t0_ms", v.t_ms}, {"t_ms", v.t_ms},     {"failure", nullptr}, {"kind", v.kind},
+             {"src", v.src},    {"ip_ttl", v.ip_ttl}, {"ip_id", v.ip_id},   {"detail", v.detail}};
     if (!v.tcp_flags.empty()) j["tcp_flags"] = v.tcp_flags;
     if (v.dns_id >= 0) {
         j["dns_id"] = v.dns_id;

@@ -141,7 +141,8 @@ TEST_CASE("the golden record carries every key of SPEC section 4") {
     CHECK(g["schema"] == "meoktong.measurement/v1");
     for (const char* key : {"dns", "tcp", "tls", "http", "packets"}) CHECK(g["observations"].contains(key));
     for (const char* key : {"dns", "tcp", "tls", "http"}) CHECK(g["control"]["observations"].contains(key));
-    for (const auto& kind : {"dns", "tcp", "tls", "http"}) {
+    for (const auto& kind : {"dns", "tcp", "tls", "http", "packets"}) {
+        REQUIRE_FALSE(g["observations"][kind].empty());
         for (const auto& o : g["observations"][kind]) {
             CHECK(o.contains("t0_ms"));
             CHECK(o.contains("t_ms"));
