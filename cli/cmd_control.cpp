@@ -36,7 +36,8 @@ const char* kControlUsage =
     "  --max-body BYTES       request body size (default 262144)\n"
     "  --rate PER_MIN         requests per minute per client address (default 60, burst 10)\n"
     "  --threads N            connections served at once (default 16)\n"
-    "  --quiet                no per-request log lines\n";
+    "  --quiet                no per-request log lines\n"
+    "  --help                 this text\n";
 
 long parse_number(const std::string& option, const std::string& text, long lo, long hi) {
     long value = 0;
@@ -101,6 +102,10 @@ struct ServeOptions {
 
 ServeOptions parse_serve_options(const Args& args) {
     ServeOptions o;
+    if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+        o.help = true;  // help wins over anything else on the line
+        return o;
+    }
     o.settings.measure.allow_private = false;
     std::string token, token_file;
     bool listen_given = false;
@@ -111,8 +116,7 @@ ServeOptions parse_serve_options(const Args& args) {
             return args[++i];
         };
         auto& s = o.settings;
-        if (a == "--help" || a == "-h") o.help = true;
-        else if (a == "--listen") parse_listen(value(), s), listen_given = true;
+        if (a == "--listen") parse_listen(value(), s), listen_given = true;
         else if (a == "--token") token = value();
         else if (a == "--token-file") token_file = value();
         else if (a == "--tls-cert") s.tls_cert = value();
@@ -129,7 +133,6 @@ ServeOptions parse_serve_options(const Args& args) {
         else if (a == "--quiet") s.log_requests = false;
         else throw InputError("control serve: unknown option '" + a + "' (see 'meoktong control serve --help')");
     }
-    if (o.help) return o;
     if (!listen_given) throw InputError("control serve: --listen HOST:PORT is required");
     if (token.empty() == token_file.empty()) throw InputError("control serve: give exactly one of --token, --token-file");
     o.settings.token = token_file.empty() ? token : read_token_file(token_file);
@@ -175,9 +178,10 @@ int serve(const Args& args) {
 }  // namespace
 
 int cmd_control(const Args& args) {
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        (args.empty() ? std::cerr : std::cout) << kControlUsage;
-        return args.empty() ? 2 : 0;
+    if (args.empty()) throw InputError("control: missing subcommand (use 'control serve'; see 'meoktong control --help')");
+    if (args[0] == "--help" || args[0] == "-h") {
+        std::cout << kControlUsage;
+        return 0;
     }
     if (args[0] != "serve") throw InputError("control: unknown subcommand '" + args[0] + "' (use 'control serve')");
     return serve(Args(args.begin() + 1, args.end()));

@@ -16,7 +16,9 @@ const char* kListsUsage =
     "Without an argument: the built-in test lists (name, version, services, targets).\n"
     "With a list name or a file (.json list or Citizen Lab .csv): every service with its\n"
     "endpoints, their role, whether the app needs them, and where each is documented.\n"
-    "Built-in lists are read from $MEOKTONG_TESTLISTS, else next to the binary.\n";
+    "Built-in lists are read from $MEOKTONG_TESTLISTS, else next to the binary.\n"
+    "\n"
+    "  --help    this text\n";
 
 size_t target_count(const TestList& list) {
     size_t n = list.canaries.size();
@@ -72,10 +74,9 @@ int cmd_lists(const Args& args) {
         std::cout << kListsUsage;
         return 0;
     }
-    if (args.size() > 1 || (!args.empty() && !args[0].empty() && args[0][0] == '-')) {
-        std::cerr << "meoktong lists: expected at most one list name or file\n" << kListsUsage;
-        return 2;
-    }
+    if (!args.empty() && !args[0].empty() && args[0][0] == '-')
+        throw InputError("unknown option '" + args[0] + "' for lists (see 'meoktong lists --help')");
+    if (args.size() > 1) throw InputError("lists takes at most one list name or file (see 'meoktong lists --help')");
     if (args.empty()) {
         print_overview();
     } else {

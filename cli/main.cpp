@@ -28,7 +28,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << kUsage;
+        std::cerr << "meoktong: missing command (run, control serve, analyze, lists); see 'meoktong --help'\n";
         return 2;
     }
     std::string command = argv[1];

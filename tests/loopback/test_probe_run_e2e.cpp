@@ -24,9 +24,10 @@ struct Result {
     std::string err;
 };
 
-Result run_meoktong(const std::string& args, const fs::path& scratch) {
+// Runs `meoktong COMMAND_AND_ARGS` through the shell, capturing stdout and stderr.
+Result run_command(const std::string& command_and_args, const fs::path& scratch) {
     fs::path err_file = scratch / "stderr.txt";
-    std::string cmd = std::string(MEOKTONG_BINARY) + " run " + args + " 2>" + err_file.string();
+    std::string cmd = std::string(MEOKTONG_BINARY) + " " + command_and_args + " 2>" + err_file.string();
     Result r;
     FILE* p = ::popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
@@ -40,6 +41,8 @@ Result run_meoktong(const std::string& args, const fs::path& scratch) {
     r.err = ss.str();
     return r;
 }
+
+Result run_meoktong(const std::string& args, const fs::path& scratch) { return run_command("run " + args, scratch); }
 
 struct Scratch {
     fs::path dir;
@@ -134,4 +137,22 @@ TEST_CASE("an unwritable --out fails with exit 1 before measuring; bad input exi
     }
     CHECK_FALSE(fs::exists(report));
     CHECK(ok.accepted() == 0);
+}
+
+TEST_CASE("bad usage of any command is one line on stderr and exit 2; --help wins and exits 0") {
+    Scratch scratch;
+    for (const char* bad : {"", "frobnicate", "control", "control stop", "control serve --bogus", "lists --bogus",
+                            "lists messengers kr", "analyze --bogus", "run --out x.jsonl --bogus"}) {
+        Result r = run_command(bad, scratch.dir);
+        CHECK_MESSAGE(r.status == 2, "'" << bad << "': " << r.err);
+        CHECK_MESSAGE(std::count(r.err.begin(), r.err.end(), '\n') == 1, "'" << bad << "': " << r.err);
+        CHECK(r.out.empty());
+    }
+    for (const char* help : {"run --timeout-ms abc --help", "control serve --listen nowhere --help", "lists --help",
+                             "analyze --help", "--help"}) {
+        Result r = run_command(help, scratch.dir);
+        CHECK_MESSAGE(r.status == 0, "'" << help << "': " << r.err);
+        CHECK_MESSAGE(r.out.find("--help") != std::string::npos, "'" << help << "' does not list --help");
+        CHECK(r.err.empty());
+    }
 }
