@@ -232,8 +232,10 @@ std::vector<Target> select_targets(const RunSettings& o) {
             add_unique(canaries, seen, t);
         }
     }
+    if (lists.empty() && !o.services.empty())
+        throw InputError("--service selects from test lists, and ad-hoc --target targets have none: add --list");
     for (const auto& s : o.services) {
-        if (!lists.empty() && !services_found.count(s))
+        if (!services_found.count(s))
             throw InputError("no service '" + s + "' in the selected test lists (see 'meoktong lists')");
     }
     for (const auto& uri : o.target_uris) add_unique(targets, seen, parse_target_uri(uri));
