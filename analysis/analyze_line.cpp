@@ -76,7 +76,7 @@ void read_target(const object& t, ReportLine& out) {
 
 void read_verdict(const object& v, ReportLine& out) {
     string_at(v, "status", out.status, 32);
-    if (!string_at(v, "method", out.method, 64)) out.method.clear();
+    string_at(v, "method", out.method, 64);
     int64_t ignored;
     number_at(v, "confidence", out.confidence, ignored);
     simdjson::dom::array evidence;
@@ -117,12 +117,16 @@ void read_control(const object& c, ReportLine& out) {
 
 // Parses `line` into `out`; false with `why` when it is not a JSON object.
 bool read_fields(std::string_view line, ReportLine& out, std::string& why) {
-    // One parser per thread, reused: it keeps the buffers of the largest line
-    // seen, so the rare huge line gets a parser of its own and memory stays bounded.
-    thread_local simdjson::dom::parser reused;
-    thread_local std::string padded;  // simdjson reads up to SIMDJSON_PADDING bytes past the end
-    simdjson::dom::parser one_off;
-    simdjson::dom::parser& parser = line.size() <= kReusedParserBytes ? reused : one_off;
+    // One parser and text buffer per thread, reused: they keep the capacity of
+    // the largest line seen, so the rare huge line gets its own (freed on
+    // return) and memory stays bounded.
+    thread_local simdjson::dom::parser reused_parser;
+    thread_local std::string reused_text;
+    simdjson::dom::parser one_off_parser;
+    std::string one_off_text;
+    bool small = line.size() <= kReusedParserBytes;
+    simdjson::dom::parser& parser = small ? reused_parser : one_off_parser;
+    std::string& padded = small ? reused_text : one_off_text;  // simdjson reads SIMDJSON_PADDING bytes past the end
     padded.assign(line);
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     element doc;

@@ -199,10 +199,15 @@ std::string extract_title(std::string_view body) {
     return text.substr(0, valid_utf8_prefix_length(text, kMaxTitleBytes));
 }
 
-// CURLOPT_PREREQFUNCTION: the connection is up, the request not yet sent.
+// CURLOPT_PREREQFUNCTION: the connection is up, the request not yet sent. No
+// exception may unwind through libcurl's C frames: a failing watcher (e.g.
+// bad_alloc) only loses the capture of this connection.
 static int on_prerequest(void* clientp, char*, char*, int, int local_port) {
     const auto& on_connected = *static_cast<const std::function<void(uint16_t)>*>(clientp);
-    if (local_port > 0 && local_port <= 65535) on_connected(static_cast<uint16_t>(local_port));
+    try {
+        if (local_port > 0 && local_port <= 65535) on_connected(static_cast<uint16_t>(local_port));
+    } catch (...) {
+    }
     return CURL_PREREQFUNC_OK;
 }
 

@@ -170,6 +170,8 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
     r.run_id = run_id;
     r.vantage = o.vantage;
     r.context = context;
+    // The verdict is decided on the record as published (scrubbed), so anyone
+    // can re-derive it from the report; only its evidence is new afterwards.
     scrubber.apply(r);
     try {
         r.verdict = decide_verdict(r);
@@ -177,7 +179,7 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
         r.verdict = Verdict{};
         r.verdict.evidence.push_back(std::string("the verdict engine failed: ") + e.what());
     }
-    scrubber.apply(r);
+    for (auto& e : r.verdict.evidence) e = scrubber.apply(e);
 }
 
 }  // namespace

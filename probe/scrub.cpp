@@ -119,8 +119,9 @@ void Scrubber::add(const std::string& address) {
 
 std::string Scrubber::apply(std::string_view text) const {
     std::string out(text);
+    std::string folded = lower(out);  // folded again only after a replacement
     for (const auto& [addr, hex] : spellings_) {
-        std::string folded = lower(out);
+        if (folded.find(addr) == std::string::npos) continue;
         std::string result;
         size_t pos = 0;
         for (size_t hit = folded.find(addr); hit != std::string::npos; hit = folded.find(addr, hit + 1)) {
@@ -132,18 +133,24 @@ std::string Scrubber::apply(std::string_view text) const {
             result += kScrubbed;
             pos = end;
         }
+        if (pos == 0) continue;  // found only inside longer numbers
         result.append(out, pos, std::string::npos);
         out = std::move(result);
+        folded = lower(out);
     }
     return out;
 }
 
+// Blanks a trailing beginning of a spelling too, from kMinCutFragment
+// characters on: one or two digits ("width: 1", "class=c") tell nothing of
+// an address and are far more often something else.
 std::string Scrubber::apply_cut(std::string_view text) const {
+    constexpr size_t kMinCutFragment = 3;
     std::string out = apply(text);
     std::string folded = lower(out);
     size_t tail = 0;  // length of the longest trailing beginning of a spelling
     for (const auto& [spelling, hex] : spellings_) {
-        for (size_t k = std::min(spelling.size() - 1, folded.size()); k > tail; --k) {
+        for (size_t k = std::min(spelling.size() - 1, folded.size()); k > tail && k >= kMinCutFragment; --k) {
             size_t at = folded.size() - k;
             if (folded.compare(at, k, spelling, 0, k) == 0 && (at == 0 || !continues_address(folded[at - 1], hex))) {
                 tail = k;

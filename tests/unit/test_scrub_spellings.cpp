@@ -55,6 +55,8 @@ TEST_CASE("a cut field loses a trailing beginning of an address, an uncut one ke
     CHECK(s.apply_cut("you are 10.77.1.2 and 2.1.") == "you are [scrubbed] and [scrubbed]");
     CHECK(s.apply_cut("version 110.7") == "version 110.7");  // 110.7 is not the start of 10.77.1.2
     CHECK(s.apply("xxxx10.7") == "xxxx10.7");
+    CHECK(s.apply_cut("width: 1") == "width: 1");  // too short to be a piece of the address
+    CHECK(s.apply_cut("class=10") == "class=10");
 
     Record r;
     HttpObservation h;
