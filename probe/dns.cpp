@@ -237,7 +237,7 @@ bool answers_our_question(const unsigned char* data, size_t len, const Query& q)
 // Reads every pending datagram of q's socket.
 void drain(Query& q, SteadyTime start) {
     for (;;) {
-        unsigned char buf[4096];
+        unsigned char buf[kMaxDatagramBytes];
         alignas(cmsghdr) unsigned char control[256];
         iovec iov{buf, sizeof buf};
         msghdr msg{};
@@ -254,6 +254,10 @@ void drain(Query& q, SteadyTime start) {
             return;
         }
         ParsedResponse parsed = parse_response(buf, static_cast<size_t>(n), q.qtype);
+        if ((msg.msg_flags & MSG_TRUNC) != 0) {  // we never ask for more than 512 bytes (no EDNS)
+            parsed.oversized = true;
+            parsed.answers.clear();
+        }
         if (!parsed.valid || parsed.id != q.id || !answers_our_question(buf, static_cast<size_t>(n), q)) continue;
         record_response(q, parsed, ip_ttl_of(msg), now);
     }
@@ -316,6 +320,8 @@ ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype) 
 }
 
 std::pair<std::optional<std::string>, std::string> classify_response(const ParsedResponse& r) {
+    if (r.oversized)
+        return {failure::kDnsBogusReply, "datagram larger than " + std::to_string(kMaxDatagramBytes) + " bytes"};
     if (r.rcode != 0) return {failure::from_dns_rcode(r.rcode), "rcode=" + std::to_string(r.rcode)};
     if (r.ares_status == ARES_SUCCESS && !r.answers.empty()) return {std::nullopt, ""};
     if (r.ares_status == ARES_SUCCESS || r.ares_status == ARES_ENODATA) {

@@ -20,6 +20,9 @@ inline constexpr int kTypeAAAA = 28;
 // At most this many responses to one query are recorded (DnsObservation::responses):
 // a flood of answers costs the probe reading time, never memory.
 inline constexpr size_t kMaxResponsesPerQuery = 16;
+// The largest UDP answer read whole; a bigger one is a bogus reply (we ask
+// without EDNS, so a real resolver sends at most 512 bytes or sets TC).
+inline constexpr size_t kMaxDatagramBytes = 4096;
 
 // One response packet, parsed. `valid` is false when it is not a DNS response at all.
 struct ParsedResponse {
@@ -27,6 +30,7 @@ struct ParsedResponse {
     uint16_t id = 0;
     int rcode = -1;
     bool truncated = false;             // TC bit: the resolver cut the answer (we never retry over TCP)
+    bool oversized = false;             // the datagram did not fit our buffer: only its start was read
     int ares_status = 0;                // status of ares_parse_*_reply
     std::vector<DnsAnswer> answers;
 };
