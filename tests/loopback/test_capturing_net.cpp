@@ -55,7 +55,7 @@ void connect_outside_any_measurement(uint16_t port) {
 TEST_CASE("capture: an HTTP request's own connection is its measurement's, and only its") {
     PacketCapture capture(CaptureOptions{.interface = "lo"});
     if (!capture.active()) {
-        WARN_MESSAGE(false, "no capture on lo (needs CAP_NET_RAW): skipped");
+        cannot_run_here("no capture on lo (needs CAP_NET_RAW)");
         return;
     }
     TcpTestServer mine_server(Behaviour::HttpOk), their_server(Behaviour::HttpOk);
@@ -81,7 +81,7 @@ TEST_CASE("capture: an HTTP request's own connection is its measurement's, and o
 TEST_CASE("capture: an HTTP request to a closed port records the refusing reset") {
     PacketCapture capture(CaptureOptions{.interface = "lo"});
     if (!capture.active()) {
-        WARN_MESSAGE(false, "no capture on lo (needs CAP_NET_RAW): skipped");
+        cannot_run_here("no capture on lo (needs CAP_NET_RAW)");
         return;
     }
     uint16_t port = closed_port();

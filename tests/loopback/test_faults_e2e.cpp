@@ -203,7 +203,7 @@ private:
 bool tmpfs_or_skip(const SmallTmpfs& tmpfs) {
     if (tmpfs.mounted()) return true;
     MESSAGE("cannot mount a tmpfs (" << tmpfs.error() << "; the disk-full tests need root)");
-    WARN_MESSAGE(tmpfs.mounted(), "disk-full fault test NOT run: no tmpfs");
+    cannot_run_here("disk-full fault test: no tmpfs");
     return false;
 }
 

@@ -119,7 +119,7 @@ std::string exec_start(const fs::path& unit) {
 
 TEST_CASE("ops: the installed units pass systemd's checks; the service command runs unprivileged with CAP_NET_RAW") {
     if (sh("command -v systemd-analyze && command -v setpriv").status != 0 || ::geteuid() != 0) {
-        WARN_MESSAGE(false, "needs root, systemd-analyze and setpriv (scripts/setup --test): skipped");
+        meoktong::testing::cannot_run_here("needs root, systemd-analyze and setpriv (scripts/setup --test)");
         return;
     }
     char tmpl[] = "/tmp/meoktong-units-XXXXXX";
