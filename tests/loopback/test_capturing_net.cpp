@@ -15,6 +15,7 @@
 
 #include "probe/capture.hpp"
 #include "probe/capturing_net.hpp"
+#include "privileges.hpp"
 #include "test_servers.hpp"
 
 using namespace meoktong;

@@ -27,6 +27,7 @@
 #include <sstream>
 #include <thread>
 
+#include "privileges.hpp"
 #include "test_servers.hpp"
 
 extern char** environ;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "probe/config.hpp"
+#include "privileges.hpp"
 #include "test_servers.hpp"
 
 namespace fs = std::filesystem;

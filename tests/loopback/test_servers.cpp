@@ -16,12 +16,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
-
-#include <doctest/doctest.h>
 
 #include "dns_packet_builder.hpp"
 
@@ -302,15 +299,6 @@ uint16_t closed_port() {
     int fd = listen_socket("127.0.0.1", 1, port);
     ::close(fd);
     return port;
-}
-
-void cannot_run_here(const std::string& why) {
-    const char* required = std::getenv("MEOKTONG_REQUIRE_PRIVILEGES");
-    if (required != nullptr && std::string(required) == "1") {
-        FAIL_CHECK("required here but cannot run: " << why);
-    } else {
-        WARN_MESSAGE(false, "NOT run: " << why);
-    }
 }
 
 bool ipv6_loopback_available() {

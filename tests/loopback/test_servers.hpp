@@ -70,11 +70,6 @@ uint16_t closed_port();
 // True when ::1 can be bound here.
 bool ipv6_loopback_available();
 
-// Reports a test that cannot run on this machine (no root, no CAP_NET_RAW...):
-// a warning, or a failure when MEOKTONG_REQUIRE_PRIVILEGES=1, which scripts/test
-// sets when it runs as root (as in CI), so a lost privilege never passes silently.
-void cannot_run_here(const std::string& why);
-
 // DNS on 127.0.0.1 answering by query name:
 //   ok.test          A 192.0.2.1 / AAAA 2001:db8::1
 //   good.test        A 127.0.0.1 / no AAAA (the loopback TLS servers' certificate name)
