@@ -21,6 +21,7 @@
 #include "meoktong/target.hpp"
 #include "probe/control_protocol.hpp"
 #include "probe/control_server.hpp"
+#include "probe/runner.hpp"
 
 using namespace meoktong;
 
@@ -464,4 +465,36 @@ TEST_CASE("control server: a client trickling its request is cut at the request 
     REQUIRE(send(fd, start.data(), start.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(start.size()));
     CHECK(server_hangs_up(fd, "X", std::chrono::milliseconds(200), 100));  // gives up after ~20 s
     close(fd);
+}
+
+TEST_CASE("run: the address the control saw the probe come from is scrubbed (a probe behind NAT)") {
+    // 127.0.0.1 is on no interface the probe scrubs (loopback is left out), so
+    // only the control's client_address can teach the probe to remove it.
+    ControlServerSettings s;
+    s.measure.allow_private = true;
+    RunningServer server(s, [](const Target&, const MeasureSettings&, std::chrono::steady_clock::time_point) {
+        return Observations{};
+    });
+    auto echo_service = [](const Target&, SteadyTime) {  // an HTTP echo of the probe's public address
+        Observations obs;
+        HttpObservation h;
+        h.title = "Your address is 127.0.0.1";
+        h.headers = {{"X-Client-Ip", "127.0.0.1"}};
+        obs.http.push_back(h);
+        return obs;
+    };
+    RunSettings o;
+    o.control_url = server.url();
+    o.control_token = kToken;
+    auto outcome = execute_run(tcp_target(9), o, echo_service, "run-nat");
+    REQUIRE(outcome.records.size() == 1);
+    const Record& r = outcome.records[0];
+    CHECK(!r.control.failure);
+    REQUIRE(r.observations.http.size() == 1);
+    CHECK(r.observations.http[0].title == "Your address is [scrubbed]");
+    CHECK(r.observations.http[0].headers.at(0).second == "[scrubbed]");
+
+    RunSettings no_control;  // without the control nothing teaches it: the echo stays (what the test guards)
+    auto alone = execute_run(tcp_target(9), no_control, echo_service, "run-alone");
+    CHECK(alone.records.at(0).observations.http.at(0).title == "Your address is 127.0.0.1");
 }
