@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "meoktong/target.hpp"
 #include "probe/http.hpp"
@@ -94,8 +95,13 @@ std::vector<Scrubber::Spelling> spellings_of(const std::string& address) {
     in_addr v4{};
     in6_addr v6{};
     if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return ipv4_spellings(v4);
-    if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) return ipv6_spellings(v6, address);
-    return {};
+    if (inet_pton(AF_INET6, address.c_str(), &v6) != 1) return {};
+    auto out = ipv6_spellings(v6, address);
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // ::ffff:a.b.c.d is a.b.c.d too (after the longer IPv6 spellings)
+        std::memcpy(&v4.s_addr, &v6.s6_addr[12], 4);
+        for (auto& spelling : ipv4_spellings(v4)) out.push_back(std::move(spelling));
+    }
+    return out;
 }
 
 }  // namespace
@@ -109,11 +115,6 @@ void Scrubber::add(const std::string& address) {
         bool known = std::any_of(spellings_.begin(), spellings_.end(),
                                  [&](const Spelling& s) { return s.text == spelling.text; });
         if (!known) spellings_.push_back(std::move(spelling));
-    }
-    in6_addr v6{};  // ::ffff:a.b.c.d is a.b.c.d too (after the longer IPv6 spellings)
-    if (inet_pton(AF_INET6, a.c_str(), &v6) == 1 && IN6_IS_ADDR_V4MAPPED(&v6)) {
-        char v4[INET_ADDRSTRLEN] = {};
-        if (inet_ntop(AF_INET, &v6.s6_addr[12], v4, sizeof v4)) add(v4);
     }
 }
 
