@@ -8,10 +8,10 @@
 #include <fstream>
 #include <iostream>
 
-#include "meoktong/analyze.hpp"
-#include "meoktong/analyze_incident.hpp"
-#include "meoktong/analyze_render.hpp"
-#include "meoktong/commands.hpp"
+#include "analysis/analyze/analyze.hpp"
+#include "analysis/analyze/incident.hpp"
+#include "analysis/analyze/render.hpp"
+#include "cli/commands.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong {

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <thread>
 
-#include "meoktong/commands.hpp"
+#include "cli/commands.hpp"
 #include "meoktong/target.hpp"
-#include "probe/control_server.hpp"
+#include "probe/control/server.hpp"
 
 namespace meoktong {
 namespace {

@@ -3,9 +3,9 @@
 #include <iomanip>
 #include <iostream>
 
-#include "meoktong/commands.hpp"
+#include "cli/commands.hpp"
 #include "meoktong/target.hpp"
-#include "meoktong/testlist.hpp"
+#include "probe/lists/testlist.hpp"
 
 namespace meoktong {
 namespace {

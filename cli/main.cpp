@@ -5,7 +5,7 @@
 #include <iostream>
 #include <string>
 
-#include "meoktong/commands.hpp"
+#include "cli/commands.hpp"
 #include "meoktong/record.hpp"
 #include "meoktong/target.hpp"
 

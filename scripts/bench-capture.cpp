@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "probe/capture.hpp"
+#include "probe/net/capture.hpp"
 
 using namespace meoktong;
 using Clock = std::chrono::steady_clock;

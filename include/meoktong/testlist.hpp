@@ -1,5 +1,6 @@
-// Test lists (testlists/*.json, documented in docs/testlists.md) and Citizen
-// Lab CSV import: services with sourced targets, plus canaries.
+// What a test list is (docs/testlists.md): services with sourced targets,
+// their required-ness and groups, plus canaries. The data model only: lists
+// are read and validated by probe/lists/testlist.hpp.
 #pragma once
 
 #include <string>
@@ -35,16 +36,5 @@ struct TestList {
 };
 
 inline constexpr const char* kTestListSchema = "meoktong.testlist/v1";
-
-// A built-in list name ("messengers", "kr", "cn") or a path to a .json list
-// or a Citizen Lab .csv. Throws InputError (one line: file, entry, problem).
-TestList load_list(const std::string& name_or_path);
-// Parses list text; `origin` names it in errors. Format chosen by content.
-TestList parse_list(const std::string& text, const std::string& origin);
-// Names of the built-in lists: the *.json files in testlists_dir() whose
-// "schema" is kTestListSchema (other data files there are not test lists).
-std::vector<std::string> builtin_list_names();
-// Directory holding the built-in lists (next to the binary, installed, or the source tree).
-std::string testlists_dir();
 
 }  // namespace meoktong

@@ -2,11 +2,12 @@
 // parsed as a fingerprint file (it must throw FingerprintError or succeed,
 // never crash), then used as an HTTP body, title, header value, DNS answer and
 // certificate issuer against the shipped fingerprints and any it parsed.
+// links: verdict
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "meoktong/blockpage.hpp"
+#include "analysis/verdict/blockpage.hpp"
 
 using namespace meoktong;
 

@@ -2,12 +2,13 @@
 // a reply body from a (possibly hostile) control. parse_measure_reply must
 // never throw or crash and must answer one result per target, each either
 // believed or carrying a failure.
+// links: control
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-#include "probe/control_protocol.hpp"
+#include "probe/control/protocol.hpp"
 
 using namespace meoktong;
 

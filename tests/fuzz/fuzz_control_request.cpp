@@ -1,14 +1,15 @@
 // libFuzzer target for the control server's request parsing: the input is a
 // POST /v1/measure body. parse_measure_request must never throw or crash,
 // and whatever it accepts must be a target the server can safely measure.
+// links: control
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "meoktong/target.hpp"
-#include "probe/control_protocol.hpp"
-#include "probe/control_server.hpp"
+#include "probe/control/protocol.hpp"
+#include "probe/control/server.hpp"
 
 using namespace meoktong;
 

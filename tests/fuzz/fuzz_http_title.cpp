@@ -1,12 +1,13 @@
 // libFuzzer target for the text taken from untrusted HTTP bodies: <title>
 // extraction, UTF-8 prefix bounding and sanitising. Outputs must stay within
 // their bounds and be valid UTF-8 (checked: abort otherwise).
+// links: net
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-#include "probe/http.hpp"
+#include "probe/net/http.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace meoktong::http;

@@ -2,12 +2,13 @@
 // framing (LinkType order), the rest is the frame. Runs the frame parser, the
 // DNS header, question name and c-ares answer parsing, the flow collector watching the
 // frame's own source, and the evidence summary over what it kept.
+// links: run
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "meoktong/packet_evidence.hpp"
-#include "probe/capture.hpp"
+#include "analysis/verdict/packet_evidence.hpp"
+#include "probe/net/capture.hpp"
 
 using namespace meoktong;
 

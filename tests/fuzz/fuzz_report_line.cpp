@@ -2,14 +2,15 @@
 // as one line by read_report_line, then split into JSONL lines and run through
 // the whole analyze pipeline (aggregation, incidents, JSON/Markdown/HTML).
 // Nothing may crash, leak or throw.
+// links: analyze
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "meoktong/analyze.hpp"
-#include "meoktong/analyze_incident.hpp"
-#include "meoktong/analyze_render.hpp"
+#include "analysis/analyze/analyze.hpp"
+#include "analysis/analyze/incident.hpp"
+#include "analysis/analyze/render.hpp"
 
 using namespace meoktong::analyze;
 

@@ -1,13 +1,14 @@
 // libFuzzer target for test lists: arbitrary bytes through the JSON and the
 // Citizen Lab CSV paths of parse_list. Bad input must end as an InputError,
 // never a crash; a list that parses must survive the per-service outcome.
+// links: run
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "meoktong/services.hpp"
+#include "analysis/verdict/services.hpp"
 #include "meoktong/target.hpp"
-#include "meoktong/testlist.hpp"
+#include "probe/lists/testlist.hpp"
 
 namespace {
 

@@ -1,13 +1,14 @@
 // libFuzzer target for the verdict engine on untrusted reports (meoktong
 // analyze reads records from anywhere): any JSON that parses as a record must
 // yield a well-formed verdict, never a crash.
+// links: verdict
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "meoktong/record_json.hpp"
-#include "meoktong/verdict.hpp"
+#include "analysis/verdict/verdict.hpp"
 
 using namespace meoktong;
 

@@ -13,8 +13,8 @@
 #include <chrono>
 #include <string>
 
-#include "probe/capture.hpp"
-#include "probe/capturing_net.hpp"
+#include "probe/net/capture.hpp"
+#include "probe/net/capturing_net.hpp"
 #include "privileges.hpp"
 #include "test_servers.hpp"
 

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <thread>
 
-#include "meoktong/control.hpp"
-#include "probe/control_protocol.hpp"
+#include "probe/control/client.hpp"
+#include "probe/control/protocol.hpp"
 
 using namespace meoktong;
 

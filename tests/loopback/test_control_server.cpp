@@ -17,11 +17,11 @@
 #include <mutex>
 #include <thread>
 
-#include "meoktong/control.hpp"
+#include "probe/control/client.hpp"
 #include "meoktong/target.hpp"
-#include "probe/control_protocol.hpp"
-#include "probe/control_server.hpp"
-#include "probe/runner.hpp"
+#include "probe/control/protocol.hpp"
+#include "probe/control/server.hpp"
+#include "probe/run/runner.hpp"
 
 using namespace meoktong;
 

@@ -18,7 +18,7 @@
 
 #include "dns_packet_builder.hpp"
 #include "meoktong/failure.hpp"
-#include "probe/dns.hpp"
+#include "probe/net/dns.hpp"
 
 using namespace meoktong;
 using namespace meoktong::testing;

@@ -22,8 +22,8 @@
 #include <thread>
 
 #include "meoktong/failure.hpp"
-#include "probe/tcp.hpp"
-#include "probe/tls.hpp"
+#include "probe/net/tcp.hpp"
+#include "probe/net/tls.hpp"
 #include "test_servers.hpp"
 
 using namespace meoktong;

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "probe/config.hpp"
+#include "probe/ops/config.hpp"
 #include "privileges.hpp"
 #include "test_servers.hpp"
 

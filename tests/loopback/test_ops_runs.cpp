@@ -17,8 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "probe/retention.hpp"
-#include "probe/run_lock.hpp"
+#include "probe/ops/retention.hpp"
+#include "probe/ops/run_lock.hpp"
 #include "test_servers.hpp"
 
 extern char** environ;

@@ -1,0 +1,512 @@
+// The verdict engine (SPEC §2, issues 4 and 5): an ordered table of rules over
+// the facts of verdict_facts.cpp. The first rule that applies decides status,
+// method and base confidence, and writes the evidence. docs/verdicts.md
+// explains every rule, in this order.
+#include "analysis/verdict/verdict.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "analysis/verdict/verdict_evidence.hpp"
+#include "analysis/verdict/verdict_engine.hpp"
+
+namespace meoktong::verdict {
+namespace {
+
+using Ev = std::vector<std::string>;
+
+// ---- small predicates -------------------------------------------------------
+
+bool here_at(const Facts& f, Step s) { return f.here_step == s && f.here_kind != Kind::not_measured; }
+bool kind_in(Kind k, std::initializer_list<Kind> ks) { return std::find(ks.begin(), ks.end(), k) != ks.end(); }
+bool here_is(const Facts& f, Step s, std::initializer_list<Kind> ks) { return here_at(f, s) && kind_in(f.here_kind, ks); }
+bool canaries_fine(const Facts& f) { return f.canaries_ok > 0; }
+bool all_canaries_down(const Facts& f) { return f.canaries_total > 0 && f.canaries_ok == 0; }
+
+// Without TLS, nothing authenticates the address we reached: a flagged DNS answer taints it.
+bool unverified_dns_suspect(const Facts& f) {
+    if (f.needs_tls) return false;
+    return !f.injections.empty() || !f.bogons.empty() || !f.sinkholes.empty() || (f.dns_compared && !f.dns_consistent);
+}
+
+bool reached_past_handshake(const Facts& f) { return f.here_step > (f.needs_tls ? Step::tls : Step::tcp); }
+
+const SniTest* sni_test(const Facts& f, std::initializer_list<Kind> target, bool neutral_completed) {
+    for (const auto& t : f.sni_tests)
+        if (kind_in(t.target_kind, target) && t.neutral_completed == neutral_completed) return &t;
+    return nullptr;
+}
+
+// The SNI test on the address whose failure decided here_step, if any.
+const SniTest* failing_both_ways(const Facts& f, std::initializer_list<Kind> kinds) {
+    for (const auto& t : f.sni_tests)
+        if (kind_in(t.target_kind, kinds) && !t.neutral_completed && kind_in(t.neutral_kind, kinds)) return &t;
+    return nullptr;
+}
+
+// A reset compared with the server's SYN-ACK (compared) or, without one, with an unaged TTL.
+const ForgedRst* forged_rst(const Facts& f, std::initializer_list<Step> steps, bool compared = true) {
+    for (const auto& r : f.forged_rsts)
+        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() && (r.synack_ttl >= 0) == compared) return &r;
+    return nullptr;
+}
+
+const CertIssue* interception_cert(const Facts& f) {
+    for (const auto& c : f.cert_issues)
+        if (c.interception_ca) return &c;
+    return nullptr;
+}
+
+const CertIssue* cert_issue(const Facts& f, std::initializer_list<Kind> ks, bool out_of_date_only) {
+    for (const auto& c : f.cert_issues)
+        if (kind_in(c.kind, ks) && (!out_of_date_only || c.out_of_date)) return &c;
+    return nullptr;
+}
+
+bool throttled(const Facts& f) {
+    double here = f.throughput_here_kbps, ctl = f.throughput_control_kbps;
+    return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f);
+}
+
+// ---- evidence ---------------------------------------------------------------
+
+std::string kbps(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f kbit/s", v);
+    return buf;
+}
+
+// A description without its final period, to sit inside a sentence.
+std::string clause(std::string text) {
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    return text;
+}
+
+std::string control_addresses_sentence(const Facts& f) {
+    if (!f.control_usable || f.dns_control.addresses.empty()) return "";
+    return "; the control resolved " + list_addresses(f.dns_control.addresses);
+}
+
+void explain_nothing(const Facts&, Ev& ev) { ev.push_back("nothing was measured for this target"); }
+
+void explain_throttling(const Facts& f, Ev& ev) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * f.throughput_here_kbps / f.throughput_control_kbps);
+    ev.push_back("the download ran at " + kbps(f.throughput_here_kbps) + " here against " + kbps(f.throughput_control_kbps) +
+                 " at the control (" + pct + "), while the " + (f.needs_tls ? "TLS handshake" : "connection") +
+                 " itself succeeded");
+}
+
+void explain_accessible(const Facts& f, Ev& ev) {
+    std::vector<std::string> worked;
+    for (const auto& a : f.here)
+        if (a.app_path && a.failed_step == Step::passed) worked.push_back(endpoint(a.ip, a.port));
+    std::string how = f.needs_http ? " (HTTP answer received" : f.needs_tls ? " (TLS handshake with a valid certificate" : " (TCP connection";
+    how += f.needs_tls && f.needs_http ? " over TLS with a valid certificate)" : ")";
+    ev.push_back(f.host + " worked from here through " + list_addresses(worked) + how);
+    std::vector<std::string> failed;
+    for (const auto* a : f.failing_here()) failed.push_back(describe_outcome(*a, f.host));
+    if (!failed.empty()) ev.push_back("failing addresses: " + join_words(failed));
+}
+
+void explain_injection(const Facts& f, Ev& ev) {
+    const auto& i = f.injections.front();
+    std::string ttl1 = i.first.ip_ttl >= 0 ? " (IP TTL " + std::to_string(i.first.ip_ttl) + ")" : "";
+    std::string ttl2 = i.later.ip_ttl >= 0 ? " (IP TTL " + std::to_string(i.later.ip_ttl) + ")" : "";
+    ev.push_back("two answers to one query (" + i.query_type + " " + f.host + ", " + resolver_name(i.resolver) + "): " +
+                 answer_summary(i.first) + " first after " + millis(i.first_ms) + ttl1 + ", then " + answer_summary(i.later) +
+                 " after " + millis(i.later_ms) + ttl2);
+    ev.push_back("a resolver sends one answer per query; the first answer was injected on the path and is the one the operating system uses");
+    if (f.control_usable && !f.dns_control.addresses.empty())
+        ev.push_back("the control resolved " + list_addresses(f.dns_control.addresses));
+}
+
+void explain_sinkhole(const Facts& f, Ev& ev) {
+    const auto& s = f.sinkholes.front();
+    ev.push_back("the DNS answer " + s.value + " from " + resolver_name(s.resolver) + " matches the known blocking fingerprint " +
+                 s.fingerprint->name + ": " + clause(s.fingerprint->description) + control_addresses_sentence(f));
+}
+
+void explain_bogon(const Facts& f, Ev& ev) {
+    const auto& b = f.bogons.front();
+    std::string article = std::string("aeiou").find(b.why[0]) != std::string::npos ? "an " : "a ";
+    ev.push_back("the DNS answer " + b.value + " from " + resolver_name(b.resolver) + " is " + article + b.why +
+                 " address, which no public service uses" + control_addresses_sentence(f));
+}
+
+void explain_blockpage(const Facts& f, Ev& ev) {
+    const auto& b = f.blockpages.front();
+    std::string from = b.ip.empty() ? b.url : endpoint(b.ip, 0) + " (" + b.url + ")";
+    ev.push_back("the HTTP answer from " + from + " (status " + std::to_string(b.status) + ") matches the known blockpage fingerprint " +
+                 b.fingerprint->name + ": " + clause(b.fingerprint->description));
+    if (f.dns_compared && !f.dns_consistent)
+        ev.push_back("the DNS answer " + list_addresses(f.dns_here.addresses) + " differs from the control's " +
+                     list_addresses(f.dns_control.addresses) + ": DNS sent the request to the blockpage");
+}
+
+void explain_interception_ca(const Facts& f, Ev& ev) {
+    const auto* c = interception_cert(f);
+    ev.push_back("the certificate presented by " + endpoint(c->ip, c->port) + " for " + f.host + " was issued by \"" + c->issuer +
+                 "\", a known interception authority (" + c->interception_ca->name + ": " + clause(c->interception_ca->description) + ")");
+}
+
+void explain_sni(const SniTest& t, const char* what, Ev& ev) {
+    ev.push_back("TLS with SNI " + t.sni + " " + what + " by " + endpoint(t.ip, t.port) +
+                 ", the same address completed a handshake with a neutral SNI (" + t.neutral_sni + ")");
+}
+
+void explain_sni_reset(const Facts& f, Ev& ev) {
+    const auto* t = sni_test(f, {Kind::reset, Kind::eof}, true);
+    explain_sni(*t, t->target_kind == Kind::reset ? "was reset" : "was cut off (connection closed)", ev);
+}
+
+void explain_sni_blackhole(const Facts& f, Ev& ev) {
+    const auto* t = sni_test(f, {Kind::timeout}, true);
+    ev.push_back("TLS with SNI " + t->sni + " to " + endpoint(t->ip, t->port) +
+                 " timed out after the ClientHello, the same address completed a handshake with a neutral SNI (" + t->neutral_sni + ")");
+}
+
+void explain_unaged_rst(const ForgedRst& r, Ev& ev) {
+    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
+                 ", the value a sender starts with: it crossed no router, so it was sent from this network segment, not by the remote server");
+}
+
+void explain_forged_rst(const ForgedRst& r, Ev& ev) {
+    std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0 && r.rst_ip_id != r.synack_ip_id
+                          ? " (IP ID " + std::to_string(r.rst_ip_id) + " against " + std::to_string(r.synack_ip_id) + ")"
+                          : "";
+    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
+                 " while the server's SYN-ACK arrived with TTL " + std::to_string(r.synack_ttl) + ids +
+                 ": the reset was sent by a machine at a different distance than the server");
+}
+
+void explain_forged_rst_tls(const Facts& f, Ev& ev) {
+    explain_forged_rst(*forged_rst(f, {Step::tls}), ev);
+    ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
+}
+
+void explain_forged_rst_tcp(const Facts& f, Ev& ev) { explain_forged_rst(*forged_rst(f, {Step::tcp, Step::http}), ev); }
+
+void explain_unaged_rst_tls(const Facts& f, Ev& ev) {
+    explain_unaged_rst(*forged_rst(f, {Step::tls}, false), ev);
+    ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
+}
+
+void explain_unaged_rst_tcp(const Facts& f, Ev& ev) { explain_unaged_rst(*forged_rst(f, {Step::tcp, Step::http}, false), ev); }
+
+const CertIssue* untrusted_cert_from_segment(const Facts& f) {
+    for (const auto& c : f.cert_issues)
+        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack_ttl >= 0) return &c;
+    return nullptr;
+}
+
+void explain_unaged_synack(const Facts& f, Ev& ev) {
+    const auto* c = untrusted_cert_from_segment(f);
+    std::string what = c->kind == Kind::cert_hostname ? "a certificate for another name" : "a certificate from an unknown authority";
+    std::string issuer = c->issuer.empty() ? "" : " issued by \"" + c->issuer + "\"";
+    ev.push_back(endpoint(c->ip, c->port) + " presented " + what + issuer + " for " + f.host);
+    ev.push_back("its SYN-ACK arrived with IP TTL " + std::to_string(c->unaged_synack_ttl) +
+                 ", the value a sender starts with: it crossed no router, so a machine on this network segment answered in the server's name and intercepted the TLS connection");
+}
+
+void explain_local_failure(const Facts& f, Ev& ev) {
+    ev.push_back("none of the " + std::to_string(f.canaries_total) + " canary hosts (unrelated, reliable sites) was reachable from here");
+    ev.push_back(describe_here_failures(f));
+}
+
+void explain_here_vs_control(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    ev.push_back(describe_control(f));
+}
+
+void explain_dns_differs(const Facts& f, Ev& ev) {
+    ev.push_back("the DNS answer " + list_addresses(f.dns_here.addresses) + " here shares no address or network with the control's " +
+                 list_addresses(f.dns_control.addresses));
+    if (f.here_step != Step::passed) ev.push_back(describe_here_failures(f));
+    if (f.bypass_works) ev.push_back("the addresses resolved elsewhere work from here");
+    if (!f.needs_tls)
+        ev.push_back("without TLS nothing proves which answer is genuine; a provider may also answer differently per region");
+}
+
+void explain_dns_bypass(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    std::vector<std::string> worked;
+    for (const auto& a : f.here)
+        if (!a.app_path && a.failed_step == Step::passed) worked.push_back(endpoint(a.ip, a.port));
+    std::vector<std::string> resolvers;
+    for (const auto& r : f.other_resolvers_ok) resolvers.push_back(resolver_name(r));
+    std::string who = resolvers.empty() ? "other sources" : join_words(resolvers);
+    ev.push_back("addresses from " + who + " work from here: " + list_addresses(worked));
+    ev.push_back("canary hosts resolved through the same resolver, so it works for other names");
+}
+
+void explain_tls_mitm(const Facts& f, Ev& ev) {
+    const auto* c = cert_issue(f, {Kind::cert_authority, Kind::cert_hostname}, false);
+    std::string issuer = c && !c->issuer.empty() ? " issued by \"" + c->issuer + "\"" : "";
+    std::string what = c && c->kind == Kind::cert_hostname ? "a certificate for another name" : "a certificate from an unknown authority";
+    if (c) ev.push_back(endpoint(c->ip, c->port) + " presented " + what + issuer + " here");
+    ev.push_back(describe_control(f) + " with a valid certificate");
+    if (c && !c->sha256.empty() && !f.control_cert_sha256.empty() &&
+        std::find(f.control_cert_sha256.begin(), f.control_cert_sha256.end(), c->sha256) == f.control_cert_sha256.end())
+        ev.push_back("the certificate seen here (SHA-256 " + c->sha256.substr(0, 16) + "...) is not the one the control received");
+}
+
+void explain_tls_any_sni(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    const auto* t = failing_both_ways(f, {Kind::reset, Kind::eof, Kind::timeout});
+    if (t) ev.push_back("a neutral SNI (" + t->neutral_sni + ") failed the same way at " + endpoint(t->ip, t->port) + ": this is not SNI filtering");
+    ev.push_back(describe_control(f));
+}
+
+void explain_tls_sni_here_only(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f) + ", right after the ClientHello that carries the SNI");
+    ev.push_back(describe_control(f));
+}
+
+void explain_expired(const Facts& f, Ev& ev) {
+    const auto* c = cert_issue(f, {Kind::cert_invalid}, true);
+    ev.push_back("the certificate of " + endpoint(c->ip, c->port) + " for " + f.host + " (issued by \"" + c->issuer + "\") is valid from " +
+                 c->not_before + " to " + c->not_after + ", not at the time of the measurement (" + f.started_at +
+                 "): an out-of-date certificate is the operator's fault, an interceptor would not present one signed by a trusted authority");
+}
+
+void explain_server_error(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f) + ", from a server that proved its identity with a valid certificate for " + f.host);
+}
+
+void explain_dns_resolved(const Facts& f, Ev& ev) {
+    ev.push_back(f.host + " resolved to " + list_addresses(f.dns_here.addresses) + ", with no sign of tampering");
+    if (f.dns_compared) ev.push_back("the control resolved " + list_addresses(f.dns_control.addresses));
+}
+
+void explain_undecided(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    if (f.control_usable) {
+        ev.push_back(describe_control(f));
+        return;
+    }
+    const auto* both = failing_both_ways(f, {Kind::reset, Kind::eof, Kind::timeout});
+    if (both) ev.push_back("a neutral SNI (" + both->neutral_sni + ") failed the same way: this is not SNI filtering");
+    if (const auto* c = cert_issue(f, {Kind::cert_authority}, false); c && !c->issuer.empty())
+        ev.push_back("the certificate was issued by \"" + c->issuer + "\", which is not a known interception authority");
+    ev.push_back("such a failure can come from the service or from the network; only a control measurement can tell");
+}
+
+// ---- the table --------------------------------------------------------------
+
+const std::vector<Rule> kRules = {
+    {"nothing_measured", "inconclusive", nullptr, 0.0, false,
+     [](const Facts& f) { return f.nothing_measured; }, explain_nothing,
+     "the record holds no observation"},
+    {"throttling", "blocked", "throttling", 0.7, false, throttled, explain_throttling,
+     "download at most 20% of the control's and at most 4000 kbit/s, handshake fine"},
+    {"accessible_all_addresses", "accessible", nullptr, 0.95, false,
+     [](const Facts& f) { return f.needs_tcp && f.app_path_works() && f.failing_here().empty() && !unverified_dns_suspect(f); },
+     explain_accessible, "every address the app would use completed every step"},
+    {"accessible_some_addresses", "accessible", nullptr, 0.85, false,
+     [](const Facts& f) { return f.needs_tcp && f.app_path_works() && !unverified_dns_suspect(f); }, explain_accessible,
+     "at least one address the app would use completed every step; the failing ones are listed"},
+    {"dns_injection", "blocked", "dns_injection", 0.9, true,
+     [](const Facts& f) { return !f.injections.empty(); }, explain_injection,
+     "two different answers to one query, the first faster, with a different IP TTL, or flagged"},
+    {"dns_sinkhole_fingerprint", "blocked", "dns_tampering", 0.9, true,
+     [](const Facts& f) { return !f.sinkholes.empty(); }, explain_sinkhole,
+     "a DNS answer is a known blocking address or name (testlists/blockpages.json)"},
+    {"dns_bogon_answer", "blocked", "dns_tampering", 0.85, true,
+     [](const Facts& f) { return !f.bogons.empty(); }, explain_bogon,
+     "a DNS answer is a private, loopback or reserved address (and the control's is not)"},
+    {"http_blockpage", "blocked", "http_blockpage", 0.9, true,
+     [](const Facts& f) { return !f.blockpages.empty(); }, explain_blockpage,
+     "an HTTP answer matches a known blockpage fingerprint the control did not get"},
+    {"tls_interception_ca", "blocked", "tls_mitm", 0.9, true,
+     [](const Facts& f) { return interception_cert(f) != nullptr; }, explain_interception_ca,
+     "the certificate was issued by a known interception CA"},
+    {"tls_sni_reset_differential", "blocked", "tls_sni_reset", 0.9, true,
+     [](const Facts& f) { return sni_test(f, {Kind::reset, Kind::eof}, true) != nullptr; }, explain_sni_reset,
+     "target SNI reset/closed, neutral SNI completed, same address"},
+    {"tls_sni_blackhole_differential", "blocked", "tls_sni_blackhole", 0.85, true,
+     [](const Facts& f) { return sni_test(f, {Kind::timeout}, true) != nullptr; }, explain_sni_blackhole,
+     "target SNI timed out, neutral SNI completed, same address"},
+    {"forged_rst_in_tls", "blocked", "tls_sni_reset", 0.8, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tls}) != nullptr; }, explain_forged_rst_tls,
+     "the reset that cut the TLS handshake has another IP TTL than the server's SYN-ACK"},
+    {"forged_rst_in_tcp", "blocked", "tcp_reset", 0.8, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}) != nullptr; }, explain_forged_rst_tcp,
+     "the reset that cut the connection has another IP TTL than the server's SYN-ACK"},
+    {"unaged_rst_in_tls", "blocked", "tls_sni_reset", 0.75, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tls}, false) != nullptr; }, explain_unaged_rst_tls,
+     "no SYN-ACK to compare; the reset that cut the TLS handshake arrived with an initial TTL (64/128/255)"},
+    {"unaged_rst_in_tcp", "blocked", "tcp_reset", 0.75, true,
+     [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}, false) != nullptr; }, explain_unaged_rst_tcp,
+     "no SYN-ACK to compare; the reset that refused or cut the connection arrived with an initial TTL (64/128/255)"},
+    {"unaged_synack_untrusted_certificate", "blocked", "tls_mitm", 0.75, true,
+     [](const Facts& f) { return untrusted_cert_from_segment(f) != nullptr; }, explain_unaged_synack,
+     "the address that presented an unverifiable certificate answered the SYN with an initial TTL (64/128/255)"},
+    {"local_failure_control_unreachable", "local_failure", nullptr, 0.9, false,
+     [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
+     "every canary failed and the control could not be reached"},
+    {"local_failure_no_control", "local_failure", nullptr, 0.65, false,
+     [](const Facts& f) { return all_canaries_down(f) && !f.control_usable && !f.control_requested; }, explain_local_failure,
+     "every canary failed; no control was configured"},
+    {"dns_differs_from_control", "blocked", "dns_tampering", 0.85, false,
+     [](const Facts& f) {
+         return f.needs_tls && f.dns_compared && !f.dns_consistent && f.here_step != Step::passed && f.control_passed(f.here_step);
+     },
+     explain_dns_differs, "answers share no address or /24 with the control's and fail TLS here; the control's work"},
+    {"dns_differs_from_control_unverified", "blocked", "dns_tampering", 0.55, false,
+     [](const Facts& f) { return !f.needs_tls && f.dns_compared && !f.dns_consistent; }, explain_dns_differs,
+     "answers share no address or /24 with the control's; no TLS to verify either"},
+    {"dns_nxdomain_here_only", "blocked", "dns_nxdomain", 0.85, false,
+     [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain}) && f.control_passed(Step::dns); },
+     explain_here_vs_control, "NXDOMAIN here, the control resolved the name"},
+    {"dns_timeout_here_only", "blocked", "dns_blackhole", 0.8, false,
+     [](const Facts& f) { return here_is(f, Step::dns, {Kind::timeout}) && f.control_passed(Step::dns); },
+     explain_here_vs_control, "no DNS answer here, the control resolved the name"},
+    {"dns_error_here_only", "blocked", "dns_tampering", 0.65, false,
+     [](const Facts& f) { return here_at(f, Step::dns) && f.control_passed(Step::dns); }, explain_here_vs_control,
+     "SERVFAIL, REFUSED or no address here, the control resolved the name"},
+    {"dns_nxdomain_everywhere", "provider_down", "dns_nxdomain", 0.85, false,
+     [](const Facts& f) {
+         return here_is(f, Step::dns, {Kind::nxdomain}) && f.control_step == Step::dns && f.control_kind == Kind::nxdomain;
+     },
+     explain_here_vs_control, "NXDOMAIN here and at the control"},
+    {"dns_fails_everywhere", "provider_down", "dns_servfail", 0.75, false,
+     [](const Facts& f) { return here_at(f, Step::dns) && f.control_failed_by(Step::dns); }, explain_here_vs_control,
+     "the name does not resolve here nor at the control"},
+    {"dns_nxdomain_resolver_differential", "blocked", "dns_nxdomain", 0.75, true,
+     [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain}) && f.bypass_works && canaries_fine(f); },
+     explain_dns_bypass, "NXDOMAIN from the system resolver; addresses from other resolvers work here; canaries fine"},
+    {"dns_blackhole_resolver_differential", "blocked", "dns_blackhole", 0.7, true,
+     [](const Facts& f) { return here_is(f, Step::dns, {Kind::timeout}) && f.bypass_works && canaries_fine(f); },
+     explain_dns_bypass, "no answer from the system resolver; addresses from other resolvers work here; canaries fine"},
+    {"dns_error_resolver_differential", "blocked", "dns_tampering", 0.7, true,
+     [](const Facts& f) { return here_at(f, Step::dns) && f.bypass_works && canaries_fine(f); }, explain_dns_bypass,
+     "SERVFAIL/REFUSED/no address from the system resolver; other resolvers' addresses work here; canaries fine"},
+    {"tcp_reset_here_only", "blocked", "tcp_reset", 0.85, false,
+     [](const Facts& f) { return here_is(f, Step::tcp, {Kind::reset, Kind::refused}) && f.control_passed(Step::tcp); },
+     explain_here_vs_control, "connection reset or refused here, the control connected"},
+    {"tcp_blackhole_here_only", "blocked", "tcp_blackhole", 0.8, false,
+     [](const Facts& f) { return here_is(f, Step::tcp, {Kind::timeout, Kind::unreachable}) && f.control_passed(Step::tcp); },
+     explain_here_vs_control, "connection timed out or unreachable here, the control connected"},
+    {"tcp_refused_everywhere", "provider_down", "tcp_refused", 0.85, false,
+     [](const Facts& f) { return here_at(f, Step::tcp) && f.control_failed_by(Step::tcp) && f.control_kind == Kind::refused; },
+     explain_here_vs_control, "connections fail here and are refused at the control"},
+    {"tcp_fails_everywhere", "provider_down", "tcp_timeout", 0.8, false,
+     [](const Facts& f) { return here_at(f, Step::tcp) && f.control_failed_by(Step::tcp); }, explain_here_vs_control,
+     "connections fail here and at the control"},
+    {"tls_mitm_here_only", "blocked", "tls_mitm", 0.85, false,
+     [](const Facts& f) {
+         return here_is(f, Step::tls, {Kind::cert_authority, Kind::cert_hostname}) && f.control_passed(Step::tls);
+     },
+     explain_tls_mitm, "untrusted or wrong-name certificate here, valid at the control"},
+    {"tls_reset_any_sni_here_only", "blocked", "tcp_reset", 0.7, false,
+     [](const Facts& f) {
+         return here_is(f, Step::tls, {Kind::reset, Kind::eof}) && f.control_passed(Step::tls) &&
+                failing_both_ways(f, {Kind::reset, Kind::eof}) != nullptr;
+     },
+     explain_tls_any_sni, "TLS reset here whatever the SNI, the control completed it"},
+    {"tls_sni_reset_here_only", "blocked", "tls_sni_reset", 0.8, false,
+     [](const Facts& f) { return here_is(f, Step::tls, {Kind::reset, Kind::eof}) && f.control_passed(Step::tls); },
+     explain_tls_sni_here_only, "TLS reset here after the ClientHello, the control completed it"},
+    {"tls_blackhole_any_sni_here_only", "blocked", "tcp_blackhole", 0.65, false,
+     [](const Facts& f) {
+         return here_is(f, Step::tls, {Kind::timeout}) && f.control_passed(Step::tls) &&
+                failing_both_ways(f, {Kind::timeout}) != nullptr;
+     },
+     explain_tls_any_sni, "TLS times out here whatever the SNI, the control completed it"},
+    {"tls_sni_blackhole_here_only", "blocked", "tls_sni_blackhole", 0.75, false,
+     [](const Facts& f) { return here_is(f, Step::tls, {Kind::timeout}) && f.control_passed(Step::tls); },
+     explain_tls_sni_here_only, "TLS times out here after the ClientHello, the control completed it"},
+    {"tls_fails_everywhere", "provider_down", "tls_failure", 0.85, false,
+     [](const Facts& f) { return here_at(f, Step::tls) && f.control_failed_by(Step::tls); }, explain_here_vs_control,
+     "TLS fails here and at the control"},
+    {"http_fails_everywhere", "provider_down", "http_error", 0.85, false,
+     [](const Facts& f) { return here_at(f, Step::http) && f.control_failed_by(Step::http); }, explain_here_vs_control,
+     "HTTP fails or answers 5xx here and at the control"},
+    {"http_reset_here_only", "blocked", "tcp_reset", 0.7, false,
+     [](const Facts& f) { return !f.needs_tls && here_is(f, Step::http, {Kind::reset, Kind::eof}) && f.control_passed(Step::http); },
+     explain_here_vs_control, "plain-HTTP request reset here, answered at the control"},
+    {"http_blackhole_here_only", "blocked", "tcp_blackhole", 0.65, false,
+     [](const Facts& f) { return !f.needs_tls && here_is(f, Step::http, {Kind::timeout}) && f.control_passed(Step::http); },
+     explain_here_vs_control, "plain-HTTP request unanswered here, answered at the control"},
+    {"tls_out_of_date_certificate", "provider_down", "tls_failure", 0.7, true,
+     [](const Facts& f) { return here_is(f, Step::tls, {Kind::cert_invalid}) && cert_issue(f, {Kind::cert_invalid}, true); },
+     explain_expired, "the server's certificate is expired or not yet valid"},
+    {"https_server_error", "provider_down", "http_error", 0.75, true,
+     [](const Facts& f) { return f.needs_tls && here_is(f, Step::http, {Kind::http_5xx}); }, explain_server_error,
+     "HTTP 5xx from a server authenticated by a valid certificate"},
+    {"dns_resolved", "accessible", nullptr, 0.9, true,
+     [](const Facts& f) { return !f.needs_tcp && f.here_step == Step::passed; }, explain_dns_resolved,
+     "DNS target: public answers, no injection, sinkhole, bogon or control mismatch"},
+    {"undecided", "inconclusive", nullptr, 0.0, false, [](const Facts&) { return true; }, explain_undecided,
+     "nothing above applies: the evidence does not decide"},
+};
+
+// ---- confidence and common evidence ------------------------------------------
+
+double confidence_for(const Rule& rule, const Facts& f) {
+    std::string status = rule.status;
+    if (status == "inconclusive") return 0.0;
+    double c = rule.base_confidence;
+    bool judged = status == "blocked" || status == "provider_down";
+    if (rule.in_band && !f.control_usable) c -= 0.1;
+    if (rule.in_band && f.control_usable && status == "blocked" && f.control_passed(f.here_step)) c += 0.05;
+    bool packet_rule = std::string(rule.name).find("_rst_in_") != std::string::npos;
+    if (status == "blocked" && !packet_rule && (!f.forged_rsts.empty() || f.dns_packet_ttl_divergence)) c += 0.05;
+    if (judged && f.canaries_total > 0 && f.canaries_ok < f.canaries_total) c -= 0.1;
+    c = std::clamp(c, 0.05, 0.99);
+    return std::round(c * 100) / 100;
+}
+
+void common_evidence(const Rule& rule, const Facts& f, Ev& ev) {
+    std::string status = rule.status;
+    if (status != "accessible" && !f.control_usable) {
+        std::string why = f.control_unusable_reason.empty() ? "" : " (" + f.control_unusable_reason + ")";
+        ev.push_back("no control vantage was available" + why);
+    }
+    if (status != "local_failure" && f.canaries_total > 0 && f.canaries_ok < f.canaries_total)
+        ev.push_back(std::to_string(f.canaries_ok) + " of " + std::to_string(f.canaries_total) + " canary hosts were reachable from here");
+    if (f.dns_packet_ttl_divergence && status == "blocked")
+        ev.push_back("captured DNS answers from one resolver arrived with different IP TTLs");
+    if (!f.fingerprints_error.empty()) ev.push_back("blockpage fingerprints were not available: " + f.fingerprints_error);
+}
+
+const Rule& first_rule(const Facts& f) {
+    for (const auto& r : kRules)
+        if (r.applies(f)) return r;
+    return kRules.back();
+}
+
+Verdict decide_with(const Record& record, const FingerprintSet& fps, const std::string& fps_error) {
+    Facts f = compute_facts(record, fps);
+    f.fingerprints_error = fps_error;
+    const Rule& rule = first_rule(f);
+    Verdict v;
+    v.status = rule.status;
+    if (rule.method) v.method = rule.method;
+    rule.explain(f, v.evidence);
+    common_evidence(rule, f, v.evidence);
+    v.confidence = confidence_for(rule, f);
+    return v;
+}
+
+}  // namespace
+
+const std::vector<Rule>& rules() { return kRules; }
+
+Verdict decide(const Record& record, const FingerprintSet& fingerprints) { return decide_with(record, fingerprints, ""); }
+
+std::string deciding_rule(const Record& record, const FingerprintSet& fingerprints) {
+    return first_rule(compute_facts(record, fingerprints)).name;
+}
+
+}  // namespace meoktong::verdict
+
+namespace meoktong {
+
+Verdict decide_verdict(const Record& record) {
+    return verdict::decide_with(record, builtin_fingerprints(), builtin_fingerprints_error());
+}
+
+}  // namespace meoktong

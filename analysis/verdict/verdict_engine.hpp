@@ -1,0 +1,184 @@
+// Inside the verdict engine (docs/verdicts.md): the facts computed once from a
+// record, and the ordered rule table evaluated over them. Exposed for tests
+// and for the documentation; callers normally use decide_verdict().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/verdict/blockpage.hpp"
+#include "meoktong/record.hpp"
+
+namespace meoktong::verdict {
+
+// The steps of a measurement in order; `passed` means every required step succeeded.
+enum class Step { dns = 1, tcp, tls, http, passed };
+
+// What went wrong at a step, in a vocabulary the rules can reason with.
+enum class Kind {
+    ok,
+    reset,           // connection_reset
+    refused,         // connection_refused (a TCP reset answering the SYN)
+    timeout,
+    unreachable,     // host/network unreachable (ICMP)
+    eof,             // closed without a reset
+    cert_authority,  // ssl_unknown_authority
+    cert_hostname,   // ssl_invalid_hostname
+    cert_invalid,    // ssl_invalid_certificate (expired, not yet valid, bad signature)
+    handshake,       // ssl_failed_handshake (e.g. an alert from the server)
+    nxdomain,
+    servfail,
+    dns_refused,
+    no_answer,
+    http_5xx,
+    blockpage,
+    not_measured,
+    other,
+};
+
+const char* step_name(Step s);
+
+// One address (IP:port) carried through TCP, TLS and HTTP.
+struct AddressOutcome {
+    std::string ip;
+    uint16_t port = 0;
+    bool app_path = false;         // resolved by the system resolver (what an app would use)
+    Step failed_step = Step::passed;
+    Kind kind = Kind::ok;
+    std::string failure;           // the observation's failure string (or a description)
+    int http_status = 0;
+};
+
+// One side's name resolution (here: the app's resolver; control: all of its resolvers).
+struct DnsSide {
+    bool measured = false;
+    std::vector<std::string> addresses;  // A/AAAA values of the first responses
+    Kind kind = Kind::ok;                // why nothing resolved
+    std::string failure;
+};
+
+struct Injection {
+    std::string resolver;
+    std::string query_type;
+    DnsResponse first;       // the answer the OS would have used
+    DnsResponse later;       // a different answer to the same query
+    double first_ms = 0;     // latencies since the query was sent
+    double later_ms = 0;
+};
+
+struct DnsAnswerFlag {  // a bogon or sinkhole-fingerprinted answer
+    std::string resolver;
+    std::string value;
+    std::string why;                 // "private", "loopback"... for bogons
+    const Fingerprint* fingerprint = nullptr;
+};
+
+struct SniTest {  // target SNI vs neutral SNI on the same address
+    std::string ip;
+    uint16_t port = 0;
+    std::string sni, neutral_sni;
+    Kind target_kind = Kind::ok;
+    Kind neutral_kind = Kind::ok;
+    bool neutral_completed = false;  // the neutral handshake got a certificate
+};
+
+struct CertIssue {  // a certificate that did not verify for the host
+    std::string ip;
+    uint16_t port = 0;
+    Kind kind = Kind::ok;
+    std::string subject, issuer, not_before, not_after, sha256;
+    bool out_of_date = false;          // not_after before (or not_before after) the measurement
+    const Fingerprint* interception_ca = nullptr;
+    int unaged_synack_ttl = -1;        // the address's SYN-ACK arrived with an initial TTL (captured)
+};
+
+struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK, or is unaged
+    std::string src;
+    int rst_ttl = -1, synack_ttl = -1;  // synack_ttl -1: no SYN-ACK; the RST's TTL is an initial value
+    int rst_ip_id = -1, synack_ip_id = -1;
+    Step step = Step::tcp;             // the step the reset cut
+};
+
+struct BlockpageHit {
+    std::string ip;
+    std::string url;
+    int status = 0;
+    const Fingerprint* fingerprint = nullptr;
+};
+
+struct Facts {
+    std::string host;
+    uint16_t port = 0;
+    std::string protocol;
+    bool needs_tcp = false, needs_tls = false, needs_http = false;
+    std::string started_at;
+
+    // Control and canaries.
+    bool control_requested = false;
+    bool control_usable = false;
+    bool control_unreachable = false;     // a control was asked and did not answer at all
+    std::string control_unusable_reason;  // "" when no control was configured
+    int canaries_total = 0, canaries_ok = 0;
+
+    // DNS.
+    DnsSide dns_here;      // the app's resolver ("system"), or all resolvers when it was not asked
+    DnsSide dns_control;
+    bool dns_compared = false;            // both sides resolved
+    bool dns_consistent = false;          // they share an address or a /24 (/48)
+    std::vector<std::string> other_resolvers_ok;  // resolvers other than the app's that resolved
+    std::vector<Injection> injections;
+    std::vector<DnsAnswerFlag> bogons;
+    std::vector<DnsAnswerFlag> sinkholes;
+    bool dns_packet_ttl_divergence = false;  // DNS answers from one source with different TTLs
+
+    // Per address, here and at the control.
+    std::vector<AddressOutcome> here;
+    std::vector<AddressOutcome> control;
+    Step here_step = Step::passed;        // first failing step of the best app path
+    Kind here_kind = Kind::ok;
+    std::string here_failure;
+    Step control_step = Step::passed;
+    Kind control_kind = Kind::ok;
+    std::string control_failure;
+    bool bypass_works = false;            // an address not from the app's resolver passed every step
+
+    // In-band evidence.
+    std::vector<SniTest> sni_tests;
+    std::vector<CertIssue> cert_issues;
+    std::vector<std::string> control_cert_sha256;
+    std::vector<ForgedRst> forged_rsts;
+    std::vector<BlockpageHit> blockpages;
+    double throughput_here_kbps = -1, throughput_control_kbps = -1;
+
+    bool nothing_measured = false;
+    std::string fingerprints_error;
+
+    bool control_passed(Step s) const;           // the control got past step s
+    bool control_failed_by(Step s) const;        // the control failed at s or before
+    bool app_path_works() const;
+    std::vector<const AddressOutcome*> failing_here() const;
+};
+
+Facts compute_facts(const Record& record, const FingerprintSet& fingerprints);
+
+// One row of the rule table.
+struct Rule {
+    const char* name;
+    const char* status;
+    const char* method;       // nullptr for accessible, local_failure, inconclusive
+    double base_confidence;
+    bool in_band;             // proves by itself: stands without a control (with lower confidence)
+    bool (*applies)(const Facts&);
+    void (*explain)(const Facts&, std::vector<std::string>&);
+    const char* summary;      // one line for docs and tests
+};
+
+const std::vector<Rule>& rules();
+
+// The verdict with an explicit fingerprint set (decide_verdict uses the built-in one).
+Verdict decide(const Record& record, const FingerprintSet& fingerprints);
+// Name of the rule that decided (for tests); "" never happens: the last rule always applies.
+std::string deciding_rule(const Record& record, const FingerprintSet& fingerprints);
+
+}  // namespace meoktong::verdict

@@ -1,0 +1,486 @@
+// The verdict engine's first pass: turns a record into Facts — per step, what
+// happened here and at the control, and every piece of in-band evidence
+// (injected DNS answers, bogons, sinkholes, SNI differential, certificates,
+// forged resets, blockpages, throughput). Pure.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "meoktong/failure.hpp"
+#include "meoktong/ipaddr.hpp"
+#include "analysis/verdict/verdict_engine.hpp"
+
+namespace meoktong::verdict {
+namespace {
+
+Kind classify(const std::string& f) {
+    namespace fl = failure;
+    static const std::map<std::string, Kind> kinds = {
+        {fl::kConnectionReset, Kind::reset},          {fl::kConnectionRefused, Kind::refused},
+        {fl::kTimeout, Kind::timeout},                {fl::kHostUnreachable, Kind::unreachable},
+        {fl::kNetworkUnreachable, Kind::unreachable}, {fl::kEof, Kind::eof},
+        {fl::kSslUnknownAuthority, Kind::cert_authority}, {fl::kSslInvalidHostname, Kind::cert_hostname},
+        {fl::kSslInvalidCertificate, Kind::cert_invalid}, {fl::kSslFailedHandshake, Kind::handshake},
+        {fl::kDnsNxdomain, Kind::nxdomain},           {fl::kDnsServfail, Kind::servfail},
+        {fl::kDnsRefused, Kind::dns_refused},         {fl::kDnsNoAnswer, Kind::no_answer},
+    };
+    auto it = kinds.find(f);
+    return it == kinds.end() ? Kind::other : it->second;
+}
+
+bool is_cert_kind(Kind k) { return k == Kind::cert_authority || k == Kind::cert_hostname || k == Kind::cert_invalid; }
+
+std::vector<std::string> addresses_of(const std::vector<DnsAnswer>& answers) {
+    std::vector<std::string> out;
+    for (const auto& a : answers)
+        if ((a.type == "A" || a.type == "AAAA") && std::find(out.begin(), out.end(), a.value) == out.end())
+            out.push_back(a.value);
+    return out;
+}
+
+void add_unique(std::vector<std::string>& to, const std::vector<std::string>& from) {
+    for (const auto& v : from)
+        if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
+}
+
+bool share_any(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (const auto& x : a)
+        if (std::find(b.begin(), b.end(), x) != b.end()) return true;
+    return false;
+}
+
+bool share_network(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    for (const auto& x : a)
+        for (const auto& y : b)
+            if (network_of(x) == network_of(y)) return true;
+    return false;
+}
+
+// The observations an app would rely on: the system resolver's, else all.
+std::vector<const DnsObservation*> app_resolver_obs(const std::vector<DnsObservation>& dns) {
+    std::vector<const DnsObservation*> system, all;
+    for (const auto& o : dns) {
+        all.push_back(&o);
+        if (o.resolver == "system") system.push_back(&o);
+    }
+    return system.empty() ? all : system;
+}
+
+DnsSide make_dns_side(const std::vector<const DnsObservation*>& obs) {
+    DnsSide side;
+    side.measured = !obs.empty();
+    for (const auto* o : obs) add_unique(side.addresses, addresses_of(o->answers));
+    if (!side.measured || !side.addresses.empty()) return side;
+    const DnsObservation* pick = nullptr;
+    for (const auto* o : obs)
+        if (o->failure && (!pick || (o->query_type == "A" && pick->query_type != "A"))) pick = o;
+    side.failure = pick ? *pick->failure : failure::kDnsNoAnswer;
+    side.kind = classify(side.failure);
+    return side;
+}
+
+std::vector<const DnsObservation*> all_of(const std::vector<DnsObservation>& dns) {
+    std::vector<const DnsObservation*> out;
+    for (const auto& o : dns) out.push_back(&o);
+    return out;
+}
+
+bool is_flagged(const std::vector<std::string>& addrs, const std::vector<Cidr>& routable, const FingerprintSet& fps) {
+    for (const auto& a : addrs)
+        if (special_purpose(a, routable) || match_dns_answer(fps, a)) return true;
+    return false;
+}
+
+// Two different answers to one query, the first one suspicious, per DNS observation.
+void find_injections(const DnsObservation& o, const std::vector<Cidr>& routable, const FingerprintSet& fps,
+                     std::vector<Injection>& out) {
+    if (o.responses.empty()) return;
+    auto first_addrs = addresses_of(o.answers);
+    DnsResponse first{o.t_ms, o.rcode, -1, o.answers};
+    size_t start = 0;
+    if (addresses_of(o.responses[0].answers) == first_addrs) {
+        first = o.responses[0];
+        start = 1;
+    }
+    for (size_t i = start; i < o.responses.size(); ++i) {
+        const auto& later = o.responses[i];
+        auto later_addrs = addresses_of(later.answers);
+        bool differ = first_addrs.empty() != later_addrs.empty() ||
+                      (!first_addrs.empty() && !share_any(first_addrs, later_addrs));
+        if (!differ) continue;
+        double first_ms = first.t_ms - o.t0_ms, later_ms = later.t_ms - o.t0_ms;
+        bool fast = first_ms >= 0 && later_ms > first_ms && first_ms * 2 <= later_ms;
+        bool ttl_differs = first.ip_ttl >= 0 && later.ip_ttl >= 0 && first.ip_ttl != later.ip_ttl;
+        if (!fast && !ttl_differs && !is_flagged(first_addrs, routable, fps)) continue;
+        out.push_back({o.resolver, o.query_type, first, later, first_ms, later_ms});
+        return;
+    }
+}
+
+template <typename Obs>
+const Obs* find_by_ip(const std::vector<Obs>& list, const std::string& ip) {
+    for (const auto& o : list)
+        if (o.ip == ip) return &o;
+    return nullptr;
+}
+
+const TlsObservation* find_tls(const std::vector<TlsObservation>& list, const std::string& ip, const std::string& purpose) {
+    for (const auto& o : list)
+        if (o.ip == ip && o.purpose == purpose) return &o;
+    return nullptr;
+}
+
+bool fingerprint_seen_at_control(const Fingerprint* f, const Observations& control, const FingerprintSet& fps) {
+    for (const auto& h : control.http)
+        if (match_http(fps, h) == f) return true;
+    return false;
+}
+
+struct StepNeeds {
+    bool tcp, tls, http;
+};
+
+// Carries one address through TCP -> TLS -> HTTP; stops at the first failing step.
+AddressOutcome evaluate_address(const std::string& ip, const Observations& obs, const StepNeeds& needs,
+                                const FingerprintSet* fps, const Observations* control) {
+    AddressOutcome out;
+    out.ip = ip;
+    const auto* tcp = find_by_ip(obs.tcp, ip);
+    const auto* tls = find_tls(obs.tls, ip, "target");
+    const auto* http = find_by_ip(obs.http, ip);
+    out.port = tcp ? tcp->port : tls ? tls->port : http ? http->port : 0;
+    auto fail = [&](Step s, Kind k, const std::string& f) {
+        out.failed_step = s;
+        out.kind = k;
+        out.failure = f;
+        return out;
+    };
+    if (tcp && tcp->failure) return fail(Step::tcp, classify(*tcp->failure), *tcp->failure);
+    if (!tcp && !tls && !http) return fail(Step::tcp, Kind::not_measured, "not measured");
+    if (needs.tls && tls) {
+        if (tls->failure) return fail(Step::tls, classify(*tls->failure), *tls->failure);
+        if (!tls->certificate_valid) return fail(Step::tls, Kind::cert_invalid, "certificate not valid for the host");
+    } else if (needs.tls && !http) {
+        return fail(Step::tls, Kind::not_measured, "not measured");
+    }
+    if (!needs.http) return out;
+    if (!http) return fail(Step::http, Kind::not_measured, "not measured");
+    out.http_status = http->status;
+    if (http->failure) {
+        Kind k = classify(*http->failure);
+        return fail(is_cert_kind(k) || k == Kind::handshake ? Step::tls : Step::http, k, *http->failure);
+    }
+    if (fps) {
+        const Fingerprint* f = match_http(*fps, *http);
+        if (f && !(control && fingerprint_seen_at_control(f, *control, *fps)))
+            return fail(Step::http, Kind::blockpage, f->name);
+    }
+    if (http->status >= 500) return fail(Step::http, Kind::http_5xx, "HTTP " + std::to_string(http->status));
+    return out;
+}
+
+std::vector<std::string> measured_ips(const Observations& obs) {
+    std::vector<std::string> ips;
+    for (const auto& t : obs.tcp) add_unique(ips, {t.ip});
+    for (const auto& t : obs.tls)
+        if (t.purpose == "target") add_unique(ips, {t.ip});
+    for (const auto& h : obs.http)
+        if (!h.ip.empty()) add_unique(ips, {h.ip});
+    return ips;
+}
+
+int kind_rank(Kind k) {  // among outcomes at the same step, the most telling first
+    static const Kind order[] = {Kind::blockpage, Kind::cert_authority, Kind::cert_hostname, Kind::reset,
+                                 Kind::refused,   Kind::eof,            Kind::timeout,       Kind::unreachable,
+                                 Kind::handshake, Kind::cert_invalid,   Kind::http_5xx,      Kind::other,
+                                 Kind::not_measured};
+    for (size_t i = 0; i < std::size(order); ++i)
+        if (order[i] == k) return static_cast<int>(i);
+    return static_cast<int>(std::size(order));
+}
+
+// The address that got furthest (the app's best chance), most telling failure first.
+const AddressOutcome* best_of(const std::vector<AddressOutcome>& list, bool app_only) {
+    const AddressOutcome* best = nullptr;
+    for (const auto& a : list) {
+        if (app_only && !a.app_path) continue;
+        if (!best || a.failed_step > best->failed_step ||
+            (a.failed_step == best->failed_step && kind_rank(a.kind) < kind_rank(best->kind)))
+            best = &a;
+    }
+    return best;
+}
+
+// First failing step of one side: DNS, else the best address.
+void side_outcome(const DnsSide& dns, const std::vector<AddressOutcome>& addrs, bool needs_tcp, bool app_only,
+                  Step& step, Kind& kind, std::string& failure) {
+    if (dns.measured && dns.addresses.empty()) {
+        step = Step::dns, kind = dns.kind, failure = dns.failure;
+        return;
+    }
+    if (!needs_tcp) {
+        step = dns.measured ? Step::passed : Step::dns;
+        kind = dns.measured ? Kind::ok : Kind::not_measured;
+        failure = dns.measured ? "" : "not measured";
+        return;
+    }
+    const AddressOutcome* best = best_of(addrs, app_only);
+    if (!best) {
+        step = Step::tcp, kind = Kind::not_measured, failure = "not measured";
+        return;
+    }
+    step = best->failed_step, kind = best->kind, failure = best->failure;
+}
+
+// The control does not measure private addresses unless told to (target_not_allowed).
+bool refused_by_control(const Observations& ctl, const std::string& ip) {
+    const auto* tcp = find_by_ip(ctl.tcp, ip);
+    return tcp && tcp->failure == failure::kTargetNotAllowed;
+}
+
+std::string control_unusable_reason(const ControlResult& c) {
+    const auto& o = c.observations;
+    bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty();
+    if (c.failure) return "the control did not answer: " + *c.failure;
+    if (!any) return c.requested ? "the control returned no observations for this target" : "";
+    auto refused = [](const auto& list) {
+        return std::all_of(list.begin(), list.end(), [](const auto& x) { return x.failure == failure::kTargetNotAllowed; });
+    };
+    if (refused(o.dns) && refused(o.tcp) && refused(o.tls) && refused(o.http))
+        return "the control refused to measure this target (target_not_allowed)";
+    return "";
+}
+
+// "IP:PORT" or "[IP]:PORT" -> IP.
+std::string ip_of(const std::string& src) {
+    if (!src.empty() && src.front() == '[') return src.substr(1, src.find(']') - 1);
+    auto colon = src.rfind(':');
+    if (colon == std::string::npos || src.find(':') != colon) return src;
+    return src.substr(0, colon);
+}
+
+// A TTL still at a sender's initial value crossed no router: sent from this network segment.
+bool unaged_ttl(int ttl) { return ttl == 64 || ttl == 128 || ttl == 255; }
+
+void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::vector<AddressOutcome>& here,
+                      const std::vector<Cidr>& routable, std::vector<ForgedRst>& out) {
+    for (const auto& rst : packets) {
+        if (rst.kind != "rst" || rst.ip_ttl < 0) continue;
+        const PacketObservation* synack = nullptr;
+        for (const auto& p : packets) {
+            if (p.kind != "syn_ack" || p.ip_ttl < 0 || ip_of(p.src) != ip_of(rst.src)) continue;
+            if (!synack || p.src == rst.src) synack = &p;
+        }
+        bool remote = !special_purpose(ip_of(rst.src), routable);
+        if (synack ? synack->ip_ttl == rst.ip_ttl : !(remote && unaged_ttl(rst.ip_ttl))) continue;
+        for (const auto& a : here) {
+            bool cut = a.kind == Kind::reset || a.kind == Kind::refused || a.kind == Kind::eof;
+            if (a.ip != ip_of(rst.src) || !cut || a.failed_step == Step::passed) continue;
+            out.push_back({rst.src, rst.ip_ttl, synack ? synack->ip_ttl : -1, rst.ip_id, synack ? synack->ip_id : -1,
+                           a.failed_step});
+            break;
+        }
+    }
+}
+
+// A SYN-ACK from a remote address with an initial TTL crossed no router: a
+// machine on this segment answered in the server's name. Noted on the
+// addresses whose certificate did not verify (a transparent interceptor).
+void find_unaged_synacks(const std::vector<PacketObservation>& packets, const std::vector<Cidr>& routable,
+                         std::vector<CertIssue>& cert_issues) {
+    for (const auto& p : packets) {
+        if (p.kind != "syn_ack" || !unaged_ttl(p.ip_ttl) || special_purpose(ip_of(p.src), routable)) continue;
+        for (auto& c : cert_issues)
+            if (c.ip == ip_of(p.src)) c.unaged_synack_ttl = p.ip_ttl;
+    }
+}
+
+// DNS answers claiming one source but arriving with different IP TTLs.
+bool dns_ttls_diverge(const std::vector<PacketObservation>& packets) {
+    std::map<std::string, std::set<int>> ttls;
+    for (const auto& p : packets)
+        if (p.kind == "dns_response" && p.ip_ttl >= 0) ttls[p.src].insert(p.ip_ttl);
+    return std::any_of(ttls.begin(), ttls.end(), [](const auto& kv) { return kv.second.size() > 1; });
+}
+
+// ISO 8601 timestamps compare as text on their first 19 characters.
+bool before(const std::string& a, const std::string& b) {
+    if (a.size() < 19 || b.size() < 19) return false;
+    return a.compare(0, 19, b, 0, 19) < 0;
+}
+
+void find_cert_issues(const Record& r, const FingerprintSet& fps, Facts& f) {
+    for (const auto& t : r.observations.tls) {
+        if (t.purpose != "target") continue;
+        Kind k = t.failure ? classify(*t.failure) : (t.certificate_valid ? Kind::ok : Kind::cert_invalid);
+        if (!is_cert_kind(k)) continue;
+        CertIssue c;
+        c.ip = t.ip, c.port = t.port, c.kind = k;
+        if (!t.peer_certificates.empty()) {
+            const auto& leaf = t.peer_certificates.front();
+            c.subject = leaf.subject, c.issuer = leaf.issuer, c.sha256 = leaf.sha256;
+            c.not_before = leaf.not_before, c.not_after = leaf.not_after;
+            c.out_of_date = before(c.not_after, r.started_at) || before(r.started_at, c.not_before);
+        }
+        for (const auto& cert : t.peer_certificates)
+            if (!c.interception_ca) c.interception_ca = match_cert_issuer(fps, cert.issuer);
+        f.cert_issues.push_back(c);
+    }
+    for (const auto& t : r.control.observations.tls)
+        if (t.purpose == "target" && !t.failure && t.certificate_valid && !t.peer_certificates.empty())
+            f.control_cert_sha256.push_back(t.peer_certificates.front().sha256);
+}
+
+void find_sni_tests(const Observations& obs, Facts& f) {
+    for (const auto& t : obs.tls) {
+        if (t.purpose != "target" || !t.failure) continue;
+        const auto* n = find_tls(obs.tls, t.ip, "neutral_sni");
+        if (!n || n->port != t.port) continue;
+        Kind nk = n->failure ? classify(*n->failure) : Kind::ok;
+        SniTest s;
+        s.ip = t.ip, s.port = t.port, s.sni = t.sni, s.neutral_sni = n->sni;
+        s.target_kind = classify(*t.failure), s.neutral_kind = nk;
+        s.neutral_completed = nk == Kind::ok || is_cert_kind(nk);
+        f.sni_tests.push_back(s);
+    }
+}
+
+void find_dns_flags(const Record& r, const std::vector<Cidr>& routable, const FingerprintSet& fps, Facts& f) {
+    std::set<std::string> control_bogons, control_sinkholes;
+    for (const auto& o : r.control.observations.dns)
+        for (const auto& a : o.answers) {
+            if ((a.type == "A" || a.type == "AAAA") && special_purpose(a.value, routable)) control_bogons.insert(a.value);
+            if (const auto* fp = match_dns_answer(fps, a.value)) control_sinkholes.insert(fp->name);
+        }
+    std::set<std::string> seen;
+    auto check = [&](const std::string& resolver, const DnsAnswer& a) {
+        if (!seen.insert(resolver + "|" + a.value).second) return;
+        const auto* fp = match_dns_answer(fps, a.value);
+        if (fp && !control_sinkholes.count(fp->name)) f.sinkholes.push_back({resolver, a.value, "", fp});
+        if (a.type != "A" && a.type != "AAAA") return;
+        auto why = special_purpose(a.value, routable);
+        if (why && control_bogons.empty()) f.bogons.push_back({resolver, a.value, *why, nullptr});
+    };
+    for (const auto& o : r.observations.dns) {
+        for (const auto& a : o.answers) check(o.resolver, a);
+        for (const auto& resp : o.responses)
+            for (const auto& a : resp.answers) check(o.resolver, a);
+    }
+}
+
+// Only a successful (2xx) download measures the path: an error page is not
+// a throughput figure.
+double max_throughput(const std::vector<HttpObservation>& http) {
+    double best = -1;
+    for (const auto& h : http)
+        if (!h.failure && h.status >= 200 && h.status < 300) best = std::max(best, h.throughput_kbps);
+    return best;
+}
+
+}  // namespace
+
+const char* step_name(Step s) {
+    switch (s) {
+        case Step::dns: return "dns";
+        case Step::tcp: return "tcp";
+        case Step::tls: return "tls";
+        case Step::http: return "http";
+        case Step::passed: return "passed";
+    }
+    return "?";
+}
+
+bool Facts::control_passed(Step s) const { return control_usable && control_step > s; }
+bool Facts::control_failed_by(Step s) const {
+    return control_usable && control_step <= s && control_kind != Kind::not_measured;
+}
+
+bool Facts::app_path_works() const { return here_step == Step::passed; }
+
+std::vector<const AddressOutcome*> Facts::failing_here() const {
+    std::vector<const AddressOutcome*> out;
+    for (const auto& a : here)
+        if (a.failed_step != Step::passed) out.push_back(&a);
+    return out;
+}
+
+Facts compute_facts(const Record& r, const FingerprintSet& fps) {
+    Facts f;
+    const auto& obs = r.observations;
+    const auto& ctl = r.control.observations;
+    f.host = r.target.host;
+    f.port = r.target.port;
+    f.protocol = r.target.protocol;
+    f.needs_tcp = f.protocol != "dns";
+    f.needs_tls = f.protocol == "tls" || f.protocol == "https";
+    f.needs_http = f.protocol == "http" || f.protocol == "https";
+    f.started_at = r.started_at;
+    f.nothing_measured = obs.dns.empty() && obs.tcp.empty() && obs.tls.empty() && obs.http.empty();
+
+    f.control_requested = r.control.requested;
+    f.control_unreachable = r.control.failure.has_value();
+    f.control_unusable_reason = control_unusable_reason(r.control);
+    bool control_any = !ctl.dns.empty() || !ctl.tcp.empty() || !ctl.tls.empty() || !ctl.http.empty();
+    f.control_usable = !r.control.failure && control_any && f.control_unusable_reason.empty();
+    f.canaries_total = r.context.canaries_total;
+    f.canaries_ok = r.context.canaries_ok;
+
+    std::vector<Cidr> routable;
+    for (const auto& text : r.context.routable)
+        if (auto c = parse_cidr(text)) routable.push_back(*c);
+
+    // DNS, here and at the control.
+    auto app_obs = app_resolver_obs(obs.dns);
+    f.dns_here = make_dns_side(app_obs);
+    if (f.control_usable) f.dns_control = make_dns_side(all_of(ctl.dns));
+    f.dns_compared = !f.dns_here.addresses.empty() && !f.dns_control.addresses.empty();
+    f.dns_consistent = f.dns_compared && (share_any(f.dns_here.addresses, f.dns_control.addresses) ||
+                                          share_network(f.dns_here.addresses, f.dns_control.addresses));
+    bool has_system = std::any_of(obs.dns.begin(), obs.dns.end(), [](const auto& o) { return o.resolver == "system"; });
+    for (const auto& o : obs.dns)
+        if (has_system && o.resolver != "system" && !addresses_of(o.answers).empty()) add_unique(f.other_resolvers_ok, {o.resolver});
+    for (const auto& o : obs.dns) find_injections(o, routable, fps, f.injections);
+    find_dns_flags(r, routable, fps, f);
+    f.dns_packet_ttl_divergence = dns_ttls_diverge(obs.packets);
+
+    // Addresses, here and at the control.
+    StepNeeds needs{f.needs_tcp, f.needs_tls, f.needs_http};
+    auto ips = measured_ips(obs);
+    bool any_app = std::any_of(ips.begin(), ips.end(), [&](const auto& ip) {
+        return std::find(f.dns_here.addresses.begin(), f.dns_here.addresses.end(), ip) != f.dns_here.addresses.end();
+    });
+    for (const auto& ip : ips) {
+        AddressOutcome a = evaluate_address(ip, obs, needs, &fps, f.control_usable ? &ctl : nullptr);
+        bool resolved_here = std::find(f.dns_here.addresses.begin(), f.dns_here.addresses.end(), ip) != f.dns_here.addresses.end();
+        a.app_path = !f.dns_here.measured ? true : f.dns_here.addresses.empty() ? false : any_app ? resolved_here : true;
+        if (a.port == 0) a.port = f.port;
+        f.here.push_back(a);
+        if (!a.app_path && a.failed_step == Step::passed) f.bypass_works = true;
+    }
+    side_outcome(f.dns_here, f.here, f.needs_tcp, true, f.here_step, f.here_kind, f.here_failure);
+    if (f.control_usable) {
+        for (const auto& ip : measured_ips(ctl)) {
+            if (refused_by_control(ctl, ip)) continue;
+            AddressOutcome a = evaluate_address(ip, ctl, needs, nullptr, nullptr);
+            a.app_path = true;
+            f.control.push_back(a);
+        }
+        side_outcome(f.dns_control, f.control, f.needs_tcp, false, f.control_step, f.control_kind, f.control_failure);
+    }
+
+    // In-band evidence.
+    find_sni_tests(obs, f);
+    find_cert_issues(r, fps, f);
+    find_forged_rsts(obs.packets, f.here, routable, f.forged_rsts);
+    find_unaged_synacks(obs.packets, routable, f.cert_issues);
+    for (const auto& h : obs.http) {
+        const Fingerprint* fp = match_http(fps, h);
+        if (fp && !(f.control_usable && fingerprint_seen_at_control(fp, ctl, fps)))
+            f.blockpages.push_back({h.ip, h.url, h.status, fp});
+    }
+    f.throughput_here_kbps = max_throughput(obs.http);
+    if (f.control_usable) f.throughput_control_kbps = max_throughput(ctl.http);
+    return f;
+}
+
+}  // namespace meoktong::verdict

@@ -1,0 +1,85 @@
+// CapturingNet (capturing_net.hpp): registers each DNS, TCP and HTTP flow with
+// the measurement's capture, then lets the wrapped Net do the I/O.
+#include "probe/net/capturing_net.hpp"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <charconv>
+
+#include "probe/net/dns.hpp"
+
+namespace meoktong {
+
+namespace {
+
+std::optional<uint16_t> parse_port(const std::string& text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
+    return static_cast<uint16_t>(value);
+}
+
+// The local port of a connected socket, 0 if unknown (fakes have no socket).
+uint16_t local_port_of(int fd) {
+    if (fd < 0) return 0;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    return 0;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, uint16_t>> split_ip_port(const std::string& address) {
+    if (!address.empty() && address.front() == '[') {
+        auto close = address.find("]:");
+        if (close == std::string::npos) return std::nullopt;
+        auto port = parse_port(address.substr(close + 2));
+        if (!port) return std::nullopt;
+        return std::make_pair(address.substr(1, close - 1), *port);
+    }
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos || address.find(':') != colon) return std::nullopt;
+    auto port = parse_port(address.substr(colon + 1));
+    if (!port) return std::nullopt;
+    return std::make_pair(address.substr(0, colon), *port);
+}
+
+std::vector<DnsObservation> CapturingNet::dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,
+                                                     int timeout_ms, int late_window_ms, SteadyTime start) {
+    for (const auto& r : resolvers) {
+        std::string address = r.label == "system" ? dns::system_resolver_address() : r.address;
+        if (auto ip_port = split_ip_port(address)) capture_.watch_dns(ip_port->first, ip_port->second, -1, host);
+    }
+    return inner_.dns_lookup(host, resolvers, timeout_ms, late_window_ms, start);
+}
+
+TcpResult CapturingNet::tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) {
+    capture_.watch_tcp(ip, port);
+    TcpResult result = inner_.tcp_connect(ip, port, timeout_ms, start);
+    if (result.connection) {
+        if (uint16_t local = local_port_of(result.connection->fd)) capture_.watch_tcp(ip, port, local);
+    }
+    return result;
+}
+
+TlsObservation CapturingNet::tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) {
+    return inner_.tls_handshake(conn, request, start);
+}
+
+// curl opens its own connection: watched from the first SYN-ACK, then narrowed
+// to curl's local port once it is known.
+HttpObservation CapturingNet::http_get(const HttpRequest& request, SteadyTime start) {
+    if (request.ip.empty() || !capture_.watch_tcp(request.ip, request.port)) return inner_.http_get(request, start);
+    HttpRequest watched = request;
+    watched.on_connected = [&, previous = request.on_connected](uint16_t local_port) {
+        capture_.watch_tcp(request.ip, request.port, local_port);
+        if (previous) previous(local_port);
+    };
+    return inner_.http_get(watched, start);
+}
+
+}  // namespace meoktong

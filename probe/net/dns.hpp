@@ -1,0 +1,55 @@
+// DNS over UDP with our own sockets: queries built with ares_create_query,
+// responses parsed with ares_parse_a_reply / ares_parse_aaaa_reply, and a
+// listener that stays open after the first answer to record late and duplicate
+// (injected) responses with their arrival time and IP TTL.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meoktong/record.hpp"
+#include "probe/net/net.hpp"
+
+namespace meoktong::dns {
+
+inline constexpr int kTypeA = 1;
+inline constexpr int kTypeAAAA = 28;
+// At most this many responses to one query are recorded (DnsObservation::responses):
+// a flood of answers costs the probe reading time, never memory.
+inline constexpr size_t kMaxResponsesPerQuery = 16;
+// The largest UDP answer read whole; a bigger one is a bogus reply (we ask
+// without EDNS, so a real resolver sends at most 512 bytes or sets TC).
+inline constexpr size_t kMaxDatagramBytes = 4096;
+
+// One response packet, parsed. `valid` is false when it is not a DNS response at all.
+struct ParsedResponse {
+    bool valid = false;
+    uint16_t id = 0;
+    int rcode = -1;
+    bool truncated = false;             // TC bit: the resolver cut the answer (we never retry over TCP)
+    bool oversized = false;             // the datagram did not fit our buffer: only its start was read
+    int ares_status = 0;                // status of ares_parse_*_reply
+    std::vector<DnsAnswer> answers;
+};
+
+// Parses untrusted bytes as a response to a query of `qtype` (kTypeA/kTypeAAAA).
+ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype);
+
+// The failure string and raw error of a first response (nullopt failure = answers).
+std::pair<std::optional<std::string>, std::string> classify_response(const ParsedResponse& r);
+
+// "IP", "IP:PORT", "[IPv6]:PORT" or bare IPv6 -> normalised "IP:PORT" /
+// "[IPv6]:PORT"; nullopt if malformed.
+std::optional<std::string> normalise_resolver(const std::string& text);
+
+// The system resolver's first nameserver, as c-ares reads resolv.conf ("" if none).
+std::string system_resolver_address();
+
+// Queries A and AAAA at every resolver in parallel (see Net::dns_lookup).
+std::vector<DnsObservation> lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers, int timeout_ms,
+                                   int late_window_ms, SteadyTime start);
+
+}  // namespace meoktong::dns

@@ -1,0 +1,96 @@
+// The network seam of the probe: the four primitives a measurement uses (DNS
+// lookup, TCP connect, TLS handshake, HTTP GET) behind one narrow interface.
+// SystemNet does real I/O (probe/dns, tcp, tls, http); unit tests put a fake
+// behind it so the measurement logic of measure.cpp runs with no network.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "probe/net/measure.hpp"
+#include "meoktong/record.hpp"
+
+namespace meoktong {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Milliseconds from `start` to now (the t0_ms/t_ms of observations).
+double ms_since(SteadyTime start);
+
+// A resolver to ask: label "system" (the address is taken from the system's
+// resolv.conf by the implementation) or the "IP:PORT" given with --resolver.
+struct ResolverSpec {
+    std::string label;
+    std::string address;  // "IP:PORT" / "[IPv6]:PORT"; empty for "system"
+};
+
+// A connected TCP socket (fd < 0 for fakes); closed on destruction.
+struct Connection {
+    std::string ip;
+    uint16_t port = 0;
+    int fd = -1;
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+};
+
+struct TcpResult {
+    TcpObservation observation;
+    std::unique_ptr<Connection> connection;  // null when the connect failed
+};
+
+struct TlsRequest {
+    std::string sni;                       // "" = no SNI (IP-literal hosts)
+    std::vector<std::string> verify_names;  // host names or one IP literal the certificate must match
+    std::string purpose = "target";
+    std::string ca_file;                    // "" = system store
+    int timeout_ms = 5000;
+};
+
+struct HttpRequest {
+    std::string url;        // full URL with the target host name
+    std::string host;       // host name in the URL
+    std::string ip;         // address the request is pinned to
+    uint16_t port = 0;
+    std::string ca_file;
+    int timeout_ms = 5000;
+    size_t max_body_bytes = 1 << 20;
+    size_t excerpt_bytes = 2048;
+    bool measure_throughput = false;
+    // Optional: told the connection's local port once it is established, before
+    // the request is sent (packet capture narrows its watch to that flow).
+    std::function<void(uint16_t local_port)> on_connected;
+};
+
+class Net {
+public:
+    virtual ~Net() = default;
+    // A and AAAA for `host` at every resolver, all in parallel; returns, per
+    // resolver in order, the A observation then the AAAA observation.
+    virtual std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,
+                                                   int timeout_ms, int late_window_ms, SteadyTime start) = 0;
+    virtual TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) = 0;
+    virtual TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) = 0;
+    virtual HttpObservation http_get(const HttpRequest& request, SteadyTime start) = 0;
+};
+
+// The real network.
+class SystemNet : public Net {
+public:
+    SystemNet();  // ignores SIGPIPE process-wide: a reset peer is data, not a crash
+    std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,
+                                           int timeout_ms, int late_window_ms, SteadyTime start) override;
+    TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) override;
+    TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) override;
+    HttpObservation http_get(const HttpRequest& request, SteadyTime start) override;
+};
+
+// measure_target (measure.hpp) over any Net: the measurement logic itself.
+Observations measure_target_with(Net& net, const Target& target, const MeasureSettings& settings, SteadyTime start);
+
+}  // namespace meoktong

@@ -1,0 +1,207 @@
+// Report upload queue and its HTTPS delivery with libcurl (see upload.hpp).
+#include "probe/ops/upload.hpp"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "meoktong/target.hpp"
+#include "probe/ops/config.hpp"
+
+namespace meoktong {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kPending = "pending";
+constexpr const char* kSent = "sent";
+
+struct HttpResult {
+    long status = 0;        // 0 when no HTTP answer arrived
+    std::string error;      // transport error, empty when an answer arrived
+};
+
+bool is_success(const HttpResult& r) { return r.status >= 200 && r.status < 300; }
+
+// Worth another attempt: no answer, a server error, a timeout or a rate limit.
+bool is_retryable(const HttpResult& r) {
+    return r.status == 0 || r.status >= 500 || r.status == 408 || r.status == 429;
+}
+
+size_t discard_body(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
+
+void init_curl_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+HttpResult post_report(const UploadSettings& settings, const std::string& name, const std::string& body) {
+    init_curl_once();
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return {0, "curl_easy_init failed"};
+    struct curl_slist* raw_headers = nullptr;
+    std::string key_header = "Idempotency-Key: " + name;
+    std::string report_header = "X-Meoktong-Report: " + name;
+    std::string auth_header = settings.token ? "Authorization: Bearer " + *settings.token : "";
+    raw_headers = curl_slist_append(raw_headers, "Content-Type: application/x-ndjson");
+    raw_headers = curl_slist_append(raw_headers, key_header.c_str());
+    raw_headers = curl_slist_append(raw_headers, report_header.c_str());
+    if (settings.token) raw_headers = curl_slist_append(raw_headers, auth_header.c_str());
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw_headers, curl_slist_free_all);
+
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, settings.url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout_ms));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong-upload");
+    if (!settings.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, settings.ca_file.c_str());
+
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) return {0, curl_easy_strerror(rc)};
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return {status, ""};
+}
+
+void sleep_for(const UploadSettings& settings, std::chrono::milliseconds delay) {
+    if (settings.sleep) {
+        settings.sleep(delay);
+    } else {
+        std::this_thread::sleep_for(delay);
+    }
+}
+
+// Copies to a temp file in the same directory, flushes it, then renames it
+// into place, so pending/ never holds a partial report.
+void copy_into_place(const fs::path& from, const fs::path& to) {
+    fs::path temp = to.parent_path() / ("." + to.filename().string() + ".tmp");
+    std::string data = read_file(from);
+    int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write " + temp.string() + ": " + std::strerror(errno));
+    bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    std::error_code ec;
+    if (ok) fs::rename(temp, to, ec);
+    if (!ok || ec) {
+        fs::remove(temp, ec);
+        throw std::runtime_error("cannot queue " + from.string() + " for upload");
+    }
+}
+
+UploadOutcome deliver(const fs::path& queue, const std::string& name, const UploadSettings& settings) {
+    UploadOutcome outcome;
+    outcome.report = name;
+    std::string body;
+    try {
+        body = read_file(queue / kPending / name);
+    } catch (const std::exception& e) {
+        outcome.last_error = e.what();
+        return outcome;
+    }
+    auto backoff = settings.first_backoff;
+    for (int attempt = 1; attempt <= std::max(1, settings.attempts); ++attempt) {
+        if (attempt > 1) {
+            sleep_for(settings, backoff);
+            backoff *= 2;
+        }
+        HttpResult result = post_report(settings, name, body);
+        outcome.attempts = attempt;
+        outcome.last_status = result.status;
+        outcome.last_error = result.status ? "HTTP " + std::to_string(result.status) : result.error;
+        if (is_success(result)) break;
+        if (!is_retryable(result)) return outcome;
+    }
+    if (outcome.last_status < 200 || outcome.last_status >= 300) return outcome;
+    std::error_code ec;
+    fs::create_directories(queue / kSent, ec);
+    fs::rename(queue / kPending / name, queue / kSent / name, ec);
+    if (ec) {
+        // The collector has it; the next run resends it under the same key.
+        outcome.last_error = "delivered but not moved to sent/: " + ec.message();
+        return outcome;
+    }
+    outcome.delivered = true;
+    outcome.last_error.clear();
+    return outcome;
+}
+
+}  // namespace
+
+std::string upload_queue_dir_for_output(const std::string& out) {
+    fs::path p(out.empty() ? "." : out);
+    std::error_code ec;
+    bool is_report_file = p.extension() == ".jsonl" && !fs::is_directory(p, ec);
+    fs::path dir = is_report_file ? p.parent_path() : p;
+    if (dir.empty()) dir = ".";
+    return (dir / kUploadQueueDirName).string();
+}
+
+void enqueue_report(const std::string& queue_dir, const std::string& report_path) {
+    fs::path queue(queue_dir);
+    std::string name = fs::path(report_path).filename().string();
+    fs::create_directories(queue / kPending);
+    fs::create_directories(queue / kSent);
+    fs::path target = queue / kPending / name;
+    std::error_code ec;
+    if (fs::exists(target, ec) || fs::exists(queue / kSent / name, ec)) return;
+    fs::create_hard_link(report_path, target, ec);
+    if (ec) copy_into_place(report_path, target);
+}
+
+std::vector<std::string> pending_reports(const std::string& queue_dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::path(queue_dir) / kPending, ec)) {
+        std::string name = entry.path().filename().string();
+        std::error_code stat_ec;
+        if (name.empty() || name[0] == '.' || entry.path().extension() != ".jsonl") continue;
+        if (!entry.is_regular_file(stat_ec)) continue;
+        names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<UploadOutcome> drain_upload_queue(const std::string& queue_dir, const UploadSettings& settings) {
+    std::vector<UploadOutcome> outcomes;
+    try {
+        check_upload_url(settings.url, "upload URL");
+    } catch (const InputError& e) {
+        for (const auto& name : pending_reports(queue_dir)) outcomes.push_back({name, false, 0, 0, e.what()});
+        return outcomes;
+    }
+    for (const auto& name : pending_reports(queue_dir)) {
+        outcomes.push_back(deliver(queue_dir, name, settings));
+        const auto& last = outcomes.back();
+        if (!last.delivered && is_retryable(HttpResult{last.last_status, last.last_error})) break;
+    }
+    return outcomes;
+}
+
+}  // namespace meoktong

@@ -1,0 +1,65 @@
+// `meoktong run`: its options (SPEC §3), the targets they select (lists,
+// --target, --service, canaries), and the run itself — a pool of workers
+// measuring every target concurrently, the control queried in parallel,
+// records completed with run context, verdict and scrubbing.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "probe/net/measure.hpp"
+#include "meoktong/record.hpp"
+#include "probe/net/net.hpp"
+
+namespace meoktong {
+
+struct RunSettings {
+    std::vector<std::string> lists;
+    std::vector<std::string> target_uris;
+    std::vector<std::string> services;
+    std::vector<std::string> canary_uris;
+    MeasureSettings measure;               // resolvers, ca_file, timeout, routable
+    std::vector<std::string> routable;     // --routable as given, for the record's context
+    std::string control_url;
+    std::string control_token;
+    std::string out = "reports/";
+    Vantage vantage;
+    int concurrency = 16;
+    std::string capture = "off";           // IFACE|auto|off
+    bool capture_active = false;           // set by the run once its packet capture started
+    std::string format = "text";           // text|json
+    bool help = false;
+};
+
+extern const char* const kRunUsage;
+
+// Parses the arguments after `run`; throws InputError (one line) on an unknown
+// option or a bad value.
+RunSettings parse_run_args(const std::vector<std::string>& args);
+
+// The targets to measure: canaries (from the lists and --canary, canary=true)
+// after the selected list targets and --target ones. Throws InputError.
+std::vector<Target> select_targets(const RunSettings& options);
+
+using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
+
+struct RunOutcome {
+    std::string run_id;
+    std::vector<Record> records;  // in target order
+};
+
+// Measures every target with at most options.concurrency in flight, queries
+// the control (if any) in parallel, and completes the records. Never throws
+// for network failures.
+RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& options, const MeasureFn& measure,
+                       const std::string& run_id);
+
+// Did a canary's measurement reach it (its protocol's step worked)?
+bool canary_reached(const Target& target, const Observations& obs);
+
+// Random UUIDv4 (OpenSSL RAND_bytes).
+std::string new_uuid();
+
+}  // namespace meoktong

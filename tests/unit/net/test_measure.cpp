@@ -1,0 +1,283 @@
+// The measurement logic of probe/measure.cpp through a fake Net: which
+// resolvers and addresses are measured, the neutral-SNI retry, private
+// addresses refused, HTTP only where TLS worked. No network.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "meoktong/failure.hpp"
+#include "meoktong/target.hpp"
+#include "probe/net/net.hpp"
+
+using namespace meoktong;
+
+namespace {
+
+// Answers from tables; records every call.
+class FakeNet : public Net {
+public:
+    std::map<std::string, std::vector<std::string>> dns_answers;      // resolver label -> addresses
+    std::map<std::string, std::vector<std::string>> dns_late_answers;  // resolver label -> late response addresses
+    std::map<std::string, std::string> tcp_failure;                   // ip -> failure
+    std::map<std::string, std::string> tls_failure;                   // "ip|sni" -> failure
+    std::map<std::string, int> tls_delay_ms;                          // "ip|sni" -> handshake duration
+    std::vector<std::string> resolvers_asked;
+    std::vector<std::string> connects;
+    std::vector<TlsRequest> handshakes;
+    std::vector<HttpRequest> gets;
+
+    std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers, int,
+                                           int, SteadyTime) override {
+        std::vector<DnsObservation> out;
+        for (const auto& r : resolvers) {
+            resolvers_asked.push_back(r.label + "=" + r.address);
+            for (std::string type : {"A", "AAAA"}) {
+                DnsObservation o;
+                o.resolver = r.label;
+                o.hostname = host;
+                o.query_type = type;
+                for (const auto& ip : dns_answers[r.label])
+                    if ((ip.find(':') != std::string::npos) == (type == "AAAA")) o.answers.push_back({type, ip, 60});
+                DnsResponse first{1, 0, 64, o.answers};
+                o.responses.push_back(first);
+                DnsResponse late{40, 0, 50, {}};
+                for (const auto& ip : dns_late_answers[r.label])
+                    if ((ip.find(':') != std::string::npos) == (type == "AAAA")) late.answers.push_back({type, ip, 60});
+                if (!late.answers.empty()) o.responses.push_back(late);
+                if (o.answers.empty()) o.failure = failure::kDnsNoAnswer;
+                out.push_back(o);
+            }
+        }
+        return out;
+    }
+
+    TcpResult tcp_connect(const std::string& ip, uint16_t port, int, SteadyTime) override {
+        std::lock_guard lock(mutex_);
+        connects.push_back(ip);
+        TcpResult r;
+        r.observation.ip = ip;
+        r.observation.port = port;
+        if (auto it = tcp_failure.find(ip); it != tcp_failure.end()) {
+            r.observation.failure = it->second;
+            return r;
+        }
+        r.connection = std::make_unique<Connection>();
+        r.connection->ip = ip;
+        r.connection->port = port;
+        return r;
+    }
+
+    TlsObservation tls_handshake(Connection& conn, const TlsRequest& req, SteadyTime) override {
+        if (auto it = tls_delay_ms.find(conn.ip + "|" + req.sni); it != tls_delay_ms.end())
+            std::this_thread::sleep_for(std::chrono::milliseconds(it->second));
+        std::lock_guard lock(mutex_);
+        handshakes.push_back(req);
+        TlsObservation o;
+        o.ip = conn.ip;
+        o.port = conn.port;
+        o.sni = req.sni;
+        o.purpose = req.purpose;
+        if (auto it = tls_failure.find(conn.ip + "|" + req.sni); it != tls_failure.end())
+            o.failure = it->second;
+        else
+            o.certificate_valid = true;
+        return o;
+    }
+
+    HttpObservation http_get(const HttpRequest& req, SteadyTime) override {
+        std::lock_guard lock(mutex_);
+        gets.push_back(req);
+        HttpObservation o;
+        o.url = req.url;
+        o.ip = req.ip;
+        o.status = 200;
+        if (req.measure_throughput) o.throughput_kbps = 1000;
+        return o;
+    }
+
+private:
+    std::mutex mutex_;
+};
+
+Observations run(FakeNet& net, const std::string& uri, MeasureSettings s = {}) {
+    return measure_target_with(net, parse_target_uri(uri), s, std::chrono::steady_clock::now());
+}
+
+size_t count_purpose(const Observations& o, const std::string& purpose) {
+    return static_cast<size_t>(std::count_if(o.tls.begin(), o.tls.end(),
+                                             [&](const TlsObservation& t) { return t.purpose == purpose; }));
+}
+
+}  // namespace
+
+TEST_CASE("an IP-literal host skips DNS and is handshaken without SNI, verified by IP") {
+    FakeNet net;
+    auto o = run(net, "tls://192.0.2.10:8443");
+    CHECK(o.dns.empty());
+    CHECK(net.resolvers_asked.empty());
+    REQUIRE(o.tcp.size() == 1);
+    CHECK(o.tcp[0].ip == "192.0.2.10");
+    CHECK(o.tcp[0].port == 8443);
+    REQUIRE(net.handshakes.size() == 1);
+    CHECK(net.handshakes[0].sni == "");
+    CHECK(net.handshakes[0].verify_names == std::vector<std::string>{"192.0.2.10"});
+}
+
+TEST_CASE("a dns target asks the system resolver and every --resolver for A and AAAA, and connects nowhere") {
+    FakeNet net;
+    MeasureSettings s;
+    s.resolvers = {"192.0.2.53", "[2001:db8::53]:5353"};
+    auto o = run(net, "dns://talk.kakao.com", s);
+    CHECK(net.resolvers_asked ==
+          std::vector<std::string>{"system=", "192.0.2.53=192.0.2.53:53", "[2001:db8::53]:5353=[2001:db8::53]:5353"});
+    CHECK(o.dns.size() == 6);
+    CHECK(o.tcp.empty());
+    CHECK(o.tls.empty());
+}
+
+TEST_CASE("addresses are deduplicated across resolvers and capped per family") {
+    FakeNet net;
+    net.dns_answers["system"] = {"198.51.100.1", "198.51.100.2", "2001:db8::1"};
+    net.dns_answers["192.0.2.53"] = {"198.51.100.2", "198.51.100.3", "2001:db8::1"};
+    MeasureSettings s;
+    s.resolvers = {"192.0.2.53"};
+    s.max_addresses = 2;
+    auto o = run(net, "tls://line.me", s);
+    std::vector<std::string> ips;
+    for (const auto& t : o.tcp) ips.push_back(t.ip);
+    CHECK(ips == std::vector<std::string>{"198.51.100.1", "198.51.100.2", "2001:db8::1"});
+    for (const auto& h : net.handshakes) CHECK(h.sni == "line.me");
+}
+
+TEST_CASE("addresses seen only in late DNS responses are measured too") {
+    FakeNet net;
+    net.dns_answers["system"] = {"198.51.100.9"};
+    net.dns_late_answers["system"] = {"203.0.113.7"};
+    auto o = run(net, "tcp://line.me:5222");
+    REQUIRE(o.tcp.size() == 2);
+    CHECK(o.tcp[0].ip == "198.51.100.9");
+    CHECK(o.tcp[1].ip == "203.0.113.7");
+    CHECK(o.tls.empty());
+}
+
+TEST_CASE("a reset with the target SNI triggers a neutral-SNI retry on a new connection") {
+    FakeNet net;
+    net.dns_answers["system"] = {"198.51.100.1"};
+    net.tls_failure["198.51.100.1|line.me"] = failure::kConnectionReset;
+    auto o = run(net, "tls://line.me");
+    REQUIRE(o.tls.size() == 2);
+    CHECK(o.tls[0].purpose == "target");
+    CHECK(o.tls[0].failure == failure::kConnectionReset);
+    CHECK(o.tls[1].purpose == "neutral_sni");
+    CHECK(o.tls[1].sni == "example.org");
+    CHECK_FALSE(o.tls[1].failure.has_value());
+    CHECK(o.tcp.size() == 2);  // one connection per handshake
+}
+
+TEST_CASE("timeouts, EOF and failed handshakes also get the retry; certificate errors do not") {
+    for (const char* f : {failure::kTimeout, failure::kEof, failure::kSslFailedHandshake}) {
+        FakeNet net;
+        net.tls_failure["192.0.2.1|"] = f;
+        CHECK(count_purpose(run(net, "tls://192.0.2.1"), "neutral_sni") == 1);
+    }
+    for (const char* f : {failure::kSslInvalidHostname, failure::kSslUnknownAuthority}) {
+        FakeNet net;
+        net.tls_failure["192.0.2.1|"] = f;
+        CHECK(count_purpose(run(net, "tls://192.0.2.1"), "neutral_sni") == 0);
+    }
+}
+
+TEST_CASE("a target handshake still pending after a quarter of the timeout starts the neutral one alongside") {
+    FakeNet net;
+    net.tls_delay_ms["192.0.2.1|"] = 300;
+    MeasureSettings s;
+    s.timeout_ms = 100;  // hedge after 25 ms
+    auto o = run(net, "tls://192.0.2.1", s);
+    REQUIRE(o.tls.size() == 2);
+    CHECK(o.tls[0].purpose == "target");
+    CHECK_FALSE(o.tls[0].failure.has_value());
+    CHECK(o.tls[1].purpose == "neutral_sni");
+    CHECK(net.connects.size() == 2);
+}
+
+TEST_CASE("an empty neutral_sni disables the differential") {
+    FakeNet net;
+    net.tls_failure["192.0.2.1|"] = failure::kConnectionReset;
+    MeasureSettings s;
+    s.neutral_sni = "";
+    CHECK(count_purpose(run(net, "tls://192.0.2.1", s), "neutral_sni") == 0);
+}
+
+TEST_CASE("a failed TCP connect gets no TLS handshake") {
+    FakeNet net;
+    net.tcp_failure["192.0.2.1"] = failure::kConnectionRefused;
+    auto o = run(net, "https://192.0.2.1/");
+    REQUIRE(o.tcp.size() == 1);
+    CHECK(o.tcp[0].failure == failure::kConnectionRefused);
+    CHECK(o.tls.empty());
+    CHECK(o.http.empty());
+}
+
+TEST_CASE("without allow_private, private addresses are refused unless routable") {
+    FakeNet net;
+    net.dns_answers["system"] = {"10.1.2.3", "147.92.1.4"};
+    MeasureSettings s;
+    s.allow_private = false;
+    auto o = run(net, "tls://line.me", s);
+    REQUIRE(o.tcp.size() == 2);
+    CHECK(o.tcp[0].failure == failure::kTargetNotAllowed);
+    CHECK_FALSE(o.tcp[1].failure.has_value());
+    CHECK(net.connects == std::vector<std::string>{"147.92.1.4"});
+
+    FakeNet lab;
+    lab.dns_answers["system"] = {"10.1.2.3"};
+    s.routable = {*parse_cidr("10.0.0.0/8")};
+    auto routed = run(lab, "tls://line.me", s);
+    REQUIRE(routed.tcp.size() == 1);
+    CHECK_FALSE(routed.tcp[0].failure.has_value());
+}
+
+TEST_CASE("https GETs only the addresses whose TLS succeeded, pinned to them") {
+    FakeNet net;
+    net.dns_answers["system"] = {"198.51.100.1", "198.51.100.2"};
+    net.tls_failure["198.51.100.2|web.example"] = failure::kSslInvalidHostname;
+    auto o = run(net, "https://web.example:8443/login");
+    REQUIRE(net.gets.size() == 1);
+    CHECK(net.gets[0].ip == "198.51.100.1");
+    CHECK(net.gets[0].url == "https://web.example:8443/login");
+    CHECK(net.gets[0].host == "web.example");
+    CHECK(o.http.size() == 1);
+}
+
+TEST_CASE("http targets GET over TCP, with no TLS") {
+    FakeNet net;
+    auto o = run(net, "http://192.0.2.80/");
+    CHECK(o.tls.empty());
+    REQUIRE(net.gets.size() == 1);
+    CHECK(net.gets[0].url == "http://192.0.2.80/");
+}
+
+TEST_CASE("a download_url is fetched once for throughput, pinned when on the target's host") {
+    FakeNet net;
+    net.dns_answers["system"] = {"198.51.100.1", "198.51.100.2"};
+    Target t = parse_target_uri("tls://cdn.example");
+    t.download_url = "https://cdn.example/big.bin";
+    auto o = measure_target_with(net, t, {}, std::chrono::steady_clock::now());
+    REQUIRE(net.gets.size() == 1);
+    CHECK(net.gets[0].measure_throughput);
+    CHECK(net.gets[0].ip == "198.51.100.1");
+    REQUIRE(o.http.size() == 1);
+    CHECK(o.http[0].throughput_kbps == 1000);
+}
+
+TEST_CASE("cert_names replace the host for verification") {
+    FakeNet net;
+    Target t = parse_target_uri("tls://192.0.2.5");
+    t.cert_names = {"*.line.me", "line.me"};
+    measure_target_with(net, t, {}, std::chrono::steady_clock::now());
+    REQUIRE(net.handshakes.size() == 1);
+    CHECK(net.handshakes[0].verify_names == t.cert_names);
+}

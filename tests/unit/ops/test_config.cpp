@@ -1,0 +1,231 @@
+// Config file: every key read and validated, one-line errors naming file and
+// key, and the command line overriding the file.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "meoktong/target.hpp"
+#include "probe/ops/config.hpp"
+
+using namespace meoktong;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "/etc/meoktong/config.json");
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("a full config is read into RunConfig") {
+    auto o = parse_config(R"({
+      "comment": "probe in Seoul",
+      "lists": ["messengers", "kr"], "services": "kakaotalk",
+      "resolvers": ["8.8.8.8", "1.1.1.1:5353", "[2001:db8::1]:53"],
+      "routable": ["10.0.0.0/8"],
+      "control": {"url": "https://ctl.example.org:8443", "token_file": "/etc/meoktong/token"},
+      "vantage": {"label": "seoul-kt-1", "cc": "kr", "asn": 4766},
+      "out": "/var/lib/meoktong/reports", "capture": "auto", "ca_file": "/etc/ssl/ca.pem",
+      "retention": {"days": 30, "megabytes": 500},
+      "upload": {"url": "https://collector.example.org/v1/reports", "token": "up-secret"},
+      "geoip_db": ["/usr/share/GeoIP/GeoLite2-Country.mmdb", "/usr/share/GeoIP/GeoLite2-ASN.mmdb"],
+      "max_runtime": "20m", "concurrency": 16, "timeout_ms": 4000, "log": "syslog"
+    })", "test");
+    CHECK(o.lists == std::vector<std::string>{"messengers", "kr"});
+    CHECK(o.services == std::vector<std::string>{"kakaotalk"});
+    CHECK(o.resolvers.size() == 3);
+    CHECK(o.routable == std::vector<std::string>{"10.0.0.0/8"});
+    CHECK(o.control_url == "https://ctl.example.org:8443");
+    CHECK(!o.control_token);
+    CHECK(o.control_token_file == "/etc/meoktong/token");
+    CHECK(o.vantage == "seoul-kt-1");
+    CHECK(o.cc == "KR");
+    CHECK(o.asn == "AS4766");
+    CHECK(o.out == "/var/lib/meoktong/reports");
+    CHECK(o.capture == "auto");
+    CHECK(o.ca_file == "/etc/ssl/ca.pem");
+    CHECK(o.retention_days == 30);
+    CHECK(o.retention_mb == 500);
+    CHECK(o.upload_url == "https://collector.example.org/v1/reports");
+    CHECK(o.upload_token == "up-secret");
+    CHECK(o.geoip_db.size() == 2);
+    CHECK(o.max_runtime_s == 1200);
+    CHECK(o.concurrency == 16);
+    CHECK(o.timeout_ms == 4000);
+    CHECK(o.log == "syslog");
+}
+
+TEST_CASE("an empty object is a valid config with nothing set") {
+    auto o = parse_config("{}", "test");
+    CHECK(o.lists.empty());
+    CHECK(!o.out);
+    CHECK(!o.max_runtime_s);
+}
+
+TEST_CASE("errors are one line and name the file and the key") {
+    struct Case {
+        const char* text;
+        const char* needle;
+    };
+    const Case cases[] = {
+        {R"({"retention": {"days": 0}})", "key 'retention.days': must be an integer from 1"},
+        {R"({"retention": {"dayz": 3}})", "key 'retention.dayz': unknown key"},
+        {R"({"concurency": 3})", "key 'concurency': unknown key"},
+        {R"({"concurrency": "8"})", "key 'concurrency': must be an integer"},
+        {R"({"concurrency": 99999999999999999999})", "key 'concurrency'"},
+        {R"({"timeout_ms": -5})", "key 'timeout_ms'"},
+        {R"({"vantage": {"cc": "KOR"}})", "key 'vantage.cc': bad country code 'KOR'"},
+        {R"({"vantage": {"asn": "ASX"}})", "key 'vantage.asn': bad ASN"},
+        {R"({"vantage": "seoul"})", "key 'vantage': must be an object"},
+        {R"({"control": {"url": "ftp://x"}})", "key 'control.url'"},
+        {R"({"control": {"token": "a", "token_file": "/b"}})", "key 'control': give either token or token_file"},
+        {R"({"upload": {"url": "http://collector.example.org/"}})", "key 'upload.url': plain http://"},
+        {R"({"upload": {"url": "http://127.evil.example/"}})", "key 'upload.url': plain http://"},
+        {R"({"resolvers": ["8.8.8.8:99999"]})", "key 'resolvers': '8.8.8.8:99999' is not IP or IP:PORT"},
+        {R"({"resolvers": ["dns.google"]})", "key 'resolvers'"},
+        {R"({"routable": ["10.0.0.0/33"]})", "key 'routable'"},
+        {R"({"lists": [1]})", "key 'lists[0]': must be a string"},
+        {R"({"lists": [""]})", "key 'lists[0]': must not be empty"},
+        {R"({"out": "a\nb"})", "key 'out': must be one line"},
+        {R"({"capture": "eth0; rm -rf /"})", "key 'capture'"},
+        {R"({"log": "file"})", "key 'log': must be stderr or syslog"},
+        {R"({"max_runtime": "20 minutes"})", "key 'max_runtime': bad duration"},
+        {R"({"max_runtime": 0})", "key 'max_runtime'"},
+        {R"([1, 2])", "must be a JSON object"},
+        {R"({"lists": )", "not valid JSON"},
+        {R"({"timeout_ms": 6666e01615})", "not valid JSON"},  // found by fuzz_config
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.text);
+        std::string err = error_of(c.text);
+        CHECK(err.find("config /etc/meoktong/config.json") == 0);
+        CHECK(err.find(c.needle) != std::string::npos);
+        CHECK(err.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("plain http upload is allowed to a loopback collector only") {
+    CHECK_NOTHROW(check_upload_url("http://127.0.0.1:8080/up", "x"));
+    CHECK_NOTHROW(check_upload_url("http://[::1]:8080/up", "x"));
+    CHECK_NOTHROW(check_upload_url("http://localhost/up", "x"));
+    CHECK_NOTHROW(check_upload_url("https://collector.example.org/up", "x"));
+    CHECK_THROWS_AS(check_upload_url("http://10.0.0.1/up", "x"), InputError);
+    CHECK_THROWS_AS(check_upload_url("http://user@127.0.0.1.example.org/", "x"), InputError);
+    CHECK_THROWS_AS(check_upload_url("collector.example.org", "x"), InputError);
+}
+
+TEST_CASE("durations, country codes and ASNs") {
+    CHECK(parse_duration_seconds("90", "x") == 90);
+    CHECK(parse_duration_seconds("90s", "x") == 90);
+    CHECK(parse_duration_seconds("20m", "x") == 1200);
+    CHECK(parse_duration_seconds("2h", "x") == 7200);
+    CHECK_THROWS_AS(parse_duration_seconds("", "x"), InputError);
+    CHECK_THROWS_AS(parse_duration_seconds("m", "x"), InputError);
+    CHECK_THROWS_AS(parse_duration_seconds("5d", "x"), InputError);
+    CHECK_THROWS_AS(parse_duration_seconds("-5", "x"), InputError);
+    CHECK_THROWS_AS(parse_duration_seconds("99999999999", "x"), InputError);
+    CHECK(normalise_cc("kr", "x") == "KR");
+    CHECK_THROWS_AS(normalise_cc("K1", "x"), InputError);
+    CHECK(normalise_asn("as4766", "x") == "AS4766");
+    CHECK(normalise_asn("004766", "x") == "AS4766");
+    CHECK_THROWS_AS(normalise_asn("AS", "x"), InputError);
+    CHECK_THROWS_AS(normalise_asn("AS4294967296", "x"), InputError);
+}
+
+TEST_CASE("the command line overrides the config") {
+    RunConfig config = parse_config(R"({
+      "lists": ["messengers", "kr"], "out": "/var/lib/meoktong", "concurrency": 8,
+      "control": {"url": "https://ctl.example.org", "token_file": "/etc/meoktong/token"},
+      "retention": {"days": 30}, "vantage": {"label": "seoul-1", "cc": "KR"}})", "test");
+    RunConfig cli;
+    cli.lists = {"cn"};
+    cli.concurrency = 2;
+    cli.control_token = "cli-token";
+    cli.retention_mb = 100;
+    auto m = merge_options(config, cli);
+    CHECK(m.lists == std::vector<std::string>{"cn"});
+    CHECK(m.concurrency == 2);
+    CHECK(m.out == "/var/lib/meoktong");
+    CHECK(m.control_url == "https://ctl.example.org");
+    CHECK(m.control_token == "cli-token");
+    CHECK(!m.control_token_file);
+    CHECK(m.retention_days == 30);
+    CHECK(m.retention_mb == 100);
+    CHECK(m.vantage == "seoul-1");
+    CHECK(m.cc == "KR");
+
+    auto unchanged = merge_options(config, RunConfig{});
+    CHECK(unchanged.lists == config.lists);
+    CHECK(unchanged.control_token_file == "/etc/meoktong/token");
+}
+
+TEST_CASE("config files and token files on disk") {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("meoktong-config-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "token") << "  s3cret-token \nsecond line\n";
+    std::ofstream(dir / "config.json") << R"({"control": {"url": "https://c.example", "token_file": ")"
+                                        << (dir / "token").string() << R"("}})";
+    auto o = load_run_config((dir / "config.json").string());
+    CHECK(resolve_control_token(o) == "s3cret-token");
+
+    std::ofstream(dir / "empty-token") << "\n";
+    RunConfig empty;
+    empty.control_token_file = (dir / "empty-token").string();
+    CHECK_THROWS_WITH_AS(resolve_control_token(empty), doctest::Contains("is empty"), InputError);
+    RunConfig missing;
+    missing.control_token_file = (dir / "nope").string();
+    CHECK_THROWS_WITH_AS(resolve_control_token(missing), doctest::Contains("cannot be read"), InputError);
+    CHECK(!resolve_control_token(RunConfig{}));
+    CHECK_THROWS_WITH_AS(load_run_config((dir / "absent.json").string()),
+                         doctest::Contains("absent.json: cannot be read"), InputError);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("ops options are taken out of the run arguments, the rest stays in order") {
+    auto split = take_ops_options({"--list", "kr", "--config", "/etc/m.json", "--max-runtime=20m", "--help",
+                                   "--vantage", "--config", "--geoip-db", "a.mmdb", "--geoip-db", "b.mmdb",
+                                   "--upload", "https://c.example/up", "--log", "syslog", "--retention-days", "30",
+                                   "--retention-mb=500", "--out=x"});
+    CHECK(split.config_path == "/etc/m.json");
+    CHECK(split.options.max_runtime_s == 1200);
+    CHECK(split.options.geoip_db == std::vector<std::string>{"a.mmdb", "b.mmdb"});
+    CHECK(split.options.upload_url == "https://c.example/up");
+    CHECK(split.options.log == "syslog");
+    CHECK(split.options.retention_days == 30);
+    CHECK(split.options.retention_mb == 500);
+    // "--config" after --vantage is the vantage label, not an option.
+    CHECK(split.run_args == std::vector<std::string>{"--list", "kr", "--help", "--vantage", "--config", "--out=x"});
+
+    CHECK_THROWS_WITH_AS(take_ops_options({"--max-runtime", "soon"}), doctest::Contains("bad --max-runtime"), InputError);
+    CHECK_THROWS_WITH_AS(take_ops_options({"--retention-days", "0"}), doctest::Contains("bad --retention-days '0'"),
+                         InputError);
+    CHECK_THROWS_WITH_AS(take_ops_options({"--upload", "http://192.0.2.1/"}), doctest::Contains("bad --upload"),
+                         InputError);
+    CHECK_THROWS_WITH_AS(take_ops_options({"--log", "file"}), doctest::Contains("bad --log"), InputError);
+    CHECK_THROWS_WITH_AS(take_ops_options({"--config"}), doctest::Contains("needs a value"), InputError);
+}
+
+TEST_CASE("the config becomes run arguments only where the command line is silent") {
+    RunConfig file = parse_config(R"({"lists": ["messengers", "kr"], "out": "/var/lib/meoktong/reports",
+        "vantage": {"label": "seoul-1", "cc": "KR"}, "control": {"url": "https://ctl.example", "token": "tok-1234"},
+        "concurrency": 8, "timeout_ms": 3000, "resolvers": ["8.8.8.8"], "capture": "auto"})", "test");
+    using V = std::vector<std::string>;
+    CHECK(config_run_args(file, {}) == V{"--list", "messengers", "--list", "kr", "--resolver", "8.8.8.8",
+                                         "--control", "https://ctl.example", "--control-token", "tok-1234",
+                                         "--out", "/var/lib/meoktong/reports", "--vantage", "seoul-1",
+                                         "--capture", "auto", "--concurrency", "8", "--timeout-ms", "3000"});
+    V cli = {"--target", "tls://127.0.0.1:1", "--out=/tmp/r", "--control-token", "cli", "--timeout-ms", "100"};
+    CHECK(config_run_args(file, cli) == V{"--resolver", "8.8.8.8", "--control", "https://ctl.example",
+                                          "--vantage", "seoul-1", "--capture", "auto", "--concurrency", "8"});
+    CHECK(config_run_args(RunConfig{}, cli).empty());
+    CHECK(has_option({"--list=kr"}, "--list"));
+    CHECK(!has_option({"--lists"}, "--list"));
+}

@@ -1,0 +1,224 @@
+// `meoktong run` option parsing and bad input, target selection, the worker
+// pool and record completion (with a fake measurement), the report file
+// naming and the text table. No network.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "meoktong/failure.hpp"
+#include "meoktong/target.hpp"
+#include "probe/run/report_writer.hpp"
+#include "meoktong/time.hpp"
+#include "probe/run/runner.hpp"
+#include "probe/run/text_table.hpp"
+
+using namespace meoktong;
+
+TEST_CASE("run options are parsed, in both --opt value and --opt=value forms") {
+    auto o = parse_run_args({"--target", "tls://line.me", "--target=tcp://1.2.3.4:5222", "--resolver", "8.8.8.8",
+                             "--timeout-ms=1500", "--concurrency", "64", "--cc", "kr", "--asn", "4766", "--vantage",
+                             "seoul-1", "--routable", "10.0.0.0/8", "--format", "json", "--capture", "eth0",
+                             "--canary", "tls://www.example.com", "--out", "x.jsonl", "--service", "line"});
+    CHECK(o.target_uris.size() == 2);
+    CHECK(o.measure.resolvers == std::vector<std::string>{"8.8.8.8"});
+    CHECK(o.measure.timeout_ms == 1500);
+    CHECK(o.concurrency == 64);
+    CHECK(o.vantage.cc == "KR");
+    CHECK(o.vantage.asn == "AS4766");
+    CHECK(o.vantage.label == "seoul-1");
+    CHECK(o.routable == std::vector<std::string>{"10.0.0.0/8"});
+    CHECK(o.measure.routable.size() == 1);
+    CHECK(o.format == "json");
+    CHECK(o.capture == "eth0");
+    CHECK(o.canary_uris.size() == 1);
+    CHECK(o.out == "x.jsonl");
+    CHECK(o.services == std::vector<std::string>{"line"});
+    CHECK_FALSE(o.help);
+    CHECK(parse_run_args({"--help"}).help);
+    CHECK(parse_run_args({"--timeout-ms", "abc", "--help"}).help);  // help wins over a bad option
+}
+
+TEST_CASE("an unknown option is named as unknown, even last on the line") {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"--bogus"}, std::vector<std::string>{"--out", "x.jsonl", "--bogus"}, std::vector<std::string>{"--bogus=1"}}) {
+        CAPTURE(args.back());
+        try {
+            parse_run_args(args);
+            FAIL("accepted");
+        } catch (const InputError& e) {
+            CHECK(std::string(e.what()).find("unknown option '--bogus'") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("bad run options are one-line InputErrors") {
+    std::vector<std::vector<std::string>> bad = {{"--bogus"},
+                             {"stray"},
+                             {"--target"},
+                             {"--target", "ftp://x"},
+                             {"--resolver", "dns.google"},
+                             {"--timeout-ms", "0"},
+                             {"--timeout-ms", "abc"},
+                             {"--concurrency", "100000"},
+                             {"--cc", "KOR"},
+                             {"--asn", "ASX"},
+                             {"--routable", "10.0.0.0/33"},
+                             {"--format", "xml"},
+                             {"--capture", "bad iface"},
+                             {"--ca-file", "/nonexistent/ca.pem"},
+                             {"--control", "ftp://x"},
+                             {"--out="}};
+    for (const auto& args : bad) {
+        CAPTURE(args[0]);
+        try {
+            parse_run_args(args);
+            FAIL("accepted");
+        } catch (const InputError& e) {
+            std::string msg = e.what();
+            CHECK_FALSE(msg.empty());
+            CHECK(msg.find('\n') == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("--service with ad-hoc targets only is an error, not silently ignored") {
+    auto o = parse_run_args({"--service", "nosuchservice", "--target", "tcp://127.0.0.1:9"});
+    CHECK_THROWS_AS(select_targets(o), InputError);
+}
+
+TEST_CASE("ad-hoc targets and --canary URIs are selected, canaries last and marked") {
+    auto o = parse_run_args({"--target", "tls://line.me", "--target", "tls://line.me", "--canary", "tls://example.com"});
+    auto targets = select_targets(o);
+    REQUIRE(targets.size() == 2);
+    CHECK(targets[0].service == "adhoc");
+    CHECK_FALSE(targets[0].canary);
+    CHECK(targets[1].canary);
+    CHECK(targets[1].service == "canary");
+}
+
+TEST_CASE("the pool measures every target once, never more than --concurrency at a time") {
+    RunSettings o = parse_run_args({"--concurrency", "3", "--vantage", "lab"});
+    std::vector<Target> targets;
+    for (int i = 1; i <= 20; ++i) targets.push_back(parse_target_uri("tcp://192.0.2." + std::to_string(i) + ":443"));
+    Target canary = parse_target_uri("tls://192.0.2.200");
+    canary.canary = true;
+    targets.push_back(canary);
+    canary.host = "192.0.2.201";
+    targets.push_back(canary);
+    std::atomic<int> in_flight{0}, peak{0};
+    std::mutex m;
+    std::multiset<std::string> seen;
+    MeasureFn fake = [&](const Target& t, SteadyTime) {
+        int now = ++in_flight;
+        for (int p = peak; now > p && !peak.compare_exchange_weak(p, now);) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        {
+            std::lock_guard lock(m);
+            seen.insert(t.host);
+        }
+        Observations obs;
+        TlsObservation tls;
+        if (t.host == "192.0.2.201") tls.failure = failure::kTimeout;
+        obs.tls.push_back(tls);
+        --in_flight;
+        return obs;
+    };
+    auto out = execute_run(targets, o, fake, "run-1");
+    REQUIRE(out.records.size() == targets.size());
+    CHECK(seen.size() == targets.size());
+    CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == targets.size());
+    CHECK(peak.load() <= 3);
+    std::set<std::string> ids;
+    for (size_t i = 0; i < out.records.size(); ++i) {
+        const Record& r = out.records[i];
+        CHECK(r.target.host == targets[i].host);
+        CHECK(r.run_id == "run-1");
+        CHECK(r.vantage.label == "lab");
+        CHECK(r.context.canaries_total == 2);
+        CHECK(r.context.canaries_ok == 1);
+        CHECK_FALSE(r.control.requested);
+        CHECK(r.started_at.size() == 24);
+        ids.insert(r.id);
+    }
+    CHECK(ids.size() == out.records.size());
+}
+
+TEST_CASE("canary reachability follows the target's protocol") {
+    Observations obs;
+    TcpObservation tcp;
+    obs.tcp.push_back(tcp);
+    CHECK(canary_reached(parse_target_uri("tcp://192.0.2.1:80"), obs));
+    CHECK_FALSE(canary_reached(parse_target_uri("tls://192.0.2.1"), obs));
+    TlsObservation neutral;
+    neutral.purpose = "neutral_sni";
+    obs.tls.push_back(neutral);
+    CHECK_FALSE(canary_reached(parse_target_uri("tls://192.0.2.1"), obs));
+    HttpObservation http;
+    http.status = 200;
+    obs.http.push_back(http);
+    CHECK(canary_reached(parse_target_uri("https://192.0.2.1/"), obs));
+}
+
+TEST_CASE("uuids are version 4 and distinct; timestamps are ISO 8601 UTC with milliseconds") {
+    auto a = new_uuid(), b = new_uuid();
+    CHECK(a != b);
+    CHECK(a.size() == 36);
+    CHECK(a[14] == '4');
+    CHECK(std::string("89ab").find(a[19]) != std::string::npos);
+    auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795316400123LL));
+    CHECK(iso_utc_ms(t) == "2026-11-22T03:00:00.123Z");
+}
+
+TEST_CASE("report paths: a directory gets a time/vantage/run name; unwritable places are refused") {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("meoktong-ut-" + std::to_string(::getpid()));
+    auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795316400));
+    auto path = prepare_report_path((dir / "reports").string(), "seoul kt/1", "abcdef12-3456", t);
+    CHECK(path == (dir / "reports" / "20261122T030000Z_seoul_kt_1_abcdef12.jsonl").string());
+    CHECK(fs::is_directory(dir / "reports"));
+    CHECK(prepare_report_path((dir / "one.jsonl").string(), "x", "r", t) == (dir / "one.jsonl").string());
+    CHECK_THROWS_AS(prepare_report_path((dir / "missing" / "one.jsonl").string(), "x", "r", t), std::runtime_error);
+    Record r;
+    r.id = "x";
+    write_report(path, {r, r});
+    std::ifstream in(path);
+    std::string line;
+    int lines = 0;
+    while (std::getline(in, line)) lines += nlohmann::json::parse(line)["id"] == "x";
+    CHECK(lines == 2);
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir / "reports")) files += e.is_regular_file();
+    CHECK(files == 1);  // no temporary file left behind
+    fs::remove_all(dir);
+}
+
+TEST_CASE("step summaries and the text table") {
+    CHECK(step_summary({}) == "-");
+    CHECK(step_summary({std::nullopt, std::nullopt}) == "ok");
+    CHECK(step_summary({std::nullopt, std::string("connection_reset")}) == "connection_reset (1/2 ok)");
+    CHECK(step_summary({std::string("generic_timeout_error")}) == "generic_timeout_error");
+    Record r;
+    r.target = parse_target_uri("tls://line.me");
+    r.target.service = "line";
+    TlsObservation reset;
+    reset.failure = "connection_reset";
+    TlsObservation neutral;
+    neutral.purpose = "neutral_sni";
+    r.observations.tls = {reset, neutral};
+    r.verdict.status = "blocked";
+    r.verdict.method = "tls_sni_reset";
+    auto table = render_table({r});
+    CHECK(table.find("SERVICE") == 0);
+    CHECK(table.find("tls://line.me:443") != std::string::npos);
+    CHECK(table.find("connection_reset; neutral SNI ok") != std::string::npos);
+    CHECK(table.find("blocked/tls_sni_reset") != std::string::npos);
+}
