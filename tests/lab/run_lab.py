@@ -326,7 +326,7 @@ def print_demo(results):
             exp = sorted({fmt_verdict(v[1]) for v in r.verdicts})
             mark = "" if concluded == exp else "   <- differs"
             print(f"{r.name:18} {f'(all {len(r.verdicts)} targets)':30} {', '.join(exp):30} {', '.join(concluded)}{mark}")
-        for i, (key, exp, act, _) in enumerate(named):
+        for i, (key, exp, act, *_) in enumerate(named):
             mark = "" if exp == act else "   <- differs"
             print(f"{r.name if i == 0 else '':18} {key:30} {fmt_verdict(exp):30} {fmt_verdict(act)}{mark}")
         if r.fact_failures:
