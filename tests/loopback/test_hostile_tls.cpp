@@ -139,8 +139,10 @@ Bytes server_hello() {
     body.insert(body.end(), 32, 0x42);                                  // server random
     body.insert(body.end(), {0x00, 0xC0, 0x2F, 0x00});                  // no session id, suite, no compression
     body.insert(body.end(), {0x00, 0x05, 0xFF, 0x01, 0x00, 0x01, 0x00});  // extensions: renegotiation_info
-    Bytes message{0x02, 0x00, 0x00, static_cast<unsigned char>(body.size())};
-    message.insert(message.end(), body.begin(), body.end());
+    Bytes message(4 + body.size());  // type, 24-bit length, body
+    message[0] = 0x02;
+    message[3] = static_cast<unsigned char>(body.size());
+    std::copy(body.begin(), body.end(), message.begin() + 4);
     return handshake_record(message);
 }
 
