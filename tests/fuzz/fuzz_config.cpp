@@ -1,4 +1,4 @@
-// libFuzzer target: the operator's config file (probe/config.cpp) on
+// libFuzzer target: the operator's config file (probe/ops/config.cpp) on
 // arbitrary bytes. Only InputError may come out; anything else (a crash, a
 // sanitizer report, another exception) is a bug.
 // links: ops

@@ -30,7 +30,7 @@ ECHO = "echo.meoktong.lab"
 SELF = "self.echo.meoktong.lab"  # the lab resolver answers it with the client's own address
 ECHO_TARGETS = [f"https://{ECHO}/", f"http://{ECHO}/", f"http://{ECHO}/redirect", f"https://{ECHO}/cut",
                 f"tls://{SELF}:443", f"http://{SELF}/"]
-SCRUBBED = "[scrubbed]"  # probe/scrub.hpp kScrubbed
+SCRUBBED = "[scrubbed]"  # probe/run/scrub.hpp kScrubbed
 
 
 # -------------------------------------------------------------- addresses

@@ -1,4 +1,4 @@
-// Fault injection for the probe's own UDP DNS client (probe/dns.cpp): a
+// Fault injection for the probe's own UDP DNS client (probe/net/dns.cpp): a
 // scripted resolver on 127.0.0.1 answers with truncated messages, compression
 // pointer loops, oversized datagrams, answers to another question or id, and
 // floods. Each lookup must return (no crash, no hang) with a failure string of

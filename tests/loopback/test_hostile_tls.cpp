@@ -1,4 +1,4 @@
-// Fault injection for the probe's TLS step (probe/tls.cpp): scripted servers
+// Fault injection for the probe's TLS step (probe/net/tls.cpp): scripted servers
 // on 127.0.0.1 send an enormous certificate chain (a real OpenSSL server with
 // a thousand chain certificates), a Certificate message announced as 16 MB and
 // streamed without end, an endless stream of handshake messages the client

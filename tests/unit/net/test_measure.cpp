@@ -1,4 +1,4 @@
-// The measurement logic of probe/measure.cpp through a fake Net: which
+// The measurement logic of probe/net/measure.cpp through a fake Net: which
 // resolvers and addresses are measured, the neutral-SNI retry, private
 // addresses refused, HTTP only where TLS worked. No network.
 #include <doctest/doctest.h>
