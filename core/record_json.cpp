@@ -2,6 +2,7 @@
 #include "meoktong/record_json.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -54,13 +55,146 @@ void read(const json& j, const char* key, T& out) {
         out = it->get<T>();
 }
 
-void timing_to(json& j, const Timing& t) {
-    j["t0_ms"] = t.t0_ms;
-    j["t_ms"] = t.t_ms;
+// Each record type's keys are listed once, in a fields() overload; the JSON
+// writer and the reader walk the same list, so a key cannot be written under
+// one name and read under another.
+template <typename Visited, typename Type>
+concept Is = std::same_as<std::remove_const_t<Visited>, Type>;
+
+struct FieldWriter {
+    json& out;
+    void operator()(const char* key, const std::optional<std::string>& value) const { out[key] = opt_string(value); }
+    template <typename T>
+    void operator()(const char* key, const T& value) const { out[key] = value; }
+};
+
+struct FieldReader {
+    const json& in;
+    void operator()(const char* key, std::optional<std::string>& value) const { value = read_opt_string(in, key); }
+    template <typename T>
+    void operator()(const char* key, T& value) const { read(in, key, value); }
+};
+
+// The Timing keys of every observation that is an operation.
+void timing_fields(auto& v, auto&& field) {
+    field("t0_ms", v.t0_ms);
+    field("t_ms", v.t_ms);
 }
-void timing_from(const json& j, Timing& t) {
-    read(j, "t0_ms", t.t0_ms);
-    read(j, "t_ms", t.t_ms);
+void fields(Is<DnsAnswer> auto& v, auto&& field) {
+    field("type", v.type);
+    field("value", v.value);
+    field("ttl", v.ttl);
+}
+void fields(Is<DnsResponse> auto& v, auto&& field) {
+    field("t_ms", v.t_ms);
+    field("rcode", v.rcode);
+    field("ip_ttl", v.ip_ttl);
+    field("answers", v.answers);
+}
+void fields(Is<DnsObservation> auto& v, auto&& field) {
+    timing_fields(v, field);
+    field("resolver", v.resolver);
+    field("resolver_address", v.resolver_address);
+    field("hostname", v.hostname);
+    field("query_type", v.query_type);
+    field("failure", v.failure);
+    field("raw_error", v.raw_error);
+    field("rcode", v.rcode);
+    field("answers", v.answers);
+    field("responses", v.responses);
+}
+void fields(Is<TcpObservation> auto& v, auto&& field) {
+    timing_fields(v, field);
+    field("ip", v.ip);
+    field("port", v.port);
+    field("failure", v.failure);
+    field("raw_error", v.raw_error);
+}
+void fields(Is<CertificateInfo> auto& v, auto&& field) {
+    field("subject", v.subject);
+    field("issuer", v.issuer);
+    field("not_before", v.not_before);
+    field("not_after", v.not_after);
+    field("dns_names", v.dns_names);
+    field("sha256", v.sha256);
+}
+void fields(Is<TlsObservation> auto& v, auto&& field) {
+    timing_fields(v, field);
+    field("ip", v.ip);
+    field("port", v.port);
+    field("sni", v.sni);
+    field("purpose", v.purpose);
+    field("failure", v.failure);
+    field("raw_error", v.raw_error);
+    field("tls_version", v.tls_version);
+    field("cipher", v.cipher);
+    field("certificate_valid", v.certificate_valid);
+    field("peer_certificates", v.peer_certificates);
+}
+// headers (pairs as two-element arrays) and throughput_kbps (only when
+// measured) are written and read by HttpObservation's to_json/from_json.
+void fields(Is<HttpObservation> auto& v, auto&& field) {
+    timing_fields(v, field);
+    field("url", v.url);
+    field("ip", v.ip);
+    field("port", v.port);
+    field("failure", v.failure);
+    field("raw_error", v.raw_error);
+    field("status", v.status);
+    field("body_length", v.body_length);
+    field("body_truncated", v.body_truncated);
+    field("body_sha256", v.body_sha256);
+    field("title", v.title);
+    field("body_excerpt", v.body_excerpt);
+}
+void fields(Is<Observations> auto& v, auto&& field) {
+    field("dns", v.dns);
+    field("tcp", v.tcp);
+    field("tls", v.tls);
+    field("http", v.http);
+    field("packets", v.packets);
+}
+void fields(Is<RunContext> auto& v, auto&& field) {
+    field("canaries_total", v.canaries_total);
+    field("canaries_ok", v.canaries_ok);
+    field("capture_enabled", v.capture_enabled);
+    field("routable", v.routable);
+}
+void fields(Is<Verdict> auto& v, auto&& field) {
+    field("status", v.status);
+    field("method", v.method);
+    field("confidence", v.confidence);
+    field("evidence", v.evidence);
+}
+void fields(Is<Vantage> auto& v, auto&& field) {
+    field("label", v.label);
+    field("cc", v.cc);
+    field("asn", v.asn);
+}
+// "software" is an object of its own, written and read by Record's functions.
+void fields(Is<Record> auto& v, auto&& field) {
+    field("schema", v.schema);
+    field("id", v.id);
+    field("run_id", v.run_id);
+    field("vantage", v.vantage);
+    field("started_at", v.started_at);
+    field("runtime_ms", v.runtime_ms);
+    field("target", v.target);
+    field("observations", v.observations);
+    field("control", v.control);
+    field("context", v.context);
+    field("verdict", v.verdict);
+}
+
+template <typename T>
+json write_fields(const T& value) {
+    json j = json::object();
+    fields(value, FieldWriter{j});
+    return j;
+}
+template <typename T>
+void read_fields(const json& j, T& value) {
+    fields(value, FieldReader{j});
 }
 
 }  // namespace
@@ -85,130 +219,33 @@ void from_json(const json& j, Target& v) {
     read(j, "canary", v.canary);
 }
 
-void to_json(json& j, const DnsAnswer& v) { j = json{{"type", v.type}, {"value", v.value}, {"ttl", v.ttl}}; }
-void from_json(const json& j, DnsAnswer& v) {
-    read(j, "type", v.type);
-    read(j, "value", v.value);
-    read(j, "ttl", v.ttl);
-}
-
-void to_json(json& j, const DnsResponse& v) {
-    j = json{{"t_ms", v.t_ms}, {"rcode", v.rcode}, {"ip_ttl", v.ip_ttl}, {"answers", v.answers}};
-}
-void from_json(const json& j, DnsResponse& v) {
-    read(j, "t_ms", v.t_ms);
-    read(j, "rcode", v.rcode);
-    read(j, "ip_ttl", v.ip_ttl);
-    read(j, "answers", v.answers);
-}
-
-void to_json(json& j, const DnsObservation& v) {
-    j = json{{"resolver", v.resolver}, {"resolver_address", v.resolver_address}, {"hostname", v.hostname},
-             {"query_type", v.query_type}, {"failure", opt_string(v.failure)}, {"raw_error", v.raw_error},
-             {"rcode", v.rcode}, {"answers", v.answers}, {"responses", v.responses}};
-    timing_to(j, v);
-}
-void from_json(const json& j, DnsObservation& v) {
-    timing_from(j, v);
-    read(j, "resolver", v.resolver);
-    read(j, "resolver_address", v.resolver_address);
-    read(j, "hostname", v.hostname);
-    read(j, "query_type", v.query_type);
-    v.failure = read_opt_string(j, "failure");
-    read(j, "raw_error", v.raw_error);
-    read(j, "rcode", v.rcode);
-    read(j, "answers", v.answers);
-    read(j, "responses", v.responses);
-}
-
-void to_json(json& j, const TcpObservation& v) {
-    j = json{{"ip", v.ip}, {"port", v.port}, {"failure", opt_string(v.failure)}, {"raw_error", v.raw_error}};
-    timing_to(j, v);
-}
-void from_json(const json& j, TcpObservation& v) {
-    timing_from(j, v);
-    read(j, "ip", v.ip);
-    read(j, "port", v.port);
-    v.failure = read_opt_string(j, "failure");
-    read(j, "raw_error", v.raw_error);
-}
-
-void to_json(json& j, const CertificateInfo& v) {
-    j = json{{"subject", v.subject}, {"issuer", v.issuer}, {"not_before", v.not_before},
-             {"not_after", v.not_after}, {"dns_names", v.dns_names}, {"sha256", v.sha256}};
-}
-void from_json(const json& j, CertificateInfo& v) {
-    read(j, "subject", v.subject);
-    read(j, "issuer", v.issuer);
-    read(j, "not_before", v.not_before);
-    read(j, "not_after", v.not_after);
-    read(j, "dns_names", v.dns_names);
-    read(j, "sha256", v.sha256);
-}
-
-void to_json(json& j, const TlsObservation& v) {
-    j = json{{"ip", v.ip},
-             {"port", v.port},
-             {"sni", v.sni},
-             {"purpose", v.purpose},
-             {"failure", opt_string(v.failure)},
-             {"raw_error", v.raw_error},
-             {"tls_version", v.tls_version},
-             {"cipher", v.cipher},
-             {"certificate_valid", v.certificate_valid},
-             {"peer_certificates", v.peer_certificates}};
-    timing_to(j, v);
-}
-void from_json(const json& j, TlsObservation& v) {
-    timing_from(j, v);
-    read(j, "ip", v.ip);
-    read(j, "port", v.port);
-    read(j, "sni", v.sni);
-    read(j, "purpose", v.purpose);
-    v.failure = read_opt_string(j, "failure");
-    read(j, "raw_error", v.raw_error);
-    read(j, "tls_version", v.tls_version);
-    read(j, "cipher", v.cipher);
-    read(j, "certificate_valid", v.certificate_valid);
-    read(j, "peer_certificates", v.peer_certificates);
-}
+void to_json(json& j, const DnsAnswer& v) { j = write_fields(v); }
+void from_json(const json& j, DnsAnswer& v) { read_fields(j, v); }
+void to_json(json& j, const DnsResponse& v) { j = write_fields(v); }
+void from_json(const json& j, DnsResponse& v) { read_fields(j, v); }
+void to_json(json& j, const DnsObservation& v) { j = write_fields(v); }
+void from_json(const json& j, DnsObservation& v) { read_fields(j, v); }
+void to_json(json& j, const TcpObservation& v) { j = write_fields(v); }
+void from_json(const json& j, TcpObservation& v) { read_fields(j, v); }
+void to_json(json& j, const CertificateInfo& v) { j = write_fields(v); }
+void from_json(const json& j, CertificateInfo& v) { read_fields(j, v); }
+void to_json(json& j, const TlsObservation& v) { j = write_fields(v); }
+void from_json(const json& j, TlsObservation& v) { read_fields(j, v); }
 
 void to_json(json& j, const HttpObservation& v) {
+    j = write_fields(v);
     json headers = json::array();
-    for (const auto& [k, val] : v.headers) headers.push_back(json::array({k, val}));
-    j = json{{"url", v.url},
-             {"ip", v.ip},
-             {"port", v.port},
-             {"failure", opt_string(v.failure)},
-             {"raw_error", v.raw_error},
-             {"status", v.status},
-             {"headers", headers},
-             {"body_length", v.body_length},
-             {"body_truncated", v.body_truncated},
-             {"body_sha256", v.body_sha256},
-             {"title", v.title},
-             {"body_excerpt", v.body_excerpt}};
+    for (const auto& [name, value] : v.headers) headers.push_back(json::array({name, value}));
+    j["headers"] = headers;
     if (v.throughput_kbps >= 0) j["throughput_kbps"] = v.throughput_kbps;
-    timing_to(j, v);
 }
 void from_json(const json& j, HttpObservation& v) {
-    timing_from(j, v);
-    read(j, "url", v.url);
-    read(j, "ip", v.ip);
-    read(j, "port", v.port);
-    v.failure = read_opt_string(j, "failure");
-    read(j, "raw_error", v.raw_error);
-    read(j, "status", v.status);
+    read_fields(j, v);
     if (auto it = j.find("headers"); it != j.end() && it->is_array()) {
         for (const auto& h : *it) {
             if (h.is_array() && h.size() == 2) v.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
         }
     }
-    read(j, "body_length", v.body_length);
-    read(j, "body_truncated", v.body_truncated);
-    read(j, "body_sha256", v.body_sha256);
-    read(j, "title", v.title);
-    read(j, "body_excerpt", v.body_excerpt);
     read(j, "throughput_kbps", v.throughput_kbps);
 }
 
@@ -238,20 +275,13 @@ void from_json(const json& j, PacketObservation& v) {
 }
 
 json control_observations_json(const Observations& o) {
-    return json{{"dns", o.dns}, {"tcp", o.tcp}, {"tls", o.tls}, {"http", o.http}};
+    json j = write_fields(o);
+    j.erase("packets");
+    return j;
 }
 
-void to_json(json& j, const Observations& v) {
-    j = control_observations_json(v);
-    j["packets"] = v.packets;
-}
-void from_json(const json& j, Observations& v) {
-    read(j, "dns", v.dns);
-    read(j, "tcp", v.tcp);
-    read(j, "tls", v.tls);
-    read(j, "http", v.http);
-    read(j, "packets", v.packets);
-}
+void to_json(json& j, const Observations& v) { j = write_fields(v); }
+void from_json(const json& j, Observations& v) { read_fields(j, v); }
 
 void to_json(json& j, const ControlResult& v) {
     j = json{{"requested", v.requested}, {"failure", opt_string(v.failure)},
@@ -263,65 +293,23 @@ void from_json(const json& j, ControlResult& v) {
     read(j, "observations", v.observations);
 }
 
-void to_json(json& j, const RunContext& v) {
-    j = json{{"canaries_total", v.canaries_total}, {"canaries_ok", v.canaries_ok},
-             {"capture_enabled", v.capture_enabled}, {"routable", v.routable}};
-}
-void from_json(const json& j, RunContext& v) {
-    read(j, "canaries_total", v.canaries_total);
-    read(j, "canaries_ok", v.canaries_ok);
-    read(j, "capture_enabled", v.capture_enabled);
-    read(j, "routable", v.routable);
-}
-
-void to_json(json& j, const Verdict& v) {
-    j = json{{"status", v.status}, {"method", opt_string(v.method)},
-             {"confidence", v.confidence}, {"evidence", v.evidence}};
-}
-void from_json(const json& j, Verdict& v) {
-    read(j, "status", v.status);
-    v.method = read_opt_string(j, "method");
-    read(j, "confidence", v.confidence);
-    read(j, "evidence", v.evidence);
-}
-
-void to_json(json& j, const Vantage& v) { j = json{{"label", v.label}, {"cc", v.cc}, {"asn", v.asn}}; }
-void from_json(const json& j, Vantage& v) {
-    read(j, "label", v.label);
-    read(j, "cc", v.cc);
-    read(j, "asn", v.asn);
-}
+void to_json(json& j, const RunContext& v) { j = write_fields(v); }
+void from_json(const json& j, RunContext& v) { read_fields(j, v); }
+void to_json(json& j, const Verdict& v) { j = write_fields(v); }
+void from_json(const json& j, Verdict& v) { read_fields(j, v); }
+void to_json(json& j, const Vantage& v) { j = write_fields(v); }
+void from_json(const json& j, Vantage& v) { read_fields(j, v); }
 
 void to_json(json& j, const Record& v) {
-    j = json{{"schema", v.schema},
-             {"id", v.id},
-             {"run_id", v.run_id},
-             {"software", {{"name", v.software_name}, {"version", v.software_version}}},
-             {"vantage", v.vantage},
-             {"started_at", v.started_at},
-             {"runtime_ms", v.runtime_ms},
-             {"target", v.target},
-             {"observations", v.observations},
-             {"control", v.control},
-             {"context", v.context},
-             {"verdict", v.verdict}};
+    j = write_fields(v);
+    j["software"] = {{"name", v.software_name}, {"version", v.software_version}};
 }
 void from_json(const json& j, Record& v) {
-    read(j, "schema", v.schema);
-    read(j, "id", v.id);
-    read(j, "run_id", v.run_id);
+    read_fields(j, v);
     if (auto it = j.find("software"); it != j.end() && it->is_object()) {
         read(*it, "name", v.software_name);
         read(*it, "version", v.software_version);
     }
-    read(j, "vantage", v.vantage);
-    read(j, "started_at", v.started_at);
-    read(j, "runtime_ms", v.runtime_ms);
-    read(j, "target", v.target);
-    read(j, "observations", v.observations);
-    read(j, "control", v.control);
-    read(j, "context", v.context);
-    read(j, "verdict", v.verdict);
 }
 
 }  // namespace meoktong
