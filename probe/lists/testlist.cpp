@@ -45,12 +45,6 @@ bool valid_identifier(const std::string& s) {
     });
 }
 
-uint16_t default_port(const std::string& protocol) {
-    if (protocol == "tls" || protocol == "https") return 443;
-    if (protocol == "http") return 80;
-    return 0;
-}
-
 std::string lowercase(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
