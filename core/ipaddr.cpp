@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "meoktong/parse.hpp"
+
 namespace meoktong {
 namespace {
 
@@ -56,10 +58,9 @@ std::optional<Cidr> parse_cidr(const std::string& text) {
         c.prefix = max;
         return c;
     }
-    std::string p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    c.prefix = std::stoi(p);
-    if (c.prefix > max) return std::nullopt;
+    auto prefix = parse_integer(std::string_view(text).substr(slash + 1), 0, max);
+    if (!prefix) return std::nullopt;
+    c.prefix = static_cast<int>(*prefix);
     return c;
 }
 

@@ -7,23 +7,11 @@
 #include <cctype>
 #include <string_view>
 
+#include "meoktong/parse.hpp"
+#include "meoktong/text.hpp"
+
 namespace meoktong {
 namespace {
-
-uint16_t default_port(const std::string& proto) {
-    if (proto == "tls" || proto == "https") return 443;
-    if (proto == "http") return 80;
-    if (proto == "dns") return 0;
-    return 0;  // tcp has none
-}
-
-uint16_t parse_port(const std::string& uri, const std::string& s) {
-    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit))
-        throw InputError("bad target '" + uri + "': port '" + s + "' is not a number");
-    int p = std::stoi(s);
-    if (p < 1 || p > 65535) throw InputError("bad target '" + uri + "': port " + s + " is out of range 1-65535");
-    return static_cast<uint16_t>(p);
-}
 
 // Letters, digits, '-' and '_' (seen in real service names), at most 63 of them.
 bool is_valid_label(std::string_view label) {
@@ -33,6 +21,12 @@ bool is_valid_label(std::string_view label) {
 }
 
 }  // namespace
+
+uint16_t default_port(const std::string& protocol) {
+    if (protocol == "tls" || protocol == "https") return 443;
+    if (protocol == "http") return 80;
+    return 0;  // dns and tcp have none
+}
 
 // A name, not an address: its last label is not all digits, so 999.1.1.1 or
 // 127.1 (which resolvers and the control would read differently) are refused.
@@ -62,8 +56,7 @@ Target parse_target_uri(const std::string& uri) {
     if (sep == std::string::npos) throw InputError("bad target '" + uri + "': expected SCHEME://HOST[:PORT]");
     Target t;
     t.service = "adhoc";
-    t.protocol = uri.substr(0, sep);
-    std::transform(t.protocol.begin(), t.protocol.end(), t.protocol.begin(), ::tolower);
+    t.protocol = ascii_lower(uri.substr(0, sep));
     if (t.protocol != "tls" && t.protocol != "tcp" && t.protocol != "https" && t.protocol != "http" &&
         t.protocol != "dns")
         throw InputError("bad target '" + uri + "': unknown scheme '" + t.protocol +
@@ -77,35 +70,20 @@ Target parse_target_uri(const std::string& uri) {
         if (t.protocol != "https" && t.protocol != "http" && t.path != "/")
             throw InputError("bad target '" + uri + "': a path is only allowed for http and https");
     }
-    std::string port_text;
-    if (!authority.empty() && authority[0] == '[') {
-        auto close = authority.find(']');
-        if (close == std::string::npos) throw InputError("bad target '" + uri + "': unclosed '[' in IPv6 address");
-        t.host = authority.substr(1, close - 1);
-        if (!is_ip_literal(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not an IPv6 address");
-        std::string after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after[0] != ':') throw InputError("bad target '" + uri + "': junk after ']'");
-            port_text = after.substr(1);
-            if (port_text.empty()) throw InputError("bad target '" + uri + "': empty port");
-        }
-    } else {
-        auto colon = authority.rfind(':');
-        if (colon != std::string::npos) {
-            if (authority.find(':') != colon)
-                throw InputError("bad target '" + uri + "': write IPv6 addresses as [ADDR]:PORT");
-            t.host = authority.substr(0, colon);
-            port_text = authority.substr(colon + 1);
-            if (port_text.empty()) throw InputError("bad target '" + uri + "': empty port");
-        } else {
-            t.host = authority;
-        }
-    }
-    std::transform(t.host.begin(), t.host.end(), t.host.begin(), ::tolower);
+    auto host_port = split_host_port(authority);
+    if (!host_port)
+        throw InputError("bad target '" + uri + "': '" + authority +
+                         "' is not HOST[:PORT] (a port 1-65535, IPv6 addresses in brackets)");
+    bool bracketed = authority.front() == '[';
+    if (bracketed && !is_ip_literal(host_port->host))
+        throw InputError("bad target '" + uri + "': '" + host_port->host + "' is not an IPv6 address");
+    if (!bracketed && host_port->host.find(':') != std::string::npos)
+        throw InputError("bad target '" + uri + "': write IPv6 addresses as [ADDR]:PORT");
+    t.host = ascii_lower(host_port->host);
     if (!is_valid_hostname(t.host)) throw InputError("bad target '" + uri + "': '" + t.host + "' is not a valid host name");
-    if (!port_text.empty()) {
+    if (host_port->port) {
         if (t.protocol == "dns") throw InputError("bad target '" + uri + "': dns targets take no port");
-        t.port = parse_port(uri, port_text);
+        t.port = *host_port->port;
     } else {
         t.port = default_port(t.protocol);
         if (t.protocol == "tcp") throw InputError("bad target '" + uri + "': port is required for tcp");

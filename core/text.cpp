@@ -1,13 +1,18 @@
-// Small text helpers (include/meoktong/text.hpp): ASCII case folding, hex
-// encoding, trimming.
+// Small text helpers (include/meoktong/text.hpp): ASCII case folding and
+// comparison, hex encoding, trimming.
 #include "meoktong/text.hpp"
 
 namespace meoktong {
 
+namespace {
+
+char lower_char(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
 std::string ascii_lower(std::string_view text) {
     std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    for (char& c : out) c = lower_char(c);
     return out;
 }
 
@@ -16,6 +21,13 @@ std::string ascii_upper(std::string_view text) {
     for (char& c : out)
         if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     return out;
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (lower_char(a[i]) != lower_char(b[i])) return false;
+    return true;
 }
 
 std::string hex_encode(std::string_view bytes) {

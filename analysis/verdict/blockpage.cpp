@@ -4,11 +4,12 @@
 #include "analysis/verdict/blockpage.hpp"
 
 #include "meoktong/files.hpp"
+#include "meoktong/parse.hpp"
+#include "meoktong/text.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,11 +30,6 @@ const std::set<std::string> kMatchTypes = {"contains", "prefix", "full"};
     std::string where = origin;
     if (!entry.empty()) where += ": " + entry;
     throw FingerprintError(where + ": " + problem);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 // The field a kind may be matched on.
@@ -57,9 +53,8 @@ std::string optional_string(const json& j, const char* key, const std::string& o
     return it->get<std::string>();
 }
 
-bool is_country(const std::string& cc) {
-    return cc.size() == 2 && std::all_of(cc.begin(), cc.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
+// Written in capitals, as the fingerprint files are checked in.
+bool is_country(const std::string& cc) { return parse_country_code(cc) == cc; }
 
 std::vector<std::string> read_sources(const json& j, const std::string& origin, const std::string& entry) {
     auto it = j.find("sources");
@@ -90,7 +85,7 @@ Fingerprint read_fingerprint(const json& j, size_t index, const std::string& ori
     if (m == j.end() || !m->is_object()) fail(origin, entry, "\"match\" must be an object");
     f.field = required_string(*m, "field", origin, entry);
     if (!field_fits_kind(f.kind, f.field)) fail(origin, entry, "field \"" + f.field + "\" cannot match a " + f.kind);
-    f.header = lower(optional_string(*m, "header", origin, entry));
+    f.header = ascii_lower(optional_string(*m, "header", origin, entry));
     if ((f.field == "header") != !f.header.empty())
         fail(origin, entry, "\"header\" names the header to match, and only for field \"header\"");
     f.match = required_string(*m, "type", origin, entry);
@@ -101,8 +96,8 @@ Fingerprint read_fingerprint(const json& j, size_t index, const std::string& ori
 }
 
 bool matches(const Fingerprint& f, const std::string& value) {
-    std::string v = lower(value), p = lower(f.pattern);
-    if (f.match == "full") return v == p;
+    if (f.match == "full") return ascii_iequals(value, f.pattern);
+    std::string v = ascii_lower(value), p = ascii_lower(f.pattern);
     if (f.match == "prefix") return v.rfind(p, 0) == 0;
     return v.find(p) != std::string::npos;
 }
@@ -177,7 +172,7 @@ const Fingerprint* match_http(const FingerprintSet& set, const HttpObservation& 
         if (f.field == "title" && !http.title.empty() && matches(f, http.title)) return &f;
         if (f.field != "header") continue;
         for (const auto& [name, value] : http.headers)
-            if (lower(name) == f.header && matches(f, value)) return &f;
+            if (ascii_iequals(name, f.header) && matches(f, value)) return &f;
     }
     return nullptr;
 }

@@ -18,6 +18,10 @@ struct InputError : std::runtime_error {
 // Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
 Target parse_target_uri(const std::string& uri);
 
+// The port of a target that names none: 443 for tls and https, 80 for http,
+// 0 for dns and tcp (tcp targets must name one).
+uint16_t default_port(const std::string& protocol);
+
 // The target written back as a URI (inverse of parse_target_uri).
 std::string target_uri(const Target& t);
 

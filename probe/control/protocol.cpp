@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 
 namespace meoktong::control {
 namespace {
@@ -49,23 +50,12 @@ std::optional<json> parse_bounded(std::string_view text) {
     return doc;
 }
 
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
 bool printable_ascii(const std::string& s, bool allow_space) {
     return std::all_of(s.begin(), s.end(), [&](unsigned char c) { return (c > 0x20 && c < 0x7f) || (allow_space && c == ' '); });
 }
 
 bool is_known_protocol(const std::string& p) {
     return p == "tls" || p == "tcp" || p == "https" || p == "http" || p == "dns";
-}
-
-uint16_t default_port(const std::string& protocol) {
-    if (protocol == "tls" || protocol == "https") return 443;
-    if (protocol == "http") return 80;
-    return 0;
 }
 
 // An integer JSON value within [lo, hi]; floats are refused.
@@ -173,7 +163,7 @@ std::optional<Target> target_from_wire(const json& item, std::string& error) {
     Target t;
     t.service = "control";
     t.protocol = protocol->get<std::string>();
-    t.host = lowercase(host->get<std::string>());
+    t.host = ascii_lower(host->get<std::string>());
     auto port = read_port(item, t.protocol, error);
     if (!port) return std::nullopt;
     t.port = *port;
@@ -246,7 +236,7 @@ bool target_matches(const json& echoed, const Target& asked) {
     auto host = echoed.find("host");
     auto port = echoed.find("port");
     auto protocol = echoed.find("protocol");
-    if (host == echoed.end() || !host->is_string() || lowercase(host->get<std::string>()) != lowercase(asked.host))
+    if (host == echoed.end() || !host->is_string() || !ascii_iequals(host->get<std::string>(), asked.host))
         return false;
     if (protocol == echoed.end() || !protocol->is_string() || protocol->get<std::string>() != asked.protocol)
         return false;

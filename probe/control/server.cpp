@@ -28,6 +28,7 @@
 
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 #include "probe/control/protocol.hpp"
 
 namespace meoktong {
@@ -383,8 +384,7 @@ std::optional<std::string> refused_host(const std::string& host, const std::vect
 bool bearer_token_matches(std::string_view header, std::string_view token) {
     constexpr std::string_view scheme = "bearer ";
     if (token.empty() || header.size() < scheme.size()) return false;
-    for (size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
+    if (!ascii_iequals(header.substr(0, scheme.size()), scheme)) return false;
     std::string_view given = header.substr(scheme.size());
     // Compare digests, so neither the content nor the length of the token leaks through timing.
     unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];

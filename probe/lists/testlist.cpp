@@ -20,6 +20,7 @@
 
 #include "meoktong/files.hpp"
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 
 namespace meoktong {
 namespace {
@@ -43,17 +44,6 @@ bool valid_identifier(const std::string& s) {
         return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
                c == '_' || c == '-';
     });
-}
-
-uint16_t default_port(const std::string& protocol) {
-    if (protocol == "tls" || protocol == "https") return 443;
-    if (protocol == "http") return 80;
-    return 0;
-}
-
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 // Identity of a target inside a list: two entries with the same key are duplicates.
@@ -135,10 +125,10 @@ ListTarget read_target(const std::string& origin, const std::string& entry, cons
     Fields f(origin, entry, obj, kTargetKeys);
     ListTarget lt;
     Target& t = lt.target;
-    t.host = lowercase(f.string("host", true));
+    t.host = ascii_lower(f.string("host", true));
     if (t.host.empty()) fail(origin, entry, "'host' is empty");
     if (!is_valid_hostname(t.host)) fail(origin, entry, "'" + t.host + "' is not a valid host name or IP address");
-    t.protocol = lowercase(f.string("protocol", true));
+    t.protocol = ascii_lower(f.string("protocol", true));
     if (!kProtocols.count(t.protocol))
         fail(origin, entry, "unknown protocol '" + t.protocol + "' (use dns, tcp, tls, https or http)");
     t.port = read_port(origin, f, t.protocol);
@@ -367,7 +357,7 @@ std::string service_name_for(const std::string& host) {
 }
 
 Target target_from_url(const std::string& url, const std::string& origin, const std::string& entry) {
-    std::string scheme = lowercase(url.substr(0, url.find("://")));
+    std::string scheme = ascii_lower(url.substr(0, url.find("://")));
     if (url.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
         fail(origin, entry, "url '" + url + "' is not an http:// or https:// URL");
     try {
@@ -391,7 +381,7 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
     std::vector<CsvRecord> records = read_csv(text, origin);
     if (records.empty()) fail(origin, "row 1", "empty file (expected a Citizen Lab header url,category_code,...)");
     std::vector<std::string> header;
-    for (const auto& h : records[0].fields) header.push_back(lowercase(h));
+    for (const auto& h : records[0].fields) header.push_back(ascii_lower(h));
     auto column = [&](const std::string& name) -> int {
         auto it = std::find(header.begin(), header.end(), name);
         return it == header.end() ? -1 : static_cast<int>(it - header.begin());
@@ -413,9 +403,7 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
         if (rec.fields.size() != header.size())
             fail(origin, entry, "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
                                     std::to_string(header.size()));
-        std::string url = rec.fields[url_col];
-        url.erase(0, url.find_first_not_of(" \t"));
-        url.erase(url.find_last_not_of(" \t") + 1);
+        std::string url(trim(rec.fields[url_col]));
         if (url.empty()) fail(origin, entry, "empty url");
         ListTarget lt;
         lt.target = target_from_url(url, origin, entry);
@@ -503,10 +491,10 @@ std::vector<std::string> builtin_list_names() {
 TestList parse_list(const std::string& text, const std::string& origin) {
     size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // UTF-8 byte order mark
     std::string body = text.substr(start);
-    size_t first = body.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) fail(origin, "", "the file is empty");
-    if (body[first] == '{' || body[first] == '[') return parse_json_list(body, origin);
-    if (lowercase(body.substr(first, 3)) == "url" || origin.ends_with(".csv")) return parse_citizenlab_csv(body, origin);
+    std::string_view content = trim(body);
+    if (content.empty()) fail(origin, "", "the file is empty");
+    if (content.front() == '{' || content.front() == '[') return parse_json_list(body, origin);
+    if (ascii_lower(content.substr(0, 3)) == "url" || origin.ends_with(".csv")) return parse_citizenlab_csv(body, origin);
     fail(origin, "", "neither a JSON test list (starts with '{') nor a Citizen Lab CSV (starts with a url,... header)");
 }
 

@@ -11,12 +11,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <optional>
 #include <thread>
 #include <utility>
+
+#include "meoktong/text.hpp"
 
 namespace meoktong {
 namespace {
@@ -24,8 +25,8 @@ namespace {
 double epoch_ms_of(const timeval& ts) { return static_cast<double>(ts.tv_sec) * 1000.0 + ts.tv_usec / 1000.0; }
 
 // "Chat.Example." -> "chat.example", as dns_question_name gives names.
-std::string normal_dns_name(std::string name) {
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+std::string normal_dns_name(std::string_view text) {
+    std::string name = ascii_lower(text);
     if (!name.empty() && name.back() == '.') name.pop_back();
     return name;
 }

@@ -5,20 +5,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include <charconv>
-
+#include "meoktong/parse.hpp"
 #include "probe/net/dns.hpp"
 
 namespace meoktong {
 
 namespace {
-
-std::optional<uint16_t> parse_port(const std::string& text) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
-    return static_cast<uint16_t>(value);
-}
 
 // The local port of a connected socket, 0 if unknown (fakes have no socket).
 uint16_t local_port_of(int fd) {
@@ -34,18 +26,9 @@ uint16_t local_port_of(int fd) {
 }  // namespace
 
 std::optional<std::pair<std::string, uint16_t>> split_ip_port(const std::string& address) {
-    if (!address.empty() && address.front() == '[') {
-        auto close = address.find("]:");
-        if (close == std::string::npos) return std::nullopt;
-        auto port = parse_port(address.substr(close + 2));
-        if (!port) return std::nullopt;
-        return std::make_pair(address.substr(1, close - 1), *port);
-    }
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos || address.find(':') != colon) return std::nullopt;
-    auto port = parse_port(address.substr(colon + 1));
-    if (!port) return std::nullopt;
-    return std::make_pair(address.substr(0, colon), *port);
+    auto host_port = split_host_port(address);
+    if (!host_port || !host_port->port) return std::nullopt;
+    return std::make_pair(std::move(host_port->host), *host_port->port);
 }
 
 std::vector<DnsObservation> CapturingNet::dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers,

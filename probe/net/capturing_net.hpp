@@ -14,7 +14,8 @@
 
 namespace meoktong {
 
-// "IP:PORT" or "[IPv6]:PORT" -> (IP, PORT); nullopt if malformed.
+// "IP:PORT" or "[IPv6]:PORT" -> (IP, PORT): split_host_port with the port
+// required; nullopt if malformed or without a port.
 std::optional<std::pair<std::string, uint16_t>> split_ip_port(const std::string& address);
 
 class CapturingNet : public Net {

@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <poll.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "meoktong/parse.hpp"
+#include "meoktong/text.hpp"
 #include "probe/net/failure_map.hpp"
 
 namespace meoktong::dns {
@@ -32,35 +33,23 @@ struct SocketAddress {
 };
 
 std::optional<SocketAddress> to_socket_address(const std::string& ip_port) {
-    std::string ip;
-    std::string port;
-    if (!ip_port.empty() && ip_port[0] == '[') {
-        auto close = ip_port.find("]:");
-        if (close == std::string::npos) return std::nullopt;
-        ip = ip_port.substr(1, close - 1);
-        port = ip_port.substr(close + 2);
-    } else {
-        auto colon = ip_port.rfind(':');
-        if (colon == std::string::npos) return std::nullopt;
-        ip = ip_port.substr(0, colon);
-        port = ip_port.substr(colon + 1);
-    }
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) return std::nullopt;
-    int port_number = std::stoi(port);
-    if (port_number < 1 || port_number > 65535) return std::nullopt;
+    auto host_port = split_host_port(ip_port);
+    if (!host_port || !host_port->port) return std::nullopt;
+    const std::string& ip = host_port->host;
+    uint16_t port_number = *host_port->port;
     SocketAddress out;
     auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
     if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
-        v4->sin_port = htons(static_cast<uint16_t>(port_number));
+        v4->sin_port = htons(port_number);
         out.length = sizeof(sockaddr_in);
         out.family = AF_INET;
         return out;
     }
     if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(static_cast<uint16_t>(port_number));
+        v6->sin6_port = htons(port_number);
         out.length = sizeof(sockaddr_in6);
         out.family = AF_INET6;
         return out;
@@ -71,9 +60,7 @@ std::optional<SocketAddress> to_socket_address(const std::string& ip_port) {
 std::string format_ip_port(int family, const void* addr, int port) {
     char text[INET6_ADDRSTRLEN] = {};
     inet_ntop(family, addr, text, sizeof text);
-    std::string ip = text;
-    if (family == AF_INET6) ip = "[" + ip + "]";
-    return ip + ":" + std::to_string(port == 0 ? 53 : port);
+    return join_host_port(text, static_cast<uint16_t>(port == 0 ? 53 : port));
 }
 
 uint16_t random_id() {
@@ -230,7 +217,7 @@ std::optional<Question> question_of(const unsigned char* msg, size_t len) {
 bool answers_our_question(const unsigned char* data, size_t len, const Query& q) {
     auto theirs = question_of(data, len);
     auto ours = question_of(q.packet.data(), q.packet.size());
-    return theirs && ours && ::strcasecmp(theirs->name.c_str(), ours->name.c_str()) == 0 &&
+    return theirs && ours && ascii_iequals(theirs->name, ours->name) &&
            std::memcmp(data + theirs->type_class_at, q.packet.data() + ours->type_class_at, 4) == 0;
 }
 

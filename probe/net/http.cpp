@@ -11,6 +11,7 @@
 
 #include "probe/net/failure_map.hpp"
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 
 namespace meoktong::http {
 namespace {
@@ -42,15 +43,6 @@ size_t utf8_sequence_length(const unsigned char* p, size_t left) {
     for (size_t i = 2; i <= need; ++i)
         if (p[i] < 0x80 || p[i] > 0xBF) return 0;
     return need + 1;
-}
-
-size_t find_ci(std::string_view hay, std::string_view needle, size_t from) {
-    auto it = std::search(hay.begin() + static_cast<std::ptrdiff_t>(std::min(from, hay.size())), hay.end(),
-                          needle.begin(), needle.end(), [](char a, char b) {
-                              return std::tolower(static_cast<unsigned char>(a)) ==
-                                     std::tolower(static_cast<unsigned char>(b));
-                          });
-    return it == hay.end() ? std::string_view::npos : static_cast<size_t>(it - hay.begin());
 }
 
 // Decodes the handful of entities titles commonly use; others stay as written.
@@ -137,13 +129,7 @@ std::string hex_digest(EVP_MD_CTX* md) {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (EVP_DigestFinal_ex(md, out, &n) != 1) return "";
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (unsigned int i = 0; i < n; ++i) {
-        s += hex[out[i] >> 4];
-        s += hex[out[i] & 15];
-    }
-    return s;
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(out), n));
 }
 
 void ensure_curl_initialised() {
@@ -183,17 +169,18 @@ std::string sanitize_utf8(std::string_view s) {
 
 std::string extract_title(std::string_view body) {
     std::string_view window = body.substr(0, kTitleWindow);
-    size_t open = find_ci(window, "<title", 0);
+    const std::string folded = ascii_lower(window);  // the tags in any case; the same offsets as window
+    size_t open = folded.find("<title");
     while (open != std::string_view::npos) {
         size_t after = open + 6;
         if (after < window.size() && (window[after] == '>' || std::isspace(static_cast<unsigned char>(window[after]))))
             break;
-        open = find_ci(window, "<title", after);
+        open = folded.find("<title", after);
     }
     if (open == std::string_view::npos) return "";
     size_t gt = window.find('>', open);
     if (gt == std::string_view::npos) return "";
-    size_t close = find_ci(window, "</title", gt + 1);
+    size_t close = folded.find("</title", gt + 1);
     std::string_view raw = window.substr(gt + 1, close == std::string_view::npos ? std::string_view::npos : close - gt - 1);
     std::string text = collapse_whitespace(decode_entities(sanitize_utf8(raw.substr(0, kMaxTitleBytes * 8))));
     return text.substr(0, valid_utf8_prefix_length(text, kMaxTitleBytes));

@@ -16,6 +16,7 @@
 
 #include "probe/net/failure_map.hpp"
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 #include "probe/net/tcp.hpp"
 
 namespace meoktong::tls {
@@ -97,13 +98,7 @@ std::string sha256_hex(X509* cert) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return "";
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < n; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
 void configure_verification(SSL* ssl, const TlsRequest& req) {

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "meoktong/parse.hpp"
+
 namespace meoktong {
 
 namespace fs = std::filesystem;
@@ -30,10 +32,6 @@ std::string keep_chars(const std::string& text, bool (*allowed)(unsigned char), 
     return out;
 }
 
-bool all_digits(const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 std::string utc_day(std::chrono::system_clock::time_point t) {
     std::time_t secs = std::chrono::system_clock::to_time_t(t);
     std::tm tm{};
@@ -46,15 +44,18 @@ std::string utc_day(std::chrono::system_clock::time_point t) {
 // "20261122T030000Z" -> time point; nullopt if not a real UTC time.
 std::optional<std::chrono::system_clock::time_point> parse_stamp(const std::string& stamp) {
     if (stamp.size() != 16 || stamp[8] != 'T' || stamp[15] != 'Z') return std::nullopt;
-    std::string date = stamp.substr(0, 8), time = stamp.substr(9, 6);
-    if (!all_digits(date) || !all_digits(time)) return std::nullopt;
+    std::string_view text = stamp;
+    auto digits = [&](size_t at, size_t width) { return parse_integer(text.substr(at, width), 0, 9999); };
+    auto year = digits(0, 4), month = digits(4, 2), day = digits(6, 2);
+    auto hour = digits(9, 2), minute = digits(11, 2), second = digits(13, 2);
+    if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
     std::tm tm{};
-    tm.tm_year = std::stoi(date.substr(0, 4)) - 1900;
-    tm.tm_mon = std::stoi(date.substr(4, 2)) - 1;
-    tm.tm_mday = std::stoi(date.substr(6, 2));
-    tm.tm_hour = std::stoi(time.substr(0, 2));
-    tm.tm_min = std::stoi(time.substr(2, 2));
-    tm.tm_sec = std::stoi(time.substr(4, 2));
+    tm.tm_year = static_cast<int>(*year) - 1900;
+    tm.tm_mon = static_cast<int>(*month) - 1;
+    tm.tm_mday = static_cast<int>(*day);
+    tm.tm_hour = static_cast<int>(*hour);
+    tm.tm_min = static_cast<int>(*minute);
+    tm.tm_sec = static_cast<int>(*second);
     std::tm check = tm;
     std::time_t secs = timegm(&check);
     // timegm normalises out-of-range fields; a real time survives unchanged.

@@ -19,6 +19,7 @@
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 #include "meoktong/time.hpp"
+#include "meoktong/text.hpp"
 #include "analysis/verdict/verdict.hpp"
 #include "probe/net/dns.hpp"
 #include "probe/net/interfaces.hpp"
@@ -327,14 +328,9 @@ std::string new_uuid() {
     if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("cannot get random bytes for a record id");
     b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
     b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-        s += hex[b[i] >> 4];
-        s += hex[b[i] & 15];
-    }
-    return s;
+    std::string digits = hex_encode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+    for (size_t dash : {20u, 16u, 12u, 8u}) digits.insert(dash, 1, '-');  // 8-4-4-4-12
+    return digits;
 }
 
 }  // namespace meoktong

@@ -11,16 +11,11 @@
 #include <cstring>
 
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 #include "probe/net/http.hpp"
 
 namespace meoktong {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
 
 // A character that would make a match part of a longer address (for hex
 // spellings, hex digits and ':' too).
@@ -41,7 +36,7 @@ void scrub_answers(const Scrubber& s, std::vector<DnsAnswer>& answers) {
 std::string join_bytes(const unsigned char* b, const char* format, char sep, bool reversed) {
     std::string out;
     for (int i = 0; i < 4; ++i) {
-        if (i > 0 && sep) out += sep;
+        if (i > 0) out += sep;
         char buf[8];
         std::snprintf(buf, sizeof buf, format, b[reversed ? 3 - i : i]);
         out += buf;
@@ -58,31 +53,26 @@ std::vector<Scrubber::Spelling> ipv4_spellings(const in_addr& a) {
     return {{join_bytes(b, "%u", '.', false), false}, {join_bytes(b, "%u", '.', true), false},
             {join_bytes(b, "%u", '-', false), false}, {join_bytes(b, "%u", '-', true), false},
             {join_bytes(b, "%u", '_', false), false}, {join_bytes(b, "%03u", '.', false), false},
-            {join_bytes(b, "%02x", 0, false), true},  {std::to_string(as_integer), false}};
+            {hex_encode(std::string_view(reinterpret_cast<const char*>(b), 4)), true},
+            {std::to_string(as_integer), false}};
 }
 
 // Compressed (as inet_ntop writes it), with dashes (ipv6-literal host names),
 // every group with and without leading zeros, the 32 hex digits alone, and
 // the ip6.arpa nibbles.
 std::vector<Scrubber::Spelling> ipv6_spellings(const in6_addr& a, const std::string& compressed) {
-    static const char* hex = "0123456789abcdef";
-    std::string dashed = compressed, expanded, unpadded, packed, nibbles;
+    std::string dashed = compressed, expanded, unpadded, nibbles;
     std::replace(dashed.begin(), dashed.end(), ':', '-');
-    for (int g = 0; g < 8; ++g) {
-        unsigned group = static_cast<unsigned>(a.s6_addr[2 * g] << 8 | a.s6_addr[2 * g + 1]);
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%s%04x", g ? ":" : "", group);
-        expanded += buf;
-        std::snprintf(buf, sizeof buf, "%s%x", g ? ":" : "", group);
-        unpadded += buf;
-        std::snprintf(buf, sizeof buf, "%04x", group);
-        packed += buf;
+    const std::string packed = hex_encode(std::string_view(reinterpret_cast<const char*>(a.s6_addr), 16));
+    for (size_t g = 0; g < 8; ++g) {
+        std::string_view group = std::string_view(packed).substr(4 * g, 4);
+        if (g > 0) expanded += ':', unpadded += ':';
+        expanded += group;
+        unpadded += group.substr(std::min(group.find_first_not_of('0'), size_t{3}));
     }
-    for (int i = 15; i >= 0; --i) {
-        nibbles += hex[a.s6_addr[i] & 15];
-        nibbles += '.';
-        nibbles += hex[a.s6_addr[i] >> 4];
-        if (i > 0) nibbles += '.';
+    for (size_t digit = packed.size(); digit > 0; --digit) {  // one nibble per label, the last one first
+        nibbles += packed[digit - 1];
+        if (digit > 1) nibbles += '.';
     }
     std::vector<Scrubber::Spelling> out;
     for (auto& text : {compressed, dashed, expanded, unpadded, packed, nibbles}) out.push_back({text, true});
@@ -106,7 +96,7 @@ std::vector<Scrubber::Spelling> spellings_of(const std::string& address) {
 
 void Scrubber::add(const std::string& address) {
     if (!is_ip_literal(address)) return;
-    std::string a = lower(address);
+    std::string a = ascii_lower(address);
     if (std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end()) return;
     addresses_.push_back(a);
     for (auto& spelling : spellings_of(a)) {
@@ -118,7 +108,7 @@ void Scrubber::add(const std::string& address) {
 
 std::string Scrubber::apply(std::string_view text) const {
     std::string out(text);
-    std::string folded = lower(out);  // folded again only after a replacement
+    std::string folded = ascii_lower(out);  // folded again only after a replacement
     for (const auto& [addr, hex] : spellings_) {
         if (folded.find(addr) == std::string::npos) continue;
         std::string result;
@@ -135,7 +125,7 @@ std::string Scrubber::apply(std::string_view text) const {
         if (pos == 0) continue;  // found only inside longer numbers
         result.append(out, pos, std::string::npos);
         out = std::move(result);
-        folded = lower(out);
+        folded = ascii_lower(out);
     }
     return out;
 }
@@ -146,7 +136,7 @@ std::string Scrubber::apply(std::string_view text) const {
 std::string Scrubber::apply_cut(std::string_view text) const {
     constexpr size_t kMinCutFragment = 3;
     std::string out = apply(text);
-    std::string folded = lower(out);
+    std::string folded = ascii_lower(out);
     size_t tail = 0;  // length of the longest trailing beginning of a spelling
     for (const auto& [spelling, hex] : spellings_) {
         for (size_t k = std::min(spelling.size() - 1, folded.size()); k > tail && k >= kMinCutFragment; --k) {

@@ -37,6 +37,16 @@ TEST_CASE("CIDR parsing rejects junk") {
     CHECK_FALSE(cidr_contains(*parse_cidr("192.168.0.0/17"), "192.168.128.0"));
 }
 
+// The prefix is a parse_integer: leading zeros are read (the old copy refused
+// more than three digits), signs and spaces are not.
+TEST_CASE("CIDR prefix follows the core integer rule") {
+    REQUIRE(parse_cidr("10.0.0.0/0008"));
+    CHECK(parse_cidr("10.0.0.0/0008")->prefix == 8);
+    CHECK_FALSE(parse_cidr("10.0.0.0/+8"));
+    CHECK_FALSE(parse_cidr("10.0.0.0/ 8"));
+    CHECK_FALSE(parse_cidr("10.0.0.0/-0"));
+}
+
 TEST_CASE("network_of gives the /24 or /48") {
     CHECK(network_of("147.92.1.77") == "147.92.1.0/24");
     CHECK(network_of("2001:db8:1:2::5") == "2001:db8:1::/48");

@@ -27,6 +27,17 @@ TEST_CASE("IPv6 literals in brackets") {
     CHECK(target_uri(t) == "tcp://[2001:db8::1]:5222");
 }
 
+TEST_CASE("the port follows the core port rule; a bare IPv6 authority is refused") {
+    CHECK(parse_target_uri("tcp://x.org:000443").port == 443);  // the old copy refused more than five digits
+    CHECK(parse_target_uri("tls://[192.0.2.1]:8443").host == "192.0.2.1");
+    CHECK(default_port("https") == 443);
+    CHECK(default_port("tcp") == 0);
+    for (const char* uri : {"tcp://x.org:+443", "tcp://x.org: 443", "tls://2001:db8::1", "tls://[2001:db8::1]x"}) {
+        CAPTURE(uri);
+        CHECK_THROWS_AS(parse_target_uri(uri), InputError);
+    }
+}
+
 TEST_CASE("host names: underscores, digits inside, a trailing dot") {
     CHECK(is_valid_hostname("_dmarc.kakao.com"));
     CHECK(is_valid_hostname("dc4.telegram-1.org"));

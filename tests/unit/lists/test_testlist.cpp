@@ -224,6 +224,16 @@ TEST_CASE("CSV edge cases: CRLF, missing final newline, stray quotes, query with
     CHECK(parse_error(header, "a.csv").find("no URLs") != std::string::npos);
 }
 
+// The url cell is trimmed with the core trim: all ASCII white space, so a
+// quoted url with a stray line break at its end is the url without it (the old
+// copy trimmed only spaces and tabs and kept "\r\n" in the path).
+TEST_CASE("CSV url cells are trimmed of any ASCII white space") {
+    const std::string header = "url,category_code,category_description,date_added,source,notes\r\n";
+    TestList list = parse_list(header + "\" https://a.org/x\r\n\",NEWS,News,2020-01-01,cl,\r\n", "a.csv");
+    REQUIRE(list.services.size() == 1);
+    CHECK(target_uri(list.services[0].targets[0].target) == "https://a.org:443/x");
+}
+
 TEST_CASE("built-in names: only files with the test-list schema; other data files are not lists") {
     namespace fs = std::filesystem;
     fs::path dir = fs::temp_directory_path() / ("meoktong-lists-" + std::to_string(::getpid()));

@@ -66,3 +66,12 @@ TEST_CASE("resolver addresses are normalised to IP:PORT") {
     for (const char* bad : {"", "dns.google", "1.2.3.4:", "1.2.3.4:99999", "[::1", "1.2.3.4:x"})
         CHECK_FALSE(dns::normalise_resolver(bad).has_value());
 }
+
+// The core HOST:PORT rule: an address with several colons is a bare IPv6
+// address and never split at its last colon (the old copy read this one as
+// [::ffff:192.0.2.1]:53); a port is written after brackets.
+TEST_CASE("a resolver that is not an IPv6 address is not split at its last colon") {
+    CHECK_FALSE(dns::normalise_resolver("::ffff:192.0.2.1:53").has_value());
+    CHECK(dns::normalise_resolver("[::ffff:192.0.2.1]:53") == "[::ffff:192.0.2.1]:53");
+    CHECK_FALSE(dns::normalise_resolver("1.2.3.4: 53").has_value());
+}
