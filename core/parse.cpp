@@ -103,8 +103,11 @@ std::optional<HostPort> split_host_port(std::string_view text) {
 
 std::string join_host_port(const std::string& host, std::optional<uint16_t> port) {
     if (!port) return host;
-    bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(*port);
+    return uri_host(host) + ":" + std::to_string(*port);
+}
+
+std::string uri_host(const std::string& host) {
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
 }  // namespace meoktong

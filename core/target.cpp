@@ -22,6 +22,10 @@ bool is_valid_label(std::string_view label) {
 
 }  // namespace
 
+bool is_known_protocol(const std::string& protocol) {
+    return protocol == "dns" || protocol == "tcp" || protocol == "tls" || protocol == "https" || protocol == "http";
+}
+
 uint16_t default_port(const std::string& protocol) {
     if (protocol == "tls" || protocol == "https") return 443;
     if (protocol == "http") return 80;
@@ -57,8 +61,7 @@ Target parse_target_uri(const std::string& uri) {
     Target t;
     t.service = "adhoc";
     t.protocol = ascii_lower(uri.substr(0, sep));
-    if (t.protocol != "tls" && t.protocol != "tcp" && t.protocol != "https" && t.protocol != "http" &&
-        t.protocol != "dns")
+    if (!is_known_protocol(t.protocol))
         throw InputError("bad target '" + uri + "': unknown scheme '" + t.protocol +
                          "' (use tls, tcp, https, http or dns)");
     std::string rest = uri.substr(sep + 3);
@@ -92,8 +95,7 @@ Target parse_target_uri(const std::string& uri) {
 }
 
 std::string target_uri(const Target& t) {
-    std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
-    std::string s = t.protocol + "://" + host;
+    std::string s = t.protocol + "://" + uri_host(t.host);
     if (t.protocol != "dns") s += ":" + std::to_string(t.port);
     if (t.protocol == "https" || t.protocol == "http") s += t.path.empty() ? "/" : t.path;
     return s;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analysis/analyze/analyze.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong::analyze {
@@ -101,8 +102,7 @@ void read_file(const std::string& path, Aggregator& agg, std::vector<InputFile>&
 
 std::string Endpoint::uri() const {
     std::string u = (protocol.empty() ? std::string("tcp") : protocol) + "://";
-    bool v6 = host.find(':') != std::string::npos;
-    u += v6 ? "[" + host + "]" : host;
+    u += uri_host(host);
     if (port > 0) u += ":" + std::to_string(port);
     return u;
 }

@@ -40,5 +40,8 @@ struct HostPort {
 std::optional<HostPort> split_host_port(std::string_view text);
 // The inverse: "host:port", "[v6]:port", or the host alone when port is nullopt.
 std::string join_host_port(const std::string& host, std::optional<uint16_t> port);
+// A host as written in a URI or before ":PORT": an IPv6 address in brackets,
+// anything else as it is ("2001:db8::1" -> "[2001:db8::1]").
+std::string uri_host(const std::string& host);
 
 }  // namespace meoktong

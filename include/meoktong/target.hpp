@@ -18,6 +18,9 @@ struct InputError : std::runtime_error {
 // Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
 Target parse_target_uri(const std::string& uri);
 
+// True for the URI schemes meoktong measures: dns, tcp, tls, https, http.
+bool is_known_protocol(const std::string& protocol);
+
 // The port of a target that names none: 443 for tls and https, 80 for http,
 // 0 for dns and tcp (tcp targets must name one).
 uint16_t default_port(const std::string& protocol);

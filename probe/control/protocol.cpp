@@ -54,10 +54,6 @@ bool printable_ascii(const std::string& s, bool allow_space) {
     return std::all_of(s.begin(), s.end(), [&](unsigned char c) { return (c > 0x20 && c < 0x7f) || (allow_space && c == ' '); });
 }
 
-bool is_known_protocol(const std::string& p) {
-    return p == "tls" || p == "tcp" || p == "https" || p == "http" || p == "dns";
-}
-
 // An integer JSON value within [lo, hi]; floats are refused.
 bool integer_within(const json& v, int64_t lo, uint64_t hi) {
     if (v.is_number_unsigned()) return v.get<uint64_t>() <= hi;

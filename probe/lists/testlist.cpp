@@ -37,8 +37,6 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------- targets ---
 
-const std::set<std::string> kProtocols = {"dns", "tcp", "tls", "https", "http"};
-
 bool valid_identifier(const std::string& s) {
     return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
         return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
@@ -129,7 +127,7 @@ ListTarget read_target(const std::string& origin, const std::string& entry, cons
     if (t.host.empty()) fail(origin, entry, "'host' is empty");
     if (!is_valid_hostname(t.host)) fail(origin, entry, "'" + t.host + "' is not a valid host name or IP address");
     t.protocol = ascii_lower(f.string("protocol", true));
-    if (!kProtocols.count(t.protocol))
+    if (!is_known_protocol(t.protocol))
         fail(origin, entry, "unknown protocol '" + t.protocol + "' (use dns, tcp, tls, https or http)");
     t.port = read_port(origin, f, t.protocol);
     if (f.has("path")) {

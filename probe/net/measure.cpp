@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "meoktong/failure.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
 #include "probe/net/net.hpp"
@@ -61,11 +62,9 @@ bool warrants_neutral_sni_retry(const TlsObservation& tls) {
            f == failure::kSslFailedHandshake;
 }
 
-std::string url_host(const std::string& host) { return is_ipv6(host) ? "[" + host + "]" : host; }
-
 std::string target_url(const Target& t) {
     bool default_port = (t.protocol == "https" && t.port == 443) || (t.protocol == "http" && t.port == 80);
-    std::string url = t.protocol + "://" + url_host(t.host);
+    std::string url = t.protocol + "://" + uri_host(t.host);
     if (!default_port) url += ":" + std::to_string(t.port);
     return url + (t.path.empty() ? "/" : t.path);
 }

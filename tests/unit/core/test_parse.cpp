@@ -107,6 +107,12 @@ TEST_CASE("HOST:PORT: names, IPv4, bracketed IPv6; a bare IPv6 address has no po
     CHECK_FALSE(split_host_port("a]:53"));
 }
 
+TEST_CASE("uri_host brackets IPv6 addresses only") {
+    CHECK(uri_host("2001:db8::1") == "[2001:db8::1]");
+    CHECK(uri_host("1.2.3.4") == "1.2.3.4");
+    CHECK(uri_host("line.me") == "line.me");
+}
+
 TEST_CASE("join_host_port is split_host_port's inverse") {
     CHECK(join_host_port("1.2.3.4", 53) == "1.2.3.4:53");
     CHECK(join_host_port("2001:db8::1", 53) == "[2001:db8::1]:53");
