@@ -2,16 +2,13 @@
 // finds incidents and writes them as JSON, Markdown or one HTML page (SPEC §2
 // last paragraph, issue 8). Bad usage or an unreadable input: one-line error,
 // exit 2. The output file is written whole or not at all.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 
 #include "analysis/analyze/analyze.hpp"
 #include "analysis/analyze/incident.hpp"
 #include "analysis/analyze/render.hpp"
 #include "cli/commands.hpp"
+#include "meoktong/files.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong {
@@ -94,20 +91,12 @@ AnalyzeArgs parse_args(const Args& args) {
     return a;
 }
 
-// Writes to PATH.tmp then renames, so a reader never sees half a report.
+// Written atomically (core write_file_atomically), so a reader never sees half a report.
 bool write_whole(const std::string& path, const std::string& text) {
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f || !f.write(text.data(), std::streamsize(text.size())) || !f.flush()) {
-            std::cerr << "meoktong: cannot write " << tmp << ": " << std::strerror(errno) << "\n";
-            std::remove(tmp.c_str());
-            return false;
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::cerr << "meoktong: cannot write " << path << ": " << std::strerror(errno) << "\n";
-        std::remove(tmp.c_str());
+    try {
+        write_file_atomically(path, text, 0644);
+    } catch (const FileError& e) {
+        std::cerr << "meoktong: " << e.what() << "\n";
         return false;
     }
     return true;

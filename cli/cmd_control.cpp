@@ -4,13 +4,13 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "meoktong/files.hpp"
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "probe/control/server.hpp"
 
@@ -79,16 +79,6 @@ std::string validated_resolver(const std::string& text) {
     return text;
 }
 
-std::string read_token_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError("cannot read token file '" + path + "'");
-    std::stringstream content;
-    content << in.rdbuf();
-    std::string token = content.str();
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-    return token;
-}
-
 void check_token(const std::string& token) {
     bool printable = std::all_of(token.begin(), token.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
     if (token.size() < 16 || !printable)
@@ -150,7 +140,7 @@ void stop_on_signal(std::shared_ptr<ControlServer> server) {
     std::thread([set, server] {
         int sig = 0;
         sigwait(&set, &sig);
-        std::cerr << "control: signal " << sig << ", stopping\n";
+        process_logger().info("control_stopping", {{"signal", std::to_string(sig)}});
         server->stop();
     }).detach();
 }
@@ -162,6 +152,8 @@ int serve(const Args& args) {
         return 0;
     }
     const auto& s = options.settings;
+    set_process_logger(Logger::to_stderr());  // the per-request lines
+    process_logger().add_secret(s.token);
     auto server = std::make_shared<ControlServer>(s);
     int port = server->bind();
     stop_on_signal(server);

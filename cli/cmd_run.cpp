@@ -18,7 +18,7 @@
 #include "probe/ops/config.hpp"
 #include "probe/net/dns.hpp"
 #include "probe/ops/geoip.hpp"
-#include "probe/ops/log.hpp"
+#include "meoktong/log.hpp"
 #include "probe/ops/max_runtime.hpp"
 #include "probe/ops/progress.hpp"
 #include "probe/run/report_writer.hpp"

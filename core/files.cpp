@@ -1,4 +1,4 @@
-// Whole-file reads, atomic writes and the data-file search (see meoktong/files.hpp).
+// Whole-file reads, token files, atomic writes and the data-file search (see meoktong/files.hpp).
 #include "meoktong/files.hpp"
 
 #include <fcntl.h>
@@ -9,8 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 
 namespace meoktong {
 namespace {
@@ -46,12 +47,35 @@ bool is_directory(const std::string& path) {
 }  // namespace
 
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("read", path, errno ? errno : ENOENT);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) fail("read", path, EIO);
-    return text.str();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("read", path, errno);
+    std::string text;
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;  // e.g. EISDIR: a directory is not a file
+            ::close(fd);
+            fail("read", path, err);
+        }
+        if (n == 0) break;
+        text.append(buffer, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return text;
+}
+
+std::string read_token_file(const std::string& path) {
+    std::string content;
+    try {
+        content = read_file(path);
+    } catch (const FileError& e) {
+        throw InputError("token file '" + path + "' cannot be read: " + e.reason);
+    }
+    std::string token(trim(std::string_view(content).substr(0, content.find('\n'))));
+    if (token.empty()) throw InputError("token file '" + path + "' is empty");
+    return token;
 }
 
 void write_file_atomically(const std::string& path, std::string_view data, unsigned mode) {

@@ -2,7 +2,8 @@
 // writes (a unique temporary file in the destination directory, fsynced,
 // renamed into place, the directory fsynced: a reader sees the old file or
 // the whole new one, never a part, even after a crash), and the search for
-// the data files shipped with meoktong (test lists, blockpage fingerprints).
+// the data files shipped with meoktong (test lists, blockpage fingerprints),
+// and the reading of token files.
 #pragma once
 
 #include <stdexcept>
@@ -21,6 +22,11 @@ struct FileError : std::runtime_error {
 
 // The whole file; throws FileError ("cannot read 'PATH': REASON").
 std::string read_file(const std::string& path);
+
+// The secret held by a token file (--token-file, control.token_file): its
+// first line without surrounding white space. Throws InputError ("token file
+// 'PATH' cannot be read: REASON", "token file 'PATH' is empty").
+std::string read_token_file(const std::string& path);
 
 // Replaces `path` with `data` atomically (mode 0600 for a new file unless
 // `mode` says otherwise). The temporary file is named ".NAME.tmp-XXXXXX" in

@@ -21,12 +21,14 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <thread>
 #include <tuple>
 #include <type_traits>
 
 #include "meoktong/failure.hpp"
+#include "meoktong/files.hpp"
+#include "meoktong/log.hpp"
+#include "meoktong/parallel.hpp"
 #include "meoktong/target.hpp"
 #include "meoktong/text.hpp"
 #include "probe/control/protocol.hpp"
@@ -267,23 +269,19 @@ struct RequestLog {
 };
 thread_local RequestLog t_request;
 
-// Request paths are attacker-chosen: keep the log line one short printable line.
-std::string printable_for_log(const std::string& s) {
-    if (s.empty()) return "-";
-    std::string out = s.substr(0, 100);
-    for (auto& c : out)
-        if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) c = '?';
-    return out;
-}
-
+// One line per request through the process logger: method, path (attacker-
+// chosen, so cut short; the logger quotes anything unprintable), status,
+// targets and duration. Never the client's address: operators in-country are
+// at risk if these logs are seized.
 void log_request(const httplib::Request& req, const httplib::Response& res) {
     std::string ms = "-";
     if (t_request.started)
         ms = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t_request.start).count());
-    std::string line = "control: " + printable_for_log(req.remote_addr) + " " + printable_for_log(req.method) + " " +
-                       printable_for_log(req.path) + " " + std::to_string(res.status) +
-                       " targets=" + std::to_string(t_request.targets) + " ms=" + ms + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    process_logger().info("control_request", {{"method", req.method.substr(0, 100)},
+                                              {"path", req.path.substr(0, 100)},
+                                              {"status", std::to_string(res.status)},
+                                              {"targets", std::to_string(t_request.targets)},
+                                              {"ms", ms}});
     t_request = {};
 }
 
@@ -421,7 +419,11 @@ struct ControlServer::Impl {
             return;
         }
         for (const auto& path : {settings.tls_cert, settings.tls_key})
-            if (!std::ifstream(path)) throw InputError("cannot read '" + path + "'");
+            try {
+                read_file(path);
+            } catch (const FileError& e) {
+                throw InputError(e.what());
+            }
         auto tls = std::make_unique<GuardedServer<httplib::SSLServer>>(connection_limits(), settings.tls_cert.c_str(),
                                                                         settings.tls_key.c_str());
         if (!tls->is_valid()) throw InputError("cannot use TLS certificate '" + settings.tls_cert + "' with key '" +
@@ -483,25 +485,14 @@ struct ControlServer::Impl {
     std::vector<control::ServerResult> measure_all(const std::vector<Target>& targets) {
         std::vector<control::ServerResult> results(targets.size());
         auto deadline = Clock::now() + std::chrono::milliseconds(settings.deadline_ms);
-        std::atomic<size_t> next{0};
-        auto worker = [&] {
-            for (size_t i = next++; i < targets.size(); i = next++) {
-                if (Clock::now() >= deadline) {
-                    results[i].target = targets[i];
-                    results[i].failure = control::kDeadlineExceeded;
-                } else {
-                    results[i] = measure_one(targets[i]);
-                }
+        parallel_for(targets.size(), static_cast<size_t>(std::max(1, settings.target_concurrency)), [&](size_t i) {
+            if (Clock::now() >= deadline) {
+                results[i].target = targets[i];
+                results[i].failure = control::kDeadlineExceeded;
+            } else {
+                results[i] = measure_one(targets[i]);
             }
-        };
-        size_t helpers = std::min<size_t>(std::max(1, settings.target_concurrency), targets.size()) - 1;
-        std::vector<std::jthread> pool;
-        try {
-            for (size_t i = 0; i < helpers; ++i) pool.emplace_back(worker);
-        } catch (const std::system_error&) {
-            // out of threads: the ones started and this one finish the batch
-        }
-        worker();
+        });
         return results;
     }
 

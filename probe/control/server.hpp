@@ -36,7 +36,7 @@ struct ControlServerSettings {
     int deadline_ms = 20000;          // targets not started by then: control_deadline_exceeded
     int io_timeout_s = 5;             // any single wait for a client (first byte, a read, a write)
     int request_timeout_s = 10;       // accept -> TLS handshake -> request fully read (slowloris bound)
-    bool log_requests = true;         // one line per request on stderr
+    bool log_requests = true;         // one line per request through process_logger(), never the client address
 };
 
 using MeasureFunction =

@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <optional>
 #include <thread>
 #include <utility>
 
+#include "meoktong/log.hpp"
 #include "meoktong/text.hpp"
 
 namespace meoktong {
@@ -323,7 +323,7 @@ private:
             n = pcap_dispatch(pcap_, 512, on_frame, reinterpret_cast<u_char*>(this));
         } while (n > 0 && !stop_);
         if (n == PCAP_ERROR) {
-            std::fprintf(stderr, "meoktong: packet capture stopped: %s\n", pcap_geterr(pcap_));
+            process_logger().warn("capture_stopped", {{"reason", pcap_geterr(pcap_)}});
             return false;
         }
         pcap_stat ps{};
@@ -446,7 +446,7 @@ PacketCapture::PacketCapture(const CaptureOptions& options) {
     if (!opened.pcap) {
         status_ = opened.error;
         permission_denied_ = opened.permission_denied;
-        std::fprintf(stderr, "meoktong: packet capture off: %s\n", status_.c_str());
+        process_logger().warn("capture_off", {{"reason", status_}});
         return;
     }
     live_ = std::make_shared<LiveCapture>(opened.pcap, *link, options);

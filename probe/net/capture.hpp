@@ -13,7 +13,8 @@
 //   ... measure ...
 //   record.observations.packets = m.finish();     // once, after the last packet of interest
 // A capture that could not start (no CAP_NET_RAW, no such interface) says so
-// once on stderr, and its CaptureMeasurements do nothing and return no packets.
+// once in the log (event=capture_off), and its CaptureMeasurements do nothing
+// and return no packets.
 #pragma once
 
 #include <chrono>

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <future>
 #include <set>
-#include <thread>
 
 #include "meoktong/failure.hpp"
+#include "meoktong/parallel.hpp"
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
@@ -182,14 +182,7 @@ AddressResult measure_address(Net& net, const Target& t, const MeasureSettings& 
 std::vector<AddressResult> measure_addresses(Net& net, const Target& t, const MeasureSettings& s,
                                              const std::vector<std::string>& ips, SteadyTime start) {
     std::vector<AddressResult> results(ips.size());
-    if (ips.size() == 1) {
-        results[0] = measure_address(net, t, s, ips[0], start);
-        return results;
-    }
-    std::vector<std::thread> workers;
-    for (size_t i = 0; i < ips.size(); ++i)
-        workers.emplace_back([&, i] { results[i] = measure_address(net, t, s, ips[i], start); });
-    for (auto& w : workers) w.join();
+    parallel_for(ips.size(), ips.size(), [&](size_t i) { results[i] = measure_address(net, t, s, ips[i], start); });
     return results;
 }
 

@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "meoktong/files.hpp"
 #include "meoktong/ipaddr.hpp"
 #include "meoktong/target.hpp"
 
@@ -221,13 +220,6 @@ void override_if_given(std::vector<std::string>& into, const std::vector<std::st
     if (!value.empty()) into = value;
 }
 
-std::string trim(const std::string& s) {
-    auto begin = s.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) return "";
-    auto end = s.find_last_not_of(" \t\r\n");
-    return s.substr(begin, end - begin + 1);
-}
-
 std::string url_host(const std::string& url) {
     auto scheme_end = url.find("://");
     std::string rest = url.substr(scheme_end + 3);
@@ -254,12 +246,14 @@ RunConfig parse_config(const std::string& text, const std::string& origin) {
 }
 
 RunConfig load_config(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("config " + path + ": cannot be read");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().size() > kMaxConfigBytes) throw InputError("config " + path + ": larger than 1 MiB");
-    return parse_config(text.str(), path);
+    std::string text;
+    try {
+        text = read_file(path);
+    } catch (const FileError&) {
+        throw InputError("config " + path + ": cannot be read");
+    }
+    if (text.size() > kMaxConfigBytes) throw InputError("config " + path + ": larger than 1 MiB");
+    return parse_config(text, path);
 }
 
 RunConfig load_run_config(const std::optional<std::string>& explicit_path) {
@@ -302,14 +296,7 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) 
 std::optional<std::string> resolve_control_token(const RunConfig& options) {
     if (options.control_token) return options.control_token;
     if (!options.control_token_file) return std::nullopt;
-    const std::string& path = *options.control_token_file;
-    std::ifstream in(path);
-    std::string line;
-    if (!in || !std::getline(in, line))
-        throw InputError("control token file " + path + ": cannot be read");
-    line = trim(line);
-    if (line.empty()) throw InputError("control token file " + path + ": is empty");
-    return line;
+    return read_token_file(*options.control_token_file);
 }
 
 int parse_duration_seconds(const std::string& text, const std::string& what) {

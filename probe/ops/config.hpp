@@ -54,9 +54,9 @@ RunConfig load_run_config(const std::optional<std::string>& explicit_path);
 // config's lists); --control-token overrides control_token_file too.
 RunConfig merge_options(const RunConfig& config, const RunConfig& command_line);
 
-// The control token: control_token, else the first line of
-// control_token_file (trimmed), else nullopt. Throws InputError if the file
-// cannot be read or is empty.
+// The control token: control_token, else the token in control_token_file
+// (core read_token_file: its first line, trimmed), else nullopt. Throws
+// InputError if the file cannot be read or is empty.
 std::optional<std::string> resolve_control_token(const RunConfig& options);
 
 // Value checks shared by the config parser and the command line; each throws

@@ -3,7 +3,7 @@
 
 #include <unistd.h>
 
-#include "probe/ops/log.hpp"
+#include "meoktong/log.hpp"
 
 namespace meoktong {
 

@@ -8,9 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "meoktong/files.hpp"
+#include "meoktong/parse.hpp"
+#include "meoktong/text.hpp"
 
 namespace meoktong {
 
@@ -74,9 +78,13 @@ std::string lock_path_for_output(const std::string& out) {
 }
 
 std::optional<long> lock_holder_pid(const std::string& path) {
-    std::ifstream in(path);
-    long pid = 0;
-    if (in >> pid && pid > 0) return pid;
+    std::string text;
+    try {
+        text = read_file(path);
+    } catch (const FileError&) {
+        return std::nullopt;
+    }
+    if (auto pid = parse_integer(trim(text), 1, std::numeric_limits<long>::max())) return static_cast<long>(*pid);
     return std::nullopt;
 }
 

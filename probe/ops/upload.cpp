@@ -2,20 +2,16 @@
 #include "probe/ops/upload.hpp"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "meoktong/files.hpp"
 #include "meoktong/target.hpp"
 #include "probe/ops/config.hpp"
 
@@ -45,14 +41,6 @@ size_t discard_body(char*, size_t size, size_t nmemb, void*) { return size * nme
 void init_curl_once() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 HttpResult post_report(const UploadSettings& settings, const std::string& name, const std::string& body) {
@@ -97,19 +85,12 @@ void sleep_for(const UploadSettings& settings, std::chrono::milliseconds delay) 
     }
 }
 
-// Copies to a temp file in the same directory, flushes it, then renames it
-// into place, so pending/ never holds a partial report.
+// Copies atomically (core write_file_atomically), so pending/ never holds a
+// partial report; the queued copy keeps mode 0644 as before.
 void copy_into_place(const fs::path& from, const fs::path& to) {
-    fs::path temp = to.parent_path() / ("." + to.filename().string() + ".tmp");
-    std::string data = read_file(from);
-    int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("cannot write " + temp.string() + ": " + std::strerror(errno));
-    bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    std::error_code ec;
-    if (ok) fs::rename(temp, to, ec);
-    if (!ok || ec) {
-        fs::remove(temp, ec);
+    try {
+        write_file_atomically(to.string(), read_file(from.string()), 0644);
+    } catch (const FileError&) {
         throw std::runtime_error("cannot queue " + from.string() + " for upload");
     }
 }
@@ -119,7 +100,7 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
     outcome.report = name;
     std::string body;
     try {
-        body = read_file(queue / kPending / name);
+        body = read_file((queue / kPending / name).string());
     } catch (const std::exception& e) {
         outcome.last_error = e.what();
         return outcome;

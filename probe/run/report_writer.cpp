@@ -2,16 +2,16 @@
 #include "probe/run/report_writer.hpp"
 #include "probe/ops/retention.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
+#include "meoktong/files.hpp"
 #include "meoktong/record_json.hpp"
 
 namespace meoktong {
@@ -46,16 +46,6 @@ void check_writable_dir(const std::string& dir) {
     if (err != 0) fail("in directory", dir, err);
 }
 
-void write_all(int fd, const std::string& data, const std::string& path) {
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail("file", path, errno);
-        done += static_cast<size_t>(n);
-    }
-}
-
 }  // namespace
 
 std::string prepare_report_path(const std::string& out, const std::string& vantage_label, const std::string& run_id,
@@ -85,31 +75,12 @@ std::string record_line(const Record& record) {
 }
 
 void write_report(const std::string& path, const std::vector<Record>& records) {
-    fs::path final_path(path);
-    fs::path dir = final_path.parent_path().empty() ? fs::path(".") : final_path.parent_path();
-    std::string temp = (dir / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
-    int fd = ::mkstemp(temp.data());  // mode 0600: a report tells what was tested from where
-    if (fd < 0) fail("file", path, errno);
+    std::string data;
+    for (const auto& r : records) data += record_line(r) + "\n";
     try {
-        std::string data;
-        for (const auto& r : records) data += record_line(r) + "\n";
-        write_all(fd, data, path);
-        if (::fsync(fd) != 0) fail("file", path, errno);
-        if (::close(fd) != 0) {
-            fd = -1;
-            fail("file", path, errno);
-        }
-        fd = -1;
-        if (::rename(temp.c_str(), path.c_str()) != 0) fail("file", path, errno);
-    } catch (...) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(temp.c_str());
-        throw;
-    }
-    int dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd >= 0) {
-        ::fsync(dirfd);
-        ::close(dirfd);
+        write_file_atomically(path, data);  // mode 0600: a report tells what was tested from where
+    } catch (const FileError& e) {
+        throw std::runtime_error("cannot write report file '" + path + "': " + e.reason);
     }
 }
 

@@ -6,9 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <iostream>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -16,6 +14,8 @@
 
 #include "probe/control/client.hpp"
 #include "meoktong/ipaddr.hpp"
+#include "meoktong/log.hpp"
+#include "meoktong/parallel.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 #include "meoktong/time.hpp"
@@ -279,25 +279,18 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
             [&] { control = query_control(control_settings(o), targets, &address_seen_by_control); });
 
     std::vector<Record> records(targets.size());
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-        for (size_t i = next++; i < targets.size(); i = next++) {
-            Record& r = records[i];
-            r.target = targets[i];
-            r.started_at = iso_utc_ms(std::chrono::system_clock::now());
-            auto start = std::chrono::steady_clock::now();
-            try {
-                r.observations = measure(targets[i], start);
-            } catch (const std::exception& e) {
-                std::cerr << "meoktong: measuring " << target_uri(targets[i]) << " failed: " << e.what() << "\n";
-            }
-            r.runtime_ms = static_cast<int64_t>(ms_since(start));
+    parallel_for(targets.size(), static_cast<size_t>(std::max(o.concurrency, 1)), [&](size_t i) {
+        Record& r = records[i];
+        r.target = targets[i];
+        r.started_at = iso_utc_ms(std::chrono::system_clock::now());
+        auto start = std::chrono::steady_clock::now();
+        try {
+            r.observations = measure(targets[i], start);
+        } catch (const std::exception& e) {
+            process_logger().error("measure_failed", {{"target", target_uri(targets[i])}, {"error", e.what()}});
         }
-    };
-    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(o.concurrency, 1)), targets.size());
-    std::vector<std::thread> pool;
-    for (size_t i = 0; i < workers; ++i) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
+        r.runtime_ms = static_cast<int64_t>(ms_since(start));
+    });
     if (control_thread.joinable()) control_thread.join();
     scrubber.add(address_seen_by_control);
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "probe/control/client.hpp"
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "probe/control/protocol.hpp"
 #include "probe/control/server.hpp"
@@ -123,6 +124,40 @@ TEST_CASE("control server: health answers without a token") {
     CHECK(r->status == 200);
     CHECK(body_of(r)["status"] == "ok");
     CHECK(body_of(r)["version"] == kSoftwareVersion);
+}
+
+TEST_CASE("control server: the request log never holds the client's address or the token") {
+    std::mutex lines_mutex;
+    std::vector<std::string> lines;
+    set_process_logger(Logger([&](LogLevel, const std::string& line) {
+        std::lock_guard lock(lines_mutex);
+        lines.push_back(line);
+    }, LogLevel::debug));
+    ControlServerSettings s = guarded();
+    s.listen_host = "127.0.0.1";
+    s.token = kToken;
+    s.log_requests = true;
+    {
+        ControlServer server(s);
+        int port = server.bind();
+        std::thread serving([&] { server.serve(); });
+        httplib::Client client("127.0.0.1", port);
+        client.set_read_timeout(10, 0);
+        CHECK(client.Get(control::kHealthPath));
+        CHECK(client.Post(control::kMeasurePath, auth(), one_target("127.0.0.1", 9, "tcp"), "application/json"));
+        CHECK(client.Get("/no/such/path?from=127.0.0.1"));
+        server.stop();
+        serving.join();  // every worker, and so every log line, is done
+    }
+    set_process_logger(Logger::discard());
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0].find("event=control_request method=GET path=/v1/health status=200") != std::string::npos);
+    for (const auto& line : lines) {
+        CAPTURE(line);
+        CHECK(line.find("event=control_request") != std::string::npos);
+        CHECK(line.find("127.0.0.1") == std::string::npos);
+        CHECK(line.find(kToken) == std::string::npos);
+    }
 }
 
 TEST_CASE("control server: 401 without a token or with a wrong one") {

@@ -1,6 +1,6 @@
-// Structured operational logs for unattended runs: one line per event,
-// `ts=... level=... event=... key=value ...`, to stderr or syslog. Secrets
-// (the control token, the upload token) are redacted from every line.
+// The one logger of every library: structured operational logs, one line per
+// event, `ts=... level=... event=... key=value ...`, to stderr or syslog.
+// Secrets (the control token, the upload token) are redacted from every line.
 #pragma once
 
 #include <functional>
@@ -61,7 +61,8 @@ private:
 Logger make_logger(const std::string& destination, LogLevel min_level = LogLevel::info);
 const char* log_level_name(LogLevel level);
 
-// The process-wide logger used by the runner and the ops modules.
+// The process-wide logger every library logs through (discards until a
+// command sets one).
 Logger& process_logger();
 void set_process_logger(Logger logger);
 

@@ -1,16 +1,16 @@
-// Structured one-line-per-event logs (see log.hpp): formatting, quoting,
-// secret redaction and the stderr/syslog sinks.
-#include "probe/ops/log.hpp"
+// Structured one-line-per-event logs (see meoktong/log.hpp): formatting,
+// quoting, secret redaction and the stderr/syslog sinks.
+#include "meoktong/log.hpp"
 
 #include <syslog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <iostream>
 
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 #include "meoktong/time.hpp"
 
 namespace meoktong {
@@ -46,9 +46,7 @@ std::string quote(std::string_view value) {
         } else if (c == '\t') {
             out += "\\t";
         } else if (c < ' ' || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
+            out += "\\x" + hex_encode(std::string_view(reinterpret_cast<const char*>(&c), 1));
         } else {
             out += static_cast<char>(c);
         }

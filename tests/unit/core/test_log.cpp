@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "meoktong/target.hpp"
-#include "probe/ops/log.hpp"
+#include "meoktong/log.hpp"
 
 using namespace meoktong;
 
@@ -33,6 +33,23 @@ TEST_CASE("values with spaces, quotes or newlines are quoted and stay on one lin
                                      {{"error", "Couldn't connect \"x\"\nnext=1"}, {"empty", ""}, {"bad key!", "v"}});
     CHECK(line == R"(ts=t level=warn event=upload_failed error="Couldn't connect \"x\"\nnext=1" empty="" bad_key_=v)");
     CHECK(line.find('\n') == std::string::npos);
+}
+
+TEST_CASE("other control bytes and DEL are written as lower-case \\xHH") {
+    Logger logger = Logger::discard();
+    std::string line = logger.format("t", LogLevel::info, "e", {{"path", std::string("/a\x01\x1b[2J\x7f", 8)}});
+    CHECK(line == R"(ts=t level=info event=e path="/a\x01\x1b[2J\x7f")");
+}
+
+TEST_CASE("the process logger discards until a command sets one, then every library's line goes there") {
+    Captured out;
+    process_logger().info("before");
+    set_process_logger(out.logger());
+    process_logger().warn("capture_off", {{"reason", "no permission"}});
+    set_process_logger(Logger::discard());
+    process_logger().error("after");
+    REQUIRE(out.lines.size() == 1);
+    CHECK(out.lines[0].find("level=warn event=capture_off reason=\"no permission\"") != std::string::npos);
 }
 
 TEST_CASE("the control token never reaches a log line") {
