@@ -45,7 +45,8 @@ const char* kControlUsage =
 
 void parse_listen(const std::string& text, ControlServerSettings& s) {
     auto host_port = split_host_port(text);
-    if (!host_port || !host_port->port) throw InputError("--listen expects HOST:PORT, got '" + text + "'");
+    if (!host_port || !host_port->port)
+        throw InputError("--listen expects HOST:PORT (a port from 1 to 65535), got '" + text + "'");
     if (!is_ip_literal(host_port->host) && host_port->host != "localhost")
         throw InputError("--listen expects an IP address as HOST, got '" + host_port->host + "'");
     s.listen_host = host_port->host;
