@@ -3,24 +3,19 @@
 #include "probe/run/runner.hpp"
 
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <iostream>
-#include <map>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "probe/control/client.hpp"
-#include "meoktong/ipaddr.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 #include "meoktong/time.hpp"
 #include "analysis/verdict/verdict.hpp"
-#include "probe/net/dns.hpp"
 #include "probe/net/interfaces.hpp"
 #include "probe/run/scrub.hpp"
 
