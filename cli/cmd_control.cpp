@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/control_options.hpp"
 #include "cli/options.hpp"
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
-#include "probe/control/server.hpp"
 
 namespace meoktong {
 namespace {
@@ -74,11 +74,6 @@ void check_token(const std::string& token) {
         throw InputError("the token must be at least 16 printable characters without spaces");
 }
 
-struct ServeOptions {
-    ControlServerSettings settings;
-    bool help = false;
-};
-
 const CommandSpec& serve_spec() {
     static const CommandSpec spec{
         "control serve",
@@ -88,6 +83,8 @@ const CommandSpec& serve_spec() {
         false};
     return spec;
 }
+
+}  // namespace
 
 ServeOptions parse_serve_options(const Args& args) {
     ServeOptions o;
@@ -121,6 +118,8 @@ ServeOptions parse_serve_options(const Args& args) {
     check_token(o.settings.token);
     return o;
 }
+
+namespace {
 
 // SIGINT/SIGTERM are blocked in every thread and taken by one waiter that stops the server.
 void stop_on_signal(std::shared_ptr<ControlServer> server) {
