@@ -9,6 +9,8 @@
 #include "analysis/analyze/render.hpp"
 #include "cli/commands.hpp"
 #include "meoktong/files.hpp"
+#include "cli/options.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong {
@@ -36,11 +38,6 @@ struct AnalyzeArgs {
     std::string format, out;
 };
 
-std::string value_of(const Args& args, size_t& i) {
-    if (i + 1 >= args.size()) throw InputError("option " + args[i] + " needs a value");
-    return args[++i];
-}
-
 int64_t time_option(const std::string& name, const std::string& value) {
     auto t = analyze::parse_utc_time(value);
     if (!t) throw InputError("bad " + name + " '" + value + "': expected an ISO 8601 UTC time like 2014-07-02T03:00Z");
@@ -48,16 +45,9 @@ int64_t time_option(const std::string& name, const std::string& value) {
 }
 
 int window_option(const std::string& value) {
-    int minutes = 0;
-    size_t used = 0;
-    try {
-        minutes = std::stoi(value, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != value.size() || minutes < 1 || minutes > 7 * 1440)
-        throw InputError("bad --window '" + value + "': expected minutes from 1 to 10080");
-    return minutes;
+    auto minutes = parse_integer(value, 1, 7 * 1440);
+    if (!minutes) throw InputError("bad --window '" + value + "': expected minutes from 1 to 10080");
+    return static_cast<int>(*minutes);
 }
 
 std::string format_from_path(const std::string& path) {
@@ -69,18 +59,22 @@ std::string format_from_path(const std::string& path) {
     return "json";
 }
 
-AnalyzeArgs parse_args(const Args& args) {
+const CommandSpec& analyze_spec() {
+    static const CommandSpec spec{
+        "analyze", {{"--from"}, {"--to"}, {"--service"}, {"--window"}, {"--format"}, {"--out"}}, true};
+    return spec;
+}
+
+AnalyzeArgs parse_args(const ParsedArgs& parsed) {
     AnalyzeArgs a;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        if (arg == "--from") a.options.from_ms = time_option(arg, value_of(args, i));
-        else if (arg == "--to") a.options.to_ms = time_option(arg, value_of(args, i));
-        else if (arg == "--service") a.options.services.push_back(value_of(args, i));
-        else if (arg == "--window") a.options.window_minutes = window_option(value_of(args, i));
-        else if (arg == "--format") a.format = value_of(args, i);
-        else if (arg == "--out") a.out = value_of(args, i);
-        else if (arg.size() > 1 && arg[0] == '-') throw InputError("unknown option '" + arg + "' (see 'meoktong analyze --help')");
-        else a.inputs.push_back(arg);
+    a.inputs = parsed.positionals;
+    for (const auto& [name, value] : parsed.options) {
+        if (name == "--from") a.options.from_ms = time_option(name, value);
+        else if (name == "--to") a.options.to_ms = time_option(name, value);
+        else if (name == "--service") a.options.services.push_back(value);
+        else if (name == "--window") a.options.window_minutes = window_option(value);
+        else if (name == "--format") a.format = value;
+        else if (name == "--out") a.out = value;
     }
     if (a.inputs.empty()) throw InputError("analyze needs at least one report FILE or DIR (see 'meoktong analyze --help')");
     if (a.format.empty()) a.format = a.out.empty() ? "json" : format_from_path(a.out);
@@ -105,12 +99,12 @@ bool write_whole(const std::string& path, const std::string& text) {
 }  // namespace
 
 int cmd_analyze(const Args& args) {
-    for (const std::string& arg : args)
-        if (arg == "--help" || arg == "-h") {
-            std::cout << kAnalyzeUsage;
-            return 0;
-        }
-    AnalyzeArgs a = parse_args(args);
+    ParsedArgs parsed = parse_command_line(args, analyze_spec());
+    if (parsed.help) {
+        std::cout << kAnalyzeUsage;
+        return 0;
+    }
+    AnalyzeArgs a = parse_args(parsed);
     analyze::Aggregator agg(a.options);
     std::vector<analyze::InputFile> files = analyze::read_inputs(a.inputs, agg);
     analyze::Analysis analysis = analyze::build_analysis(agg, std::move(files));

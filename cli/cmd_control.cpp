@@ -1,5 +1,6 @@
 // `meoktong control serve`: command line of the control vantage (SPEC §3),
-// turned into ControlServerSettings; serves until SIGINT/SIGTERM.
+// parsed by cli/options.hpp into ControlServerSettings; serves until
+// SIGINT/SIGTERM.
 #include <pthread.h>
 #include <signal.h>
 
@@ -11,8 +12,11 @@
 #include "cli/commands.hpp"
 #include "meoktong/files.hpp"
 #include "meoktong/log.hpp"
+#include "cli/control_options.hpp"
+#include "cli/options.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
-#include "probe/control/server.hpp"
+#include "probe/net/dns.hpp"
 
 namespace meoktong {
 namespace {
@@ -39,43 +43,18 @@ const char* kControlUsage =
     "  --quiet                no per-request log lines\n"
     "  --help                 this text\n";
 
-long parse_number(const std::string& option, const std::string& text, long lo, long hi) {
-    long value = 0;
-    size_t used = 0;
-    try {
-        value = std::stol(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || value < lo || value > hi)
-        throw InputError(option + " expects a number " + std::to_string(lo) + "-" + std::to_string(hi) + ", got '" +
-                         text + "'");
-    return value;
-}
-
 void parse_listen(const std::string& text, ControlServerSettings& s) {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw InputError("--listen expects HOST:PORT, got '" + text + "'");
-    std::string host = text.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (!is_ip_literal(host) && host != "localhost")
-        throw InputError("--listen expects an IP address as HOST, got '" + host + "'");
-    s.listen_host = host;
-    s.listen_port = static_cast<int>(parse_number("--listen port", text.substr(colon + 1), 1, 65535));
+    auto host_port = split_host_port(text);
+    if (!host_port || !host_port->port)
+        throw InputError("--listen expects HOST:PORT (a port from 1 to 65535), got '" + text + "'");
+    if (!is_ip_literal(host_port->host) && host_port->host != "localhost")
+        throw InputError("--listen expects an IP address as HOST, got '" + host_port->host + "'");
+    s.listen_host = host_port->host;
+    s.listen_port = *host_port->port;
 }
 
 std::string validated_resolver(const std::string& text) {
-    std::string ip = text;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find("]:");
-        if (close == std::string::npos) throw InputError("--resolver expects IP[:PORT], got '" + text + "'");
-        ip = text.substr(1, close - 1);
-        parse_number("--resolver port", text.substr(close + 2), 1, 65535);
-    } else if (std::count(text.begin(), text.end(), ':') == 1) {
-        ip = text.substr(0, text.find(':'));
-        parse_number("--resolver port", text.substr(text.find(':') + 1), 1, 65535);
-    }
-    if (!is_ip_literal(ip)) throw InputError("--resolver expects IP[:PORT], got '" + text + "'");
+    if (!dns::normalise_resolver(text)) throw InputError("--resolver expects IP[:PORT], got '" + text + "'");
     return text;
 }
 
@@ -85,43 +64,43 @@ void check_token(const std::string& token) {
         throw InputError("the token must be at least 16 printable characters without spaces");
 }
 
-struct ServeOptions {
-    ControlServerSettings settings;
-    bool help = false;
-};
+const CommandSpec& serve_spec() {
+    static const CommandSpec spec{
+        "control serve",
+        {{"--listen"}, {"--token"}, {"--token-file"}, {"--tls-cert"}, {"--tls-key"}, {"--ca-file"}, {"--resolver"},
+         {"--allow-private", false}, {"--timeout-ms"}, {"--deadline-ms"}, {"--max-targets"}, {"--max-body"},
+         {"--rate"}, {"--threads"}, {"--quiet", false}},
+        false};
+    return spec;
+}
+
+}  // namespace
 
 ServeOptions parse_serve_options(const Args& args) {
     ServeOptions o;
-    if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
-        o.help = true;  // help wins over anything else on the line
-        return o;
-    }
+    ParsedArgs parsed = parse_command_line(args, serve_spec());
+    o.help = parsed.help;
+    if (o.help) return o;
     o.settings.measure.allow_private = false;
     std::string token, token_file;
     bool listen_given = false;
-    for (size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> const std::string& {
-            if (i + 1 >= args.size()) throw InputError(a + " needs a value");
-            return args[++i];
-        };
+    for (const auto& [a, v] : parsed.options) {
         auto& s = o.settings;
-        if (a == "--listen") parse_listen(value(), s), listen_given = true;
-        else if (a == "--token") token = value();
-        else if (a == "--token-file") token_file = value();
-        else if (a == "--tls-cert") s.tls_cert = value();
-        else if (a == "--tls-key") s.tls_key = value();
-        else if (a == "--ca-file") s.measure.ca_file = value();
-        else if (a == "--resolver") s.measure.resolvers.push_back(validated_resolver(value()));
+        if (a == "--listen") parse_listen(v, s), listen_given = true;
+        else if (a == "--token") token = v;
+        else if (a == "--token-file") token_file = v;
+        else if (a == "--tls-cert") s.tls_cert = v;
+        else if (a == "--tls-key") s.tls_key = v;
+        else if (a == "--ca-file") s.measure.ca_file = v;
+        else if (a == "--resolver") s.measure.resolvers.push_back(validated_resolver(v));
         else if (a == "--allow-private") s.measure.allow_private = true;
-        else if (a == "--timeout-ms") s.measure.timeout_ms = static_cast<int>(parse_number(a, value(), 1, 600000));
-        else if (a == "--deadline-ms") s.deadline_ms = static_cast<int>(parse_number(a, value(), 1, 3600000));
-        else if (a == "--max-targets") s.max_targets = static_cast<size_t>(parse_number(a, value(), 1, 100000));
-        else if (a == "--max-body") s.max_body_bytes = static_cast<size_t>(parse_number(a, value(), 64, 1L << 30));
-        else if (a == "--rate") s.rate_per_minute = static_cast<double>(parse_number(a, value(), 1, 100000000));
-        else if (a == "--threads") s.threads = static_cast<int>(parse_number(a, value(), 1, 1024));
+        else if (a == "--timeout-ms") s.measure.timeout_ms = static_cast<int>(integer_option(a, v, 1, 600000));
+        else if (a == "--deadline-ms") s.deadline_ms = static_cast<int>(integer_option(a, v, 1, 3600000));
+        else if (a == "--max-targets") s.max_targets = static_cast<size_t>(integer_option(a, v, 1, 100000));
+        else if (a == "--max-body") s.max_body_bytes = static_cast<size_t>(integer_option(a, v, 64, int64_t{1} << 30));
+        else if (a == "--rate") s.rate_per_minute = static_cast<double>(integer_option(a, v, 1, 100000000));
+        else if (a == "--threads") s.threads = static_cast<int>(integer_option(a, v, 1, 1024));
         else if (a == "--quiet") s.log_requests = false;
-        else throw InputError("control serve: unknown option '" + a + "' (see 'meoktong control serve --help')");
     }
     if (!listen_given) throw InputError("control serve: --listen HOST:PORT is required");
     if (token.empty() == token_file.empty()) throw InputError("control serve: give exactly one of --token, --token-file");
@@ -129,6 +108,8 @@ ServeOptions parse_serve_options(const Args& args) {
     check_token(o.settings.token);
     return o;
 }
+
+namespace {
 
 // SIGINT/SIGTERM are blocked in every thread and taken by one waiter that stops the server.
 void stop_on_signal(std::shared_ptr<ControlServer> server) {

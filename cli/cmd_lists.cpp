@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 
@@ -70,17 +71,18 @@ void print_list(const TestList& list) {
 }  // namespace
 
 int cmd_lists(const Args& args) {
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    static const CommandSpec spec{"lists", {}, true};
+    ParsedArgs parsed = parse_command_line(args, spec);
+    if (parsed.help) {
         std::cout << kListsUsage;
         return 0;
     }
-    if (!args.empty() && !args[0].empty() && args[0][0] == '-')
-        throw InputError("unknown option '" + args[0] + "' for lists (see 'meoktong lists --help')");
-    if (args.size() > 1) throw InputError("lists takes at most one list name or file (see 'meoktong lists --help')");
-    if (args.empty()) {
+    const auto& names = parsed.positionals;
+    if (names.size() > 1) throw InputError("lists takes at most one list name or file (see 'meoktong lists --help')");
+    if (names.empty()) {
         print_overview();
     } else {
-        print_list(load_list(args[0]));
+        print_list(load_list(names[0]));
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-// meoktong run: parse options (command line over the config file), take the
+// meoktong run: parse options (cli/run_options.hpp: command line over the config file), take the
 // run lock, measure every target (probe/runner) within --max-runtime, write
 // the report atomically, then retention and upload; print a table or JSONL.
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/run_options.hpp"
 #include "probe/net/measure.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/capture.hpp"
@@ -44,12 +45,13 @@ void configure_logging(const RunConfig& ops, const RunSettings& settings) {
 }
 
 // cc/asn: --cc/--asn, else the GeoIP databases (for this host's public address), else the config.
-void resolve_vantage_metadata(RunSettings& settings, const Args& run_args, const RunConfig& ops) {
+void resolve_vantage_metadata(RunSettings& settings, const RunConfig& command_line, const RunConfig& file,
+                              const RunConfig& ops) {
     VantageSources sources;
-    if (has_option(run_args, "--cc")) sources.cli_cc = settings.vantage.cc;
-    if (has_option(run_args, "--asn")) sources.cli_asn = settings.vantage.asn;
-    sources.config_cc = ops.cc;
-    sources.config_asn = ops.asn;
+    sources.cli_cc = command_line.cc;
+    sources.cli_asn = command_line.asn;
+    sources.config_cc = file.cc;
+    sources.config_asn = file.asn;
     if (!ops.geoip_db.empty()) {
         auto addresses = local_public_addresses();
         if (addresses.empty()) {
@@ -136,18 +138,16 @@ Observations measure_with_capture(PacketCapture* capture, const Target& target, 
 }  // namespace
 
 int cmd_run(const Args& args) {
-    OpsArgs split = take_ops_options(args);
-    RunConfig file = load_run_config(split.config_path);
-    RunConfig ops = merge_options(file, split.options);
-    Args run_args = config_run_args(file, split.run_args);
-    run_args.insert(run_args.end(), split.run_args.begin(), split.run_args.end());
-    RunSettings options = parse_run_args(run_args);
-    if (options.help) {
-        std::cout << kRunUsage << kOpsUsage;
+    RunCommandLine command_line = parse_run_command_line(args);
+    if (command_line.help) {
+        std::cout << kRunUsage;
         return 0;
     }
+    RunConfig file = load_run_config(command_line.config_path);
+    RunConfig ops = merge_options(file, command_line.values);
+    RunSettings options = run_settings(ops, command_line);
     configure_logging(ops, options);
-    resolve_vantage_metadata(options, split.run_args, ops);
+    resolve_vantage_metadata(options, command_line.values, file, ops);
     std::vector<Target> targets = select_targets(options);
     std::string run_id = new_uuid();
     std::string report = prepare_report_path(options.out, options.vantage.label, run_id, std::chrono::system_clock::now());

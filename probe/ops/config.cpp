@@ -12,7 +12,9 @@
 
 #include "meoktong/files.hpp"
 #include "meoktong/ipaddr.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
+#include "probe/net/dns.hpp"
 
 namespace meoktong {
 
@@ -20,9 +22,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kMaxConcurrency = 1024;
-constexpr int kMaxTimeoutMs = 10 * 60 * 1000;
-constexpr int kMaxRuntimeSeconds = 7 * 24 * 3600;
 constexpr size_t kMaxConfigBytes = 1 << 20;
 
 // Reads the keys of one JSON object, naming "origin: key 'a.b'" in errors.
@@ -110,7 +109,7 @@ private:
     void read_resolvers(const json& v, const std::string& key) {
         out_.resolvers = string_list(v, key);
         for (const auto& r : out_.resolvers)
-            if (!is_resolver_address(r)) fail(key, "'" + r + "' is not IP or IP:PORT");
+            if (!dns::normalise_resolver(r)) fail(key, "'" + r + "' is not IP or IP:PORT");
     }
 
     void read_routable(const json& v, const std::string& key) {
@@ -136,20 +135,24 @@ private:
     void read_vantage(const json& v, const std::string& key) {
         read_object(object_value(v, key), key, {
             {"label", [&](const json& l, const std::string& k) { out_.vantage = string_value(l, k); }},
-            {"cc", [&](const json& c, const std::string& k) { out_.cc = normalise_cc(string_value(c, k), where(k)); }},
+            {"cc", [&](const json& c, const std::string& k) {
+                 std::string text = string_value(c, k);
+                 out_.cc = parse_country_code(text);
+                 if (!out_.cc) fail(k, "bad country code '" + text + "' (two letters, e.g. KR)"); }},
             {"asn", [&](const json& a, const std::string& k) {
                  std::string text = a.is_number_integer() ? std::to_string(integer_value(a, k, 0, UINT32_MAX))
                                                           : string_value(a, k);
-                 out_.asn = normalise_asn(text, where(k)); }},
+                 out_.asn = parse_asn(text);
+                 if (!out_.asn) fail(k, "bad ASN '" + text + "' (e.g. AS4766)"); }},
         });
     }
 
     void read_retention(const json& v, const std::string& key) {
         read_object(object_value(v, key), key, {
             {"days", [&](const json& d, const std::string& k) {
-                 out_.retention_days = static_cast<int>(integer_value(d, k, 1, 100000)); }},
+                 out_.retention_days = static_cast<int>(integer_value(d, k, 1, kMaxRetentionDays)); }},
             {"megabytes", [&](const json& m, const std::string& k) {
-                 out_.retention_mb = integer_value(m, k, 1, int64_t{1} << 40); }},
+                 out_.retention_mb = integer_value(m, k, 1, kMaxRetentionMegabytes); }},
         });
     }
 
@@ -165,46 +168,27 @@ private:
 
     void read_capture(const json& v, const std::string& key) {
         std::string c = string_value(v, key);
-        bool iface_chars = std::all_of(c.begin(), c.end(), [](unsigned char ch) {
-            return std::isalnum(ch) || ch == '_' || ch == '.' || ch == '-' || ch == ':' || ch == '@';
-        });
-        if (c.size() > 15 || !iface_chars) fail(key, "must be auto, off or an interface name");
+        if (!is_capture_setting(c)) fail(key, "must be auto, off or an interface name");
         out_.capture = c;
     }
 
     void read_log(const json& v, const std::string& key) {
         std::string l = string_value(v, key);
-        if (l != "stderr" && l != "syslog") fail(key, "must be stderr or syslog");
+        if (!is_log_destination(l)) fail(key, "must be stderr or syslog");
         out_.log = l;
     }
 
+    // Seconds as an integer, or a duration text ("20m").
     void read_max_runtime(const json& v, const std::string& key) {
         if (v.is_number_integer()) {
             out_.max_runtime_s = static_cast<int>(integer_value(v, key, 1, kMaxRuntimeSeconds));
-        } else {
-            out_.max_runtime_s = parse_duration_seconds(string_value(v, key), where(key));
+            return;
         }
-    }
-
-    static bool is_resolver_address(const std::string& r) {
-        if (is_ip_literal(r)) return true;
-        std::string host, port;
-        if (!r.empty() && r[0] == '[') {
-            auto close = r.find("]:");
-            if (close == std::string::npos) return false;
-            host = r.substr(1, close - 1);
-            port = r.substr(close + 2);
-        } else {
-            auto colon = r.rfind(':');
-            if (colon == std::string::npos) return false;
-            host = r.substr(0, colon);
-            port = r.substr(colon + 1);
-            if (host.find(':') != std::string::npos) return false;
-        }
-        if (!is_ip_literal(host) || port.empty() || port.size() > 5) return false;
-        if (!std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); })) return false;
-        int p = std::stoi(port);
-        return p >= 1 && p <= 65535;
+        std::string text = string_value(v, key);
+        auto seconds = parse_duration_seconds(text);
+        if (!seconds || *seconds < 1 || *seconds > kMaxRuntimeSeconds)
+            fail(key, "bad duration '" + text + "' (e.g. 90, 90s, 20m, 2h; at most 7d)");
+        out_.max_runtime_s = static_cast<int>(*seconds);
     }
 
     std::string origin_;
@@ -299,42 +283,14 @@ std::optional<std::string> resolve_control_token(const RunConfig& options) {
     return read_token_file(*options.control_token_file);
 }
 
-int parse_duration_seconds(const std::string& text, const std::string& what) {
-    auto bad = [&]() -> InputError {
-        return InputError(what + ": bad duration '" + text + "' (e.g. 90, 90s, 20m, 2h)");
-    };
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == 0 || digits > 7) throw bad();
-    std::string unit = text.substr(digits);
-    int64_t n = std::stoll(text.substr(0, digits));
-    int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
-    if (scale == 0) throw bad();
-    int64_t seconds = n * scale;
-    if (seconds < 1 || seconds > kMaxRuntimeSeconds) throw bad();
-    return static_cast<int>(seconds);
-}
-
-std::string normalise_cc(const std::string& text, const std::string& what) {
-    bool letters = text.size() == 2 && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-        return std::isalpha(c);
+bool is_capture_setting(const std::string& text) {
+    bool iface_chars = std::all_of(text.begin(), text.end(), [](unsigned char ch) {
+        return std::isalnum(ch) || ch == '_' || ch == '.' || ch == '-' || ch == ':' || ch == '@';
     });
-    if (!letters) throw InputError(what + ": bad country code '" + text + "' (two letters, e.g. KR)");
-    std::string cc = text;
-    for (char& c : cc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return cc;
+    return !text.empty() && text.size() <= 15 && iface_chars;
 }
 
-std::string normalise_asn(const std::string& text, const std::string& what) {
-    std::string digits = text;
-    if (digits.size() > 2 && (digits[0] == 'A' || digits[0] == 'a') && (digits[1] == 'S' || digits[1] == 's'))
-        digits = digits.substr(2);
-    bool numeric = !digits.empty() && digits.size() <= 10 &&
-                   std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); });
-    if (!numeric || std::stoull(digits) > UINT32_MAX)
-        throw InputError(what + ": bad ASN '" + text + "' (e.g. AS4766)");
-    return "AS" + std::to_string(std::stoull(digits));
-}
+bool is_log_destination(const std::string& text) { return text == "stderr" || text == "syslog"; }
 
 void check_upload_url(const std::string& url, const std::string& what) {
     if (url.rfind("https://", 0) == 0 && url.size() > 8) return;
@@ -346,111 +302,6 @@ void check_upload_url(const std::string& url, const std::string& what) {
         throw InputError(what + ": plain http:// only to a loopback collector; use https://");
     }
     throw InputError(what + ": bad upload URL '" + url + "' (must start with https://)");
-}
-
-const char* const kOpsUsage =
-    "\n"
-    "unattended operation (docs/operations.md):\n"
-    "  --config PATH           config file (default /etc/meoktong/config.json if it exists);\n"
-    "                          options on the command line override it\n"
-    "  --max-runtime DURATION  bound on the run: 90, 90s, 20m, 2h\n"
-    "  --geoip-db PATH         MaxMind-format database for cc/asn (repeatable: country + ASN)\n"
-    "  --upload URL            send finished reports to this collector (https://), queued locally\n"
-    "  --log stderr|syslog     where the one-line-per-event logs go (default stderr)\n"
-    "  --retention-days N      keep the reports of the last N days in the output directory\n"
-    "  --retention-mb N        keep at most N MiB of reports (never today's)\n"
-    "  A second run while one is under way (same output directory) exits 0 at once.\n";
-
-namespace {
-
-bool is_ops_option(const std::string& name) {
-    static const char* const names[] = {"--config", "--max-runtime", "--geoip-db", "--upload",
-                                        "--log", "--retention-days", "--retention-mb"};
-    return std::find(std::begin(names), std::end(names), name) != std::end(names);
-}
-
-int positive_int(const std::string& option, const std::string& value, int max) {
-    bool digits = !value.empty() && value.size() <= 9 &&
-                  std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); });
-    int n = digits ? std::stoi(value) : 0;
-    if (n < 1 || n > max)
-        throw InputError("bad " + option + " '" + value + "': expected a number from 1 to " + std::to_string(max));
-    return n;
-}
-
-void apply_ops_option(OpsArgs& out, const std::string& name, const std::string& value) {
-    if (value.empty()) throw InputError("option " + name + " needs a non-empty value");
-    RunConfig& o = out.options;
-    if (name == "--config") {
-        out.config_path = value;
-    } else if (name == "--max-runtime") {
-        o.max_runtime_s = parse_duration_seconds(value, "bad --max-runtime");
-    } else if (name == "--geoip-db") {
-        o.geoip_db.push_back(value);
-    } else if (name == "--upload") {
-        check_upload_url(value, "bad --upload");
-        o.upload_url = value;
-    } else if (name == "--log") {
-        if (value != "stderr" && value != "syslog") throw InputError("bad --log '" + value + "': expected stderr or syslog");
-        o.log = value;
-    } else if (name == "--retention-days") {
-        o.retention_days = positive_int(name, value, 100000);
-    } else if (name == "--retention-mb") {
-        o.retention_mb = positive_int(name, value, 1 << 30);
-    }
-}
-
-}  // namespace
-
-OpsArgs take_ops_options(const std::vector<std::string>& args) {
-    OpsArgs out;
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string arg = args[i];
-        auto eq = arg.find('=');
-        std::string name = arg.rfind("--", 0) == 0 && eq != std::string::npos ? arg.substr(0, eq) : arg;
-        bool inline_value = name.size() != arg.size();
-        if (!is_ops_option(name)) {
-            out.run_args.push_back(arg);
-            // Every other run option but --help takes a value: keep it with its option.
-            bool takes_value = arg.rfind("--", 0) == 0 && !inline_value && arg != "--help";
-            if (takes_value && i + 1 < args.size()) out.run_args.push_back(args[++i]);
-            continue;
-        }
-        if (!inline_value && i + 1 >= args.size())
-            throw InputError("option " + name + " needs a value (see 'meoktong run --help')");
-        apply_ops_option(out, name, inline_value ? arg.substr(eq + 1) : args[++i]);
-    }
-    return out;
-}
-
-bool has_option(const std::vector<std::string>& args, const std::string& name) {
-    return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
-        return a == name || a.rfind(name + "=", 0) == 0;
-    });
-}
-
-std::vector<std::string> config_run_args(const RunConfig& file, const std::vector<std::string>& command_line) {
-    std::vector<std::string> args;
-    auto add = [&](const std::string& name, const std::optional<std::string>& value) {
-        if (value && !has_option(command_line, name)) args.insert(args.end(), {name, *value});
-    };
-    auto add_each = [&](const std::string& name, const std::vector<std::string>& values) {
-        if (has_option(command_line, name)) return;
-        for (const auto& v : values) args.insert(args.end(), {name, v});
-    };
-    if (!has_option(command_line, "--target")) add_each("--list", file.lists);
-    add_each("--service", file.services);
-    add_each("--resolver", file.resolvers);
-    add_each("--routable", file.routable);
-    add("--control", file.control_url);
-    if (!has_option(command_line, "--control-token")) add("--control-token", resolve_control_token(file));
-    add("--ca-file", file.ca_file);
-    add("--out", file.out);
-    add("--vantage", file.vantage);
-    add("--capture", file.capture);
-    if (file.concurrency) add("--concurrency", std::to_string(*file.concurrency));
-    if (file.timeout_ms) add("--timeout-ms", std::to_string(*file.timeout_ms));
-    return args;
 }
 
 }  // namespace meoktong

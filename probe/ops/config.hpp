@@ -59,40 +59,20 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line);
 // InputError if the file cannot be read or is empty.
 std::optional<std::string> resolve_control_token(const RunConfig& options);
 
-// Value checks shared by the config parser and the command line; each throws
-// InputError with `what` (e.g. "--max-runtime" or "config F: key 'x'") in front.
-int parse_duration_seconds(const std::string& text, const std::string& what);  // "90", "90s", "20m", "2h"
-std::string normalise_cc(const std::string& text, const std::string& what);     // "kr" -> "KR"
-std::string normalise_asn(const std::string& text, const std::string& what);    // "4766"/"as4766" -> "AS4766"
+// Limits and checks shared by the config file and the command line (cli/),
+// so a value means the same wherever it is written.
+inline constexpr int kMaxConcurrency = 1024;
+inline constexpr int kMaxTimeoutMs = 10 * 60 * 1000;
+inline constexpr int kMaxRuntimeSeconds = 7 * 24 * 3600;
+inline constexpr int kMaxRetentionDays = 100000;
+inline constexpr int64_t kMaxRetentionMegabytes = int64_t{1} << 40;
+// A packet capture setting: auto, off or an interface name (at most 15 of
+// letters, digits and _ . - : @).
+bool is_capture_setting(const std::string& text);
+// A log destination: stderr or syslog.
+bool is_log_destination(const std::string& text);
 // https:// anywhere; http:// only to a loopback host (tests, local relays).
+// Throws InputError with `what` (e.g. "bad --upload") in front.
 void check_upload_url(const std::string& url, const std::string& what);
-
-// ---- Command-line side of `meoktong run` ----
-
-// The run options that belong to unattended operation, for `run --help`.
-extern const char* const kOpsUsage;
-
-// `run` arguments split into the ops options (--config, --max-runtime,
-// --geoip-db, --upload, --log, --retention-days, --retention-mb; "--x V" or
-// "--x=V") and everything else, left in order for parse_run_args.
-struct OpsArgs {
-    std::optional<std::string> config_path;   // --config
-    RunConfig options;                        // the ops options given
-    std::vector<std::string> run_args;        // the rest
-};
-// Throws InputError on a bad value or a missing one.
-OpsArgs take_ops_options(const std::vector<std::string>& args);
-
-// True when `args` gives option `name` ("--list" matches "--list X" and "--list=X").
-bool has_option(const std::vector<std::string>& args, const std::string& name);
-
-// Measurement options of the config file as `run` arguments, each only when
-// `command_line` does not give it (the command line wins): --list (unless the
-// command line has --list or --target), --service, --resolver, --routable,
-// --control, --control-token (resolved from token_file), --ca-file, --out,
-// --vantage, --capture, --concurrency, --timeout-ms. cc and asn are not
-// included: resolve_vantage (geoip.hpp) orders them. Throws InputError if the
-// token file cannot be read.
-std::vector<std::string> config_run_args(const RunConfig& file, const std::vector<std::string>& command_line);
 
 }  // namespace meoktong

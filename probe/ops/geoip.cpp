@@ -4,8 +4,8 @@
 #include <maxminddb.h>
 
 #include "meoktong/ipaddr.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
-#include "probe/ops/config.hpp"
 #include "probe/net/interfaces.hpp"
 
 namespace meoktong {
@@ -32,11 +32,7 @@ std::optional<uint32_t> uint_at(MMDB_lookup_result_s& result, const char* const*
 // A database value is untrusted text: keep it only if it is a valid code.
 std::optional<std::string> valid_cc(const std::optional<std::string>& text) {
     if (!text) return std::nullopt;
-    try {
-        return normalise_cc(*text, "geoip");
-    } catch (const InputError&) {
-        return std::nullopt;
-    }
+    return parse_country_code(*text);
 }
 
 }  // namespace

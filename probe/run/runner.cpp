@@ -1,19 +1,15 @@
-// The run: options, target selection, the worker pool and record completion
+// The run: target selection, the worker pool and record completion
 // (see runner.hpp).
 #include "probe/run/runner.hpp"
 
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <map>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "probe/control/client.hpp"
-#include "meoktong/ipaddr.hpp"
 #include "meoktong/log.hpp"
 #include "meoktong/parallel.hpp"
 #include "meoktong/target.hpp"
@@ -21,139 +17,12 @@
 #include "meoktong/time.hpp"
 #include "meoktong/text.hpp"
 #include "analysis/verdict/verdict.hpp"
-#include "probe/net/dns.hpp"
 #include "probe/net/interfaces.hpp"
 #include "probe/run/scrub.hpp"
 
 namespace meoktong {
 
-const char* const kRunUsage =
-    "usage: meoktong run [OPTIONS]\n"
-    "\n"
-    "Measures targets (DNS, TCP, TLS, HTTP) and writes a JSONL report, one record per target.\n"
-    "\n"
-    "  --list NAME|FILE        test list (repeatable); default: the built-in \"messengers\" list\n"
-    "  --target URI            ad-hoc target (repeatable): tls://HOST[:PORT], tcp://HOST:PORT,\n"
-    "                          https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST\n"
-    "  --service NAME          only the list targets of this service (repeatable)\n"
-    "  --canary URI            extra canary target, measured in every run (repeatable)\n"
-    "  --resolver IP[:PORT]    extra UDP resolver to query besides the system one (repeatable)\n"
-    "  --control URL           control vantage, e.g. https://ctl.example.org:8443\n"
-    "  --control-token TOKEN   bearer token for the control\n"
-    "  --ca-file PATH          trust store for TLS (default: the system's)\n"
-    "  --out PATH              report file (*.jsonl) or directory (default: ./reports/)\n"
-    "  --vantage LABEL         free-form name of this vantage\n"
-    "  --cc CC                 country code of this vantage (e.g. KR)\n"
-    "  --asn ASN               network of this vantage (e.g. AS4766)\n"
-    "  --concurrency N         targets in flight at once (default 16)\n"
-    "  --timeout-ms N          per-step timeout in milliseconds (default 5000)\n"
-    "  --capture IFACE|auto|off  packet capture for injection evidence (default off)\n"
-    "  --routable CIDR         treat this private range as public (labs; repeatable)\n"
-    "  --format text|json      stdout: a table for people (default) or the records as JSONL\n"
-    "  --help                  this text\n"
-    "\n"
-    "Exit status: 0 when the run completed (whatever the verdicts), 2 for bad usage or input,\n"
-    "1 for other failures (e.g. the report cannot be written).\n";
-
 namespace {
-
-int parse_int(const std::string& option, const std::string& value, int lo, int hi) {
-    bool digits = !value.empty() && value.size() <= 9 && std::all_of(value.begin(), value.end(), ::isdigit);
-    int n = digits ? std::stoi(value) : -1;
-    if (!digits || n < lo || n > hi)
-        throw InputError("bad " + option + " '" + value + "': expected a number from " + std::to_string(lo) + " to " +
-                         std::to_string(hi));
-    return n;
-}
-
-std::string parse_cc(const std::string& value) {
-    if (value.size() != 2 || !std::isalpha(static_cast<unsigned char>(value[0])) ||
-        !std::isalpha(static_cast<unsigned char>(value[1])))
-        throw InputError("bad --cc '" + value + "': expected a two-letter country code");
-    std::string cc = value;
-    std::transform(cc.begin(), cc.end(), cc.begin(), ::toupper);
-    return cc;
-}
-
-std::string parse_asn(const std::string& value) {
-    std::string digits = value;
-    if (digits.size() > 2 && (digits.substr(0, 2) == "AS" || digits.substr(0, 2) == "as")) digits = digits.substr(2);
-    if (digits.empty() || digits.size() > 10 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-        throw InputError("bad --asn '" + value + "': expected ASNUMBER, e.g. AS4766");
-    return "AS" + digits;
-}
-
-std::string parse_capture(const std::string& value) {
-    bool iface = !value.empty() && value.size() < 16 && std::all_of(value.begin(), value.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '@' || c == ':';
-    });
-    if (!iface) throw InputError("bad --capture '" + value + "': expected an interface name, auto or off");
-    return value;
-}
-
-void check_readable_file(const std::string& option, const std::string& path) {
-    if (path.empty() || ::access(path.c_str(), R_OK) != 0)
-        throw InputError("bad " + option + " '" + path + "': cannot read the file");
-}
-
-// What each run option does with its value; an option not here is unknown.
-using OptionHandler = void (*)(RunSettings&, const std::string& value);
-
-const std::map<std::string, OptionHandler>& run_options() {
-    static const std::map<std::string, OptionHandler> handlers = {
-        {"--list", [](RunSettings& o, const std::string& v) { o.lists.push_back(v); }},
-        {"--target",
-         [](RunSettings& o, const std::string& v) {
-             parse_target_uri(v);
-             o.target_uris.push_back(v);
-         }},
-        {"--canary",
-         [](RunSettings& o, const std::string& v) {
-             parse_target_uri(v);
-             o.canary_uris.push_back(v);
-         }},
-        {"--service", [](RunSettings& o, const std::string& v) { o.services.push_back(v); }},
-        {"--resolver",
-         [](RunSettings& o, const std::string& v) {
-             if (!dns::normalise_resolver(v))
-                 throw InputError("bad --resolver '" + v + "': expected IP or IP:PORT ([IPv6]:PORT)");
-             o.measure.resolvers.push_back(v);
-         }},
-        {"--control",
-         [](RunSettings& o, const std::string& v) {
-             if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
-                 throw InputError("bad --control '" + v + "': expected an http(s):// URL");
-             o.control_url = v;
-         }},
-        {"--control-token", [](RunSettings& o, const std::string& v) { o.control_token = v; }},
-        {"--ca-file",
-         [](RunSettings& o, const std::string& v) {
-             check_readable_file("--ca-file", v);
-             o.measure.ca_file = v;
-         }},
-        {"--out", [](RunSettings& o, const std::string& v) { o.out = v; }},
-        {"--vantage", [](RunSettings& o, const std::string& v) { o.vantage.label = v; }},
-        {"--cc", [](RunSettings& o, const std::string& v) { o.vantage.cc = parse_cc(v); }},
-        {"--asn", [](RunSettings& o, const std::string& v) { o.vantage.asn = parse_asn(v); }},
-        {"--concurrency", [](RunSettings& o, const std::string& v) { o.concurrency = parse_int("--concurrency", v, 1, 1024); }},
-        {"--timeout-ms",
-         [](RunSettings& o, const std::string& v) { o.measure.timeout_ms = parse_int("--timeout-ms", v, 1, 600000); }},
-        {"--capture", [](RunSettings& o, const std::string& v) { o.capture = parse_capture(v); }},
-        {"--routable",
-         [](RunSettings& o, const std::string& v) {
-             auto cidr = parse_cidr(v);
-             if (!cidr) throw InputError("bad --routable '" + v + "': expected a CIDR such as 10.0.0.0/8");
-             o.measure.routable.push_back(*cidr);
-             o.routable.push_back(v);
-         }},
-        {"--format",
-         [](RunSettings& o, const std::string& v) {
-             if (v != "text" && v != "json") throw InputError("bad --format '" + v + "': expected text or json");
-             o.format = v;
-         }},
-    };
-    return handlers;
-}
 
 void add_unique(std::vector<Target>& out, std::set<std::string>& seen, Target t) {
     if (seen.insert(t.service + " " + target_uri(t) + (t.canary ? " canary" : "")).second) out.push_back(std::move(t));
@@ -186,30 +55,6 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
 }
 
 }  // namespace
-
-RunSettings parse_run_args(const std::vector<std::string>& args) {
-    RunSettings o;
-    o.vantage.label = "unnamed";
-    if (std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; })) {
-        o.help = true;  // help wins over anything else on the line
-        return o;
-    }
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string name = args[i];
-        if (name.rfind("--", 0) != 0) throw InputError("unexpected argument '" + name + "' for run (see 'meoktong run --help')");
-        auto eq = name.find('=');
-        if (eq != std::string::npos) name = name.substr(0, eq);
-        auto handler = run_options().find(name);
-        if (handler == run_options().end())
-            throw InputError("unknown option '" + name + "' for run (see 'meoktong run --help')");
-        if (eq == std::string::npos && i + 1 >= args.size())
-            throw InputError("option " + name + " needs a value (see 'meoktong run --help')");
-        std::string value = eq != std::string::npos ? args[i].substr(eq + 1) : args[++i];
-        if (value.empty() && name != "--control-token") throw InputError("option " + name + " needs a non-empty value");
-        handler->second(o, value);
-    }
-    return o;
-}
 
 std::vector<Target> select_targets(const RunSettings& o) {
     std::vector<Target> targets, canaries;

@@ -1,4 +1,5 @@
-// `meoktong run`: its options (SPEC §3), the targets they select (lists,
+// `meoktong run`: its settings (SPEC §3 options, parsed and merged with the
+// config file by cli/run_options.hpp), the targets they select (lists,
 // --target, --service, canaries), and the run itself — a pool of workers
 // measuring every target concurrently, the control queried in parallel,
 // records completed with run context, verdict and scrubbing.
@@ -15,6 +16,8 @@
 
 namespace meoktong {
 
+// The settings of one run, each already validated; the defaults are those of
+// SPEC §3.
 struct RunSettings {
     std::vector<std::string> lists;
     std::vector<std::string> target_uris;
@@ -30,14 +33,7 @@ struct RunSettings {
     std::string capture = "off";           // IFACE|auto|off
     bool capture_active = false;           // set by the run once its packet capture started
     std::string format = "text";           // text|json
-    bool help = false;
 };
-
-extern const char* const kRunUsage;
-
-// Parses the arguments after `run`; throws InputError (one line) on an unknown
-// option or a bad value.
-RunSettings parse_run_args(const std::vector<std::string>& args);
 
 // The targets to measure: canaries (from the lists and --canary, canary=true)
 // after the selected list targets and --target ones. Throws InputError.

@@ -121,22 +121,24 @@ TEST_CASE("plain http upload is allowed to a loopback collector only") {
     CHECK_THROWS_AS(check_upload_url("collector.example.org", "x"), InputError);
 }
 
-TEST_CASE("durations, country codes and ASNs") {
-    CHECK(parse_duration_seconds("90", "x") == 90);
-    CHECK(parse_duration_seconds("90s", "x") == 90);
-    CHECK(parse_duration_seconds("20m", "x") == 1200);
-    CHECK(parse_duration_seconds("2h", "x") == 7200);
-    CHECK_THROWS_AS(parse_duration_seconds("", "x"), InputError);
-    CHECK_THROWS_AS(parse_duration_seconds("m", "x"), InputError);
-    CHECK_THROWS_AS(parse_duration_seconds("5d", "x"), InputError);
-    CHECK_THROWS_AS(parse_duration_seconds("-5", "x"), InputError);
-    CHECK_THROWS_AS(parse_duration_seconds("99999999999", "x"), InputError);
-    CHECK(normalise_cc("kr", "x") == "KR");
-    CHECK_THROWS_AS(normalise_cc("K1", "x"), InputError);
-    CHECK(normalise_asn("as4766", "x") == "AS4766");
-    CHECK(normalise_asn("004766", "x") == "AS4766");
-    CHECK_THROWS_AS(normalise_asn("AS", "x"), InputError);
-    CHECK_THROWS_AS(normalise_asn("AS4294967296", "x"), InputError);
+TEST_CASE("durations, country codes and ASNs in the config go through the core parsers") {
+    auto read = [](const std::string& text) { return parse_config(text, "test"); };
+    CHECK(read(R"({"max_runtime": "90"})").max_runtime_s == 90);
+    CHECK(read(R"({"max_runtime": "2h"})").max_runtime_s == 7200);
+    CHECK(read(R"({"max_runtime": "7d"})").max_runtime_s == 7 * 86400);
+    CHECK(read(R"({"vantage": {"cc": "kr"}})").cc == "KR");
+    CHECK(read(R"({"vantage": {"asn": "as4766"}})").asn == "AS4766");
+    CHECK(read(R"({"vantage": {"asn": "AS04766"}})").asn == "AS4766");
+    CHECK(read(R"({"vantage": {"asn": 4294967295}})").asn == "AS4294967295");
+    for (const char* bad : {R"({"max_runtime": " 5m"})", R"({"max_runtime": "8d"})", R"({"max_runtime": "0s"})",
+                            R"({"max_runtime": "-5"})", R"({"vantage": {"cc": " kr"}})",
+                            R"({"vantage": {"cc": "K1"}})", R"({"vantage": {"asn": "AS"}})",
+                            R"({"vantage": {"asn": " 4766"}})", R"({"vantage": {"asn": "AS4294967296"}})",
+                            R"({"vantage": {"asn": 4294967296}})", R"({"resolvers": ["8.8.8.8: 53"]})",
+                            R"({"resolvers": ["8.8.8.8:+53"]})"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(read(bad), InputError);
+    }
 }
 
 TEST_CASE("the command line overrides the config") {
@@ -187,45 +189,4 @@ TEST_CASE("config files and token files on disk") {
     CHECK_THROWS_WITH_AS(load_run_config((dir / "absent.json").string()),
                          doctest::Contains("absent.json: cannot be read"), InputError);
     fs::remove_all(dir);
-}
-
-TEST_CASE("ops options are taken out of the run arguments, the rest stays in order") {
-    auto split = take_ops_options({"--list", "kr", "--config", "/etc/m.json", "--max-runtime=20m", "--help",
-                                   "--vantage", "--config", "--geoip-db", "a.mmdb", "--geoip-db", "b.mmdb",
-                                   "--upload", "https://c.example/up", "--log", "syslog", "--retention-days", "30",
-                                   "--retention-mb=500", "--out=x"});
-    CHECK(split.config_path == "/etc/m.json");
-    CHECK(split.options.max_runtime_s == 1200);
-    CHECK(split.options.geoip_db == std::vector<std::string>{"a.mmdb", "b.mmdb"});
-    CHECK(split.options.upload_url == "https://c.example/up");
-    CHECK(split.options.log == "syslog");
-    CHECK(split.options.retention_days == 30);
-    CHECK(split.options.retention_mb == 500);
-    // "--config" after --vantage is the vantage label, not an option.
-    CHECK(split.run_args == std::vector<std::string>{"--list", "kr", "--help", "--vantage", "--config", "--out=x"});
-
-    CHECK_THROWS_WITH_AS(take_ops_options({"--max-runtime", "soon"}), doctest::Contains("bad --max-runtime"), InputError);
-    CHECK_THROWS_WITH_AS(take_ops_options({"--retention-days", "0"}), doctest::Contains("bad --retention-days '0'"),
-                         InputError);
-    CHECK_THROWS_WITH_AS(take_ops_options({"--upload", "http://192.0.2.1/"}), doctest::Contains("bad --upload"),
-                         InputError);
-    CHECK_THROWS_WITH_AS(take_ops_options({"--log", "file"}), doctest::Contains("bad --log"), InputError);
-    CHECK_THROWS_WITH_AS(take_ops_options({"--config"}), doctest::Contains("needs a value"), InputError);
-}
-
-TEST_CASE("the config becomes run arguments only where the command line is silent") {
-    RunConfig file = parse_config(R"({"lists": ["messengers", "kr"], "out": "/var/lib/meoktong/reports",
-        "vantage": {"label": "seoul-1", "cc": "KR"}, "control": {"url": "https://ctl.example", "token": "tok-1234"},
-        "concurrency": 8, "timeout_ms": 3000, "resolvers": ["8.8.8.8"], "capture": "auto"})", "test");
-    using V = std::vector<std::string>;
-    CHECK(config_run_args(file, {}) == V{"--list", "messengers", "--list", "kr", "--resolver", "8.8.8.8",
-                                         "--control", "https://ctl.example", "--control-token", "tok-1234",
-                                         "--out", "/var/lib/meoktong/reports", "--vantage", "seoul-1",
-                                         "--capture", "auto", "--concurrency", "8", "--timeout-ms", "3000"});
-    V cli = {"--target", "tls://127.0.0.1:1", "--out=/tmp/r", "--control-token", "cli", "--timeout-ms", "100"};
-    CHECK(config_run_args(file, cli) == V{"--resolver", "8.8.8.8", "--control", "https://ctl.example",
-                                          "--vantage", "seoul-1", "--capture", "auto", "--concurrency", "8"});
-    CHECK(config_run_args(RunConfig{}, cli).empty());
-    CHECK(has_option({"--list=kr"}, "--list"));
-    CHECK(!has_option({"--lists"}, "--list"));
 }
