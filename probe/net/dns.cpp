@@ -18,6 +18,7 @@
 
 #include "meoktong/parse.hpp"
 #include "meoktong/text.hpp"
+#include "probe/net/socket_address.hpp"
 #include "probe/net/failure_map.hpp"
 
 namespace meoktong::dns {
@@ -26,35 +27,10 @@ namespace {
 constexpr int kMaxAnswers = 64;
 constexpr int kClassIn = 1;
 
-struct SocketAddress {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    int family = 0;
-};
-
 std::optional<SocketAddress> to_socket_address(const std::string& ip_port) {
     auto host_port = split_host_port(ip_port);
     if (!host_port || !host_port->port) return std::nullopt;
-    const std::string& ip = host_port->host;
-    uint16_t port_number = *host_port->port;
-    SocketAddress out;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
-    if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port_number);
-        out.length = sizeof(sockaddr_in);
-        out.family = AF_INET;
-        return out;
-    }
-    if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port_number);
-        out.length = sizeof(sockaddr_in6);
-        out.family = AF_INET6;
-        return out;
-    }
-    return std::nullopt;
+    return socket_address(host_port->host, *host_port->port);
 }
 
 std::string format_ip_port(int family, const void* addr, int port) {

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "probe/net/failure_map.hpp"
+#include "probe/net/socket_address.hpp"
 
 namespace meoktong {
 
@@ -21,32 +22,6 @@ Connection::~Connection() {
 
 namespace tcp {
 namespace {
-
-struct Address {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    int family = 0;
-};
-
-bool to_address(const std::string& ip, uint16_t port, Address& out) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
-    if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        out.length = sizeof(sockaddr_in);
-        out.family = AF_INET;
-        return true;
-    }
-    if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        out.length = sizeof(sockaddr_in6);
-        out.family = AF_INET6;
-        return true;
-    }
-    return false;
-}
 
 void set_failure(TcpObservation& obs, int err, SteadyTime start) {
     obs.failure = failure::from_errno(err);
@@ -74,8 +49,8 @@ TcpResult connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTi
     obs.port = port;
     obs.t0_ms = ms_since(start);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    Address addr;
-    if (!to_address(ip, port, addr)) {
+    auto addr = socket_address(ip, port);
+    if (!addr) {
         obs.failure = std::string(failure::kUnknownPrefix) + "not an IP address";
         obs.raw_error = ip;
         obs.t_ms = ms_since(start);
@@ -84,12 +59,12 @@ TcpResult connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTi
     auto conn = std::make_unique<Connection>();
     conn->ip = ip;
     conn->port = port;
-    conn->fd = ::socket(addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    conn->fd = ::socket(addr->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (conn->fd < 0) {
         set_failure(obs, errno, start);
         return result;
     }
-    if (::connect(conn->fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length) != 0) {
+    if (::connect(conn->fd, reinterpret_cast<const sockaddr*>(&addr->storage), addr->length) != 0) {
         if (errno != EINPROGRESS) {
             set_failure(obs, errno, start);
             return result;

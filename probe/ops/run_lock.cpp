@@ -15,6 +15,7 @@
 #include "meoktong/files.hpp"
 #include "meoktong/parse.hpp"
 #include "meoktong/text.hpp"
+#include "probe/ops/report_dir.hpp"
 
 namespace meoktong {
 
@@ -68,13 +69,7 @@ void RunLock::release() {
 }
 
 std::string lock_path_for_output(const std::string& out) {
-    namespace fs = std::filesystem;
-    fs::path p(out.empty() ? "." : out);
-    std::error_code ec;
-    bool is_report_file = p.extension() == ".jsonl" && !fs::is_directory(p, ec);
-    fs::path dir = is_report_file ? p.parent_path() : p;
-    if (dir.empty()) dir = ".";
-    return (dir / kLockFileName).string();
+    return (std::filesystem::path(report_dir_of_output(out)) / kLockFileName).string();
 }
 
 std::optional<long> lock_holder_pid(const std::string& path) {

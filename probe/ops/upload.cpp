@@ -14,6 +14,7 @@
 #include "meoktong/files.hpp"
 #include "meoktong/target.hpp"
 #include "probe/ops/config.hpp"
+#include "probe/ops/report_dir.hpp"
 
 namespace meoktong {
 
@@ -135,12 +136,7 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
 }  // namespace
 
 std::string upload_queue_dir_for_output(const std::string& out) {
-    fs::path p(out.empty() ? "." : out);
-    std::error_code ec;
-    bool is_report_file = p.extension() == ".jsonl" && !fs::is_directory(p, ec);
-    fs::path dir = is_report_file ? p.parent_path() : p;
-    if (dir.empty()) dir = ".";
-    return (dir / kUploadQueueDirName).string();
+    return (fs::path(report_dir_of_output(out)) / kUploadQueueDirName).string();
 }
 
 void enqueue_report(const std::string& queue_dir, const std::string& report_path) {
