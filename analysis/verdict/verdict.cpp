@@ -48,7 +48,9 @@ const SniTest* failing_both_ways(const Facts& f, std::initializer_list<Kind> kin
 // A reset compared with the server's SYN-ACK (compared) or, without one, with an unaged TTL.
 const ForgedRst* forged_rst(const Facts& f, std::initializer_list<Step> steps, bool compared = true) {
     for (const auto& r : f.forged_rsts)
-        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() && (r.synack_ttl >= 0) == compared) return &r;
+        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() &&
+            (r.packets.kind == "rst_ttl_mismatch") == compared)
+            return &r;
     return nullptr;
 }
 
@@ -167,37 +169,25 @@ void explain_sni_blackhole(const Facts& f, Ev& ev) {
                  " timed out after the ClientHello, the same address completed a handshake with a neutral SNI (" + t->neutral_sni + ")");
 }
 
-void explain_unaged_rst(const ForgedRst& r, Ev& ev) {
-    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
-                 ", the value a sender starts with: it crossed no router, so it was sent from this network segment, not by the remote server");
-}
-
-void explain_forged_rst(const ForgedRst& r, Ev& ev) {
-    std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0 && r.rst_ip_id != r.synack_ip_id
-                          ? " (IP ID " + std::to_string(r.rst_ip_id) + " against " + std::to_string(r.synack_ip_id) + ")"
-                          : "";
-    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
-                 " while the server's SYN-ACK arrived with TTL " + std::to_string(r.synack_ttl) + ids +
-                 ": the reset was sent by a machine at a different distance than the server");
-}
-
 void explain_forged_rst_tls(const Facts& f, Ev& ev) {
-    explain_forged_rst(*forged_rst(f, {Step::tls}), ev);
+    ev.push_back(forged_rst(f, {Step::tls})->packets.sentence);
     ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
 }
 
-void explain_forged_rst_tcp(const Facts& f, Ev& ev) { explain_forged_rst(*forged_rst(f, {Step::tcp, Step::http}), ev); }
+void explain_forged_rst_tcp(const Facts& f, Ev& ev) { ev.push_back(forged_rst(f, {Step::tcp, Step::http})->packets.sentence); }
 
 void explain_unaged_rst_tls(const Facts& f, Ev& ev) {
-    explain_unaged_rst(*forged_rst(f, {Step::tls}, false), ev);
+    ev.push_back(forged_rst(f, {Step::tls}, false)->packets.sentence);
     ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
 }
 
-void explain_unaged_rst_tcp(const Facts& f, Ev& ev) { explain_unaged_rst(*forged_rst(f, {Step::tcp, Step::http}, false), ev); }
+void explain_unaged_rst_tcp(const Facts& f, Ev& ev) {
+    ev.push_back(forged_rst(f, {Step::tcp, Step::http}, false)->packets.sentence);
+}
 
 const CertIssue* untrusted_cert_from_segment(const Facts& f) {
     for (const auto& c : f.cert_issues)
-        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack_ttl >= 0) return &c;
+        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack) return &c;
     return nullptr;
 }
 
@@ -206,8 +196,7 @@ void explain_unaged_synack(const Facts& f, Ev& ev) {
     std::string what = c->kind == Kind::cert_hostname ? "a certificate for another name" : "a certificate from an unknown authority";
     std::string issuer = c->issuer.empty() ? "" : " issued by \"" + c->issuer + "\"";
     ev.push_back(endpoint(c->ip, c->port) + " presented " + what + issuer + " for " + f.host);
-    ev.push_back("its SYN-ACK arrived with IP TTL " + std::to_string(c->unaged_synack_ttl) +
-                 ", the value a sender starts with: it crossed no router, so a machine on this network segment answered in the server's name and intercepted the TLS connection");
+    ev.push_back(c->unaged_synack->sentence + " and intercepted the TLS connection");
 }
 
 void explain_local_failure(const Facts& f, Ev& ev) {
@@ -453,7 +442,7 @@ double confidence_for(const Rule& rule, const Facts& f) {
     if (rule.in_band && !f.control_usable) c -= 0.1;
     if (rule.in_band && f.control_usable && status == "blocked" && f.control_passed(f.here_step)) c += 0.05;
     bool packet_rule = std::string(rule.name).find("_rst_in_") != std::string::npos;
-    if (status == "blocked" && !packet_rule && (!f.forged_rsts.empty() || f.dns_packet_ttl_divergence)) c += 0.05;
+    if (status == "blocked" && !packet_rule && (!f.forged_rsts.empty() || !f.dns_packet_ttls.empty())) c += 0.05;
     if (judged && f.canaries_total > 0 && f.canaries_ok < f.canaries_total) c -= 0.1;
     c = std::clamp(c, 0.05, 0.99);
     return std::round(c * 100) / 100;
@@ -467,8 +456,7 @@ void common_evidence(const Rule& rule, const Facts& f, Ev& ev) {
     }
     if (status != "local_failure" && f.canaries_total > 0 && f.canaries_ok < f.canaries_total)
         ev.push_back(std::to_string(f.canaries_ok) + " of " + std::to_string(f.canaries_total) + " canary hosts were reachable from here");
-    if (f.dns_packet_ttl_divergence && status == "blocked")
-        ev.push_back("captured DNS answers from one resolver arrived with different IP TTLs");
+    if (!f.dns_packet_ttls.empty() && status == "blocked") ev.push_back(f.dns_packet_ttls.front().sentence);
     if (!f.fingerprints_error.empty()) ev.push_back("blockpage fingerprints were not available: " + f.fingerprints_error);
 }
 

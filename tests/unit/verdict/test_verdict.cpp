@@ -193,6 +193,27 @@ TEST_CASE("packet evidence raises the confidence of a control-based verdict") {
     FAIL("fixture tcp_reset_with_control is missing");
 }
 
+TEST_CASE("captured DNS answers with different IP TTLs corroborate a blocked verdict, quoted") {
+    for (const auto& f : fixtures()) {
+        if (f.name != "tcp_reset_with_control") continue;
+        Record r = f.record;
+        Verdict plain = verdict::decide(r, fingerprints());
+        PacketObservation first, second;
+        first.kind = second.kind = "dns_response";
+        first.src = second.src = "198.51.100.53:53";
+        first.dns_id = 7, first.ip_ttl = 47;
+        second.dns_id = 8, second.ip_ttl = 52;
+        r.observations.packets = {first, second};
+        Verdict with_packets = verdict::decide(r, fingerprints());
+        CHECK(with_packets.status == plain.status);
+        CHECK(with_packets.confidence > plain.confidence);
+        CHECK(joined(with_packets).find("DNS answers from 198.51.100.53:53 arrived with different IP TTLs: 47") !=
+              std::string::npos);
+        return;
+    }
+    FAIL("fixture tcp_reset_with_control is missing");
+}
+
 TEST_CASE("docs/verdicts.md lists every rule in table order") {
     std::ifstream in(kDataDir + "/../../docs/verdicts.md");
     REQUIRE(in.good());
