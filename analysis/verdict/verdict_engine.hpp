@@ -168,6 +168,7 @@ struct Rule {
     const char* method;       // nullptr for accessible, local_failure, inconclusive
     double base_confidence;
     bool in_band;             // proves by itself: stands without a control (with lower confidence)
+    bool from_packets;        // decided by captured packets: their corroboration adds no confidence
     bool (*applies)(const Facts&);
     void (*explain)(const Facts&, std::vector<std::string>&);
     const char* summary;      // one line for docs and tests
