@@ -11,6 +11,7 @@
 
 #include "probe/net/measure.hpp"
 #include "meoktong/record.hpp"
+#include "meoktong/testlist.hpp"
 #include "probe/net/net.hpp"
 
 namespace meoktong {
@@ -39,9 +40,13 @@ extern const char* const kRunUsage;
 // option or a bad value.
 RunSettings parse_run_args(const std::vector<std::string>& args);
 
+// The test lists the options select: --list, else "messengers" when no
+// --target is given. Throws InputError for a list that does not load.
+std::vector<TestList> selected_lists(const RunSettings& options);
+
 // The targets to measure: canaries (from the lists and --canary, canary=true)
-// after the selected list targets and --target ones. Throws InputError.
-std::vector<Target> select_targets(const RunSettings& options);
+// after the targets of `lists` (selected_lists) and --target ones. Throws InputError.
+std::vector<Target> select_targets(const RunSettings& options, const std::vector<TestList>& lists);
 
 using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
 

@@ -91,12 +91,12 @@ TEST_CASE("bad run options are one-line InputErrors") {
 
 TEST_CASE("--service with ad-hoc targets only is an error, not silently ignored") {
     auto o = parse_run_args({"--service", "nosuchservice", "--target", "tcp://127.0.0.1:9"});
-    CHECK_THROWS_AS(select_targets(o), InputError);
+    CHECK_THROWS_AS(select_targets(o, selected_lists(o)), InputError);
 }
 
 TEST_CASE("ad-hoc targets and --canary URIs are selected, canaries last and marked") {
     auto o = parse_run_args({"--target", "tls://line.me", "--target", "tls://line.me", "--canary", "tls://example.com"});
-    auto targets = select_targets(o);
+    auto targets = select_targets(o, selected_lists(o));
     REQUIRE(targets.size() == 2);
     CHECK(targets[0].service == "adhoc");
     CHECK_FALSE(targets[0].canary);
