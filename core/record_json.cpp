@@ -65,6 +65,18 @@ void timing_from(const json& j, Timing& t) {
 
 }  // namespace
 
+const char* verdict_status_name(VerdictStatus status) {
+    static const char* const names[kVerdictStatusCount] = {"accessible", "blocked", "provider_down", "local_failure",
+                                                           "inconclusive"};
+    return names[static_cast<int>(status)];
+}
+
+std::optional<VerdictStatus> parse_verdict_status(std::string_view name) {
+    for (int i = 0; i < kVerdictStatusCount; ++i)
+        if (name == verdict_status_name(VerdictStatus(i))) return VerdictStatus(i);
+    return std::nullopt;
+}
+
 void to_json(json& j, const Target& v) {
     j = json{{"service", v.service}, {"host", v.host}, {"port", v.port}, {"protocol", v.protocol}};
     if (v.protocol == "https" || v.protocol == "http") j["path"] = v.path;
@@ -275,11 +287,15 @@ void from_json(const json& j, RunContext& v) {
 }
 
 void to_json(json& j, const Verdict& v) {
-    j = json{{"status", v.status}, {"method", opt_string(v.method)},
+    j = json{{"status", verdict_status_name(v.status)}, {"method", opt_string(v.method)},
              {"confidence", v.confidence}, {"evidence", v.evidence}};
 }
 void from_json(const json& j, Verdict& v) {
-    read(j, "status", v.status);
+    if (auto it = j.find("status"); it != j.end() && !it->is_null()) {
+        auto status = parse_verdict_status(it->get<std::string>());
+        if (!status) throw json::other_error::create(501, "'status' is not a verdict status", &*it);
+        v.status = *status;
+    }
     v.method = read_opt_string(j, "method");
     read(j, "confidence", v.confidence);
     read(j, "evidence", v.evidence);

@@ -164,7 +164,7 @@ Facts compute_facts(const Record& record, const FingerprintSet& fingerprints);
 // One row of the rule table.
 struct Rule {
     const char* name;
-    const char* status;
+    VerdictStatus status;
     const char* method;       // nullptr for accessible, local_failure, inconclusive
     double base_confidence;
     bool in_band;             // proves by itself: stands without a control (with lower confidence)

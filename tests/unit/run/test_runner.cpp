@@ -214,7 +214,7 @@ TEST_CASE("step summaries and the text table") {
     TlsObservation neutral;
     neutral.purpose = "neutral_sni";
     r.observations.tls = {reset, neutral};
-    r.verdict.status = "blocked";
+    r.verdict.status = VerdictStatus::blocked;
     r.verdict.method = "tls_sni_reset";
     auto table = render_table({r});
     CHECK(table.find("SERVICE") == 0);
