@@ -10,9 +10,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
-
-#include "meoktong/record.hpp"
 
 namespace meoktong {
 
