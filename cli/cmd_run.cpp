@@ -148,7 +148,8 @@ int cmd_run(const Args& args) {
     RunSettings options = run_settings(ops, command_line);
     configure_logging(ops, options);
     resolve_vantage_metadata(options, command_line.values, file, ops);
-    std::vector<Target> targets = select_targets(options);
+    std::vector<TestList> lists = selected_lists(options);
+    std::vector<Target> targets = select_targets(options, lists);
     std::string run_id = new_uuid();
     std::string report = prepare_report_path(options.out, options.vantage.label, run_id, std::chrono::system_clock::now());
 
@@ -204,7 +205,7 @@ int cmd_run(const Args& args) {
     if (options.format == "json") {
         for (const auto& r : outcome.records) std::cout << record_line(r) << "\n";
     } else {
-        std::cout << render_table(outcome.records);
+        std::cout << render_table(outcome.records) << render_services(outcome.records, lists);
         const RunContext& c = outcome.records.empty() ? RunContext{} : outcome.records.front().context;
         std::cout << "\n" << outcome.records.size() << " targets, canaries " << c.canaries_ok << "/"
                   << c.canaries_total << " reachable; report: " << report << "\n";

@@ -63,6 +63,7 @@ concept Is = std::same_as<std::remove_const_t<Visited>, Type>;
 
 struct FieldWriter {
     json& out;
+    void operator()(const char* key, VerdictStatus status) const { out[key] = verdict_status_name(status); }
     void operator()(const char* key, const std::optional<std::string>& value) const { out[key] = opt_string(value); }
     template <typename T>
     void operator()(const char* key, const T& value) const { out[key] = value; }
@@ -70,6 +71,13 @@ struct FieldWriter {
 
 struct FieldReader {
     const json& in;
+    void operator()(const char* key, VerdictStatus& status) const {
+        auto it = in.find(key);
+        if (it == in.end() || it->is_null()) return;
+        auto parsed = parse_verdict_status(it->get<std::string>());
+        if (!parsed) throw json::other_error::create(501, std::string("'") + key + "' is not a verdict status", &*it);
+        status = *parsed;
+    }
     void operator()(const char* key, std::optional<std::string>& value) const { value = read_opt_string(in, key); }
     template <typename T>
     void operator()(const char* key, T& value) const { read(in, key, value); }
@@ -198,6 +206,18 @@ void read_fields(const json& j, T& value) {
 }
 
 }  // namespace
+
+const char* verdict_status_name(VerdictStatus status) {
+    static const char* const names[kVerdictStatusCount] = {"accessible", "blocked", "provider_down", "local_failure",
+                                                           "inconclusive"};
+    return names[static_cast<int>(status)];
+}
+
+std::optional<VerdictStatus> parse_verdict_status(std::string_view name) {
+    for (int i = 0; i < kVerdictStatusCount; ++i)
+        if (name == verdict_status_name(VerdictStatus(i))) return VerdictStatus(i);
+    return std::nullopt;
+}
 
 void to_json(json& j, const Target& v) {
     j = json{{"service", v.service}, {"host", v.host}, {"port", v.port}, {"protocol", v.protocol}};

@@ -14,12 +14,9 @@
 #include <utility>
 #include <vector>
 
-namespace meoktong::analyze {
+#include "meoktong/record.hpp"
 
-enum class Status : uint8_t { accessible, blocked, provider_down, local_failure, inconclusive };
-inline constexpr int kStatusCount = 5;
-const char* status_name(Status s);
-std::optional<Status> parse_status(std::string_view s);
+namespace meoktong::analyze {
 
 // What the control vantage saw of the same target in the same measurement.
 enum class ControlView : uint8_t { none, saw_target, failed };
@@ -37,7 +34,7 @@ struct ReportLine {
     bool control_failure = false;  // control.failure was a string: no control answer
     std::array<int, 4> control_ok{}, control_failed{};  // per layer: dns, tcp, tls, http
     int64_t started_ms = 0;        // started_at as milliseconds since the epoch (UTC)
-    Status verdict = Status::inconclusive;
+    VerdictStatus verdict = VerdictStatus::inconclusive;
 
     void clear();
     ControlView control_view() const;
@@ -74,7 +71,7 @@ struct VantageInfo {
 struct Example {
     std::string id;
     int64_t at_ms = 0;
-    Status status = Status::inconclusive;
+    VerdictStatus status = VerdictStatus::inconclusive;
     std::string method;
     ControlView control = ControlView::none;
     std::string evidence;  // the verdict's first evidence sentence, shortened
@@ -82,7 +79,7 @@ struct Example {
 
 // Counters of one (endpoint, vantage, window).
 struct Cell {
-    std::array<uint32_t, kStatusCount> statuses{};
+    std::array<uint32_t, kVerdictStatusCount> statuses{};
     std::vector<std::pair<std::string, uint32_t>> methods;  // methods of failing verdicts
     uint32_t control_saw = 0, control_failed = 0;            // over failing records
     double failing_confidence_sum = 0;
@@ -92,7 +89,7 @@ struct Cell {
 
     uint32_t total() const;
     uint32_t failing() const { return total() - statuses[0]; }
-    Status dominant() const;  // most frequent status; ties go to the more severe
+    VerdictStatus dominant() const;  // most frequent status; ties go to the more severe
 };
 
 inline constexpr size_t kFailingExamples = 2;

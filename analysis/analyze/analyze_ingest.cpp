@@ -19,13 +19,13 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kMaxLine = 16 << 20;  // a longer line is malformed; its bytes are skipped
 
-int severity(Status s) {  // tie-break order for Cell::dominant
+int severity(VerdictStatus s) {  // tie-break order for Cell::dominant
     switch (s) {
-        case Status::blocked: return 4;
-        case Status::provider_down: return 3;
-        case Status::local_failure: return 2;
-        case Status::inconclusive: return 1;
-        case Status::accessible: return 0;
+        case VerdictStatus::blocked: return 4;
+        case VerdictStatus::provider_down: return 3;
+        case VerdictStatus::local_failure: return 2;
+        case VerdictStatus::inconclusive: return 1;
+        case VerdictStatus::accessible: return 0;
     }
     return 0;
 }
@@ -113,10 +113,10 @@ uint32_t Cell::total() const {
     return t;
 }
 
-Status Cell::dominant() const {
-    Status best = Status::accessible;
-    for (int i = 0; i < kStatusCount; ++i) {
-        Status s = Status(i);
+VerdictStatus Cell::dominant() const {
+    VerdictStatus best = VerdictStatus::accessible;
+    for (int i = 0; i < kVerdictStatusCount; ++i) {
+        VerdictStatus s = VerdictStatus(i);
         if (statuses[i] > statuses[int(best)] || (statuses[i] == statuses[int(best)] && severity(s) > severity(best)))
             best = s;
     }
@@ -197,9 +197,9 @@ void Aggregator::add(const ReportLine& r) {
     last_ms_ = std::max(last_ms_, r.started_ms);
     ++cell.statuses[int(r.verdict)];
     ControlView control = r.control_view();
-    bool failing = r.verdict != Status::accessible;
+    bool failing = r.verdict != VerdictStatus::accessible;
     size_t kept_failing = 0;
-    for (const Example& e : cell.examples) kept_failing += e.status != Status::accessible;
+    for (const Example& e : cell.examples) kept_failing += e.status != VerdictStatus::accessible;
     bool keep_example = failing ? kept_failing < kFailingExamples
                                 : cell.examples.size() - kept_failing < kWorkingExamples;
     if (failing) {

@@ -181,17 +181,6 @@ bool expect(std::string_view s, size_t& pos, char c) {
 
 }  // namespace
 
-const char* status_name(Status s) {
-    static const char* names[] = {"accessible", "blocked", "provider_down", "local_failure", "inconclusive"};
-    return names[static_cast<int>(s)];
-}
-
-std::optional<Status> parse_status(std::string_view s) {
-    for (int i = 0; i < kStatusCount; ++i)
-        if (s == status_name(Status(i))) return Status(i);
-    return std::nullopt;
-}
-
 void ReportLine::clear() {
     id.clear();
     started_at.clear();
@@ -212,7 +201,7 @@ void ReportLine::clear() {
     control_ok = {};
     control_failed = {};
     started_ms = 0;
-    verdict = Status::inconclusive;
+    verdict = VerdictStatus::inconclusive;
 }
 
 // The control's deepest measured layer decides: it saw the target when
@@ -229,7 +218,7 @@ ControlView ReportLine::control_view() const {
 bool read_report_line(std::string_view line, ReportLine& out, std::string& why) {
     out.clear();
     if (!read_fields(line, out, why)) return false;
-    auto status = parse_status(out.status);
+    auto status = parse_verdict_status(out.status);
     if (!status) {
         why = out.status.empty() ? "no verdict.status" : "unknown verdict.status";
         return false;

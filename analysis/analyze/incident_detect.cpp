@@ -22,12 +22,12 @@ namespace {
 constexpr int64_t kMaxGapMinutes = 6 * 60;  // no data for longer than this ends a finding
 constexpr uint64_t kMinInconclusiveWindows = 2;  // a stray timeout is noise: it must persist
 
-bool cell_failing(const Cell& c) { return c.dominant() != Status::accessible; }
+bool cell_failing(const Cell& c) { return c.dominant() != VerdictStatus::accessible; }
 
 // ---- step 1: local failures ------------------------------------------------
 
 struct VantageWindow {
-    std::array<uint64_t, kStatusCount> statuses{};
+    std::array<uint64_t, kVerdictStatusCount> statuses{};
     uint64_t canary_ok = 0, canary_failed = 0;
     uint32_t endpoints = 0, endpoints_failing = 0, failing_but_working_elsewhere = 0;
     int64_t first_ok_ms = INT64_MAX;
@@ -44,7 +44,7 @@ VantageWindows vantage_windows(const Index& ix) {
         for (size_t i = g.begin; i < g.end; ++i) {
             const CellRef& c = ix.cells[i];
             VantageWindow& vw = out[{c.vantage, c.window}];
-            for (int s = 0; s < kStatusCount; ++s) vw.statuses[s] += c.cell->statuses[s];
+            for (int s = 0; s < kVerdictStatusCount; ++s) vw.statuses[s] += c.cell->statuses[s];
             vw.first_ok_ms = std::min(vw.first_ok_ms, c.cell->first_ok_ms);
             vw.cells.push_back(&c);
             if (ix.endpoint(c.endpoint).canary) {
@@ -66,9 +66,9 @@ bool own_network_down(const VantageWindow& vw) {
     uint64_t total = 0;
     for (uint64_t s : vw.statuses) total += s;
     if (total == 0) return false;
-    uint64_t local = vw.statuses[int(Status::local_failure)];
+    uint64_t local = vw.statuses[int(VerdictStatus::local_failure)];
     uint64_t failing = total - vw.statuses[0];
-    uint64_t blocked = vw.statuses[int(Status::blocked)];
+    uint64_t blocked = vw.statuses[int(VerdictStatus::blocked)];
     if (local > 0 && local * 2 >= total) return true;
     // Failing canaries count when the other failures are not blocking: a
     // censored vantage with one flaky canary is not down.
@@ -148,11 +148,11 @@ struct Finding {
 };
 
 std::vector<Finding> classify_window(const Index& ix, const std::vector<const CellRef*>& failing, bool any_working) {
-    std::array<uint64_t, kStatusCount> st{};
+    std::array<uint64_t, kVerdictStatusCount> st{};
     uint64_t saw = 0, ctrl_failed = 0;
     std::map<std::string, std::vector<const CellRef*>> by_country;
     for (const CellRef* c : failing) {
-        for (int s = 1; s < kStatusCount; ++s) st[s] += c->cell->statuses[s];
+        for (int s = 1; s < kVerdictStatusCount; ++s) st[s] += c->cell->statuses[s];
         saw += c->cell->control_saw;
         ctrl_failed += c->cell->control_failed;
         by_country[ix.vantage(*c).cc].push_back(c);
@@ -161,7 +161,7 @@ std::vector<Finding> classify_window(const Index& ix, const std::vector<const Ce
     auto blocked_dominant = [](const std::vector<const CellRef*>& cells) {
         uint64_t blocked = 0, all = 0;
         for (const CellRef* c : cells) {
-            blocked += c->cell->statuses[int(Status::blocked)];
+            blocked += c->cell->statuses[int(VerdictStatus::blocked)];
             all += c->cell->failing();
         }
         return blocked * 2 > all;
@@ -169,7 +169,7 @@ std::vector<Finding> classify_window(const Index& ix, const std::vector<const Ce
     std::vector<Finding> out;
     bool censorship_everywhere = !any_working && blocked_dominant(failing) && saw >= ctrl_failed;
     if (!any_working && !censorship_everywhere) {
-        bool provider = st[int(Status::provider_down)] * 2 > failing_records || ctrl_failed > saw ||
+        bool provider = st[int(VerdictStatus::provider_down)] * 2 > failing_records || ctrl_failed > saw ||
                         by_country.size() >= 2;
         out.push_back({provider ? "provider_outage" : "inconclusive", "", failing});
         return out;
@@ -341,7 +341,7 @@ void Accum::add_failing(const Index& ix, const CellRef& c) {
     failing_vantages.insert(c.vantage);
     failing_countries.insert(v.cc);
     asns_failing[v.cc].insert(v.asn);
-    for (int s = 1; s < kStatusCount; ++s) statuses[s] += cell.statuses[s];
+    for (int s = 1; s < kVerdictStatusCount; ++s) statuses[s] += cell.statuses[s];
     for (const auto& [m, n] : cell.methods) methods[m] += n;
     control_saw += cell.control_saw;
     control_failed += cell.control_failed;
@@ -363,7 +363,7 @@ void Accum::add_working(const Index& ix, const CellRef& c) {
 // second example only while there is room for half the cap.
 void Accum::offer(std::vector<ExampleRef>& list, const CellRef& c, bool failing) {
     for (const Example& e : c.cell->examples) {
-        if ((e.status != Status::accessible) != failing) continue;
+        if ((e.status != VerdictStatus::accessible) != failing) continue;
         if (list.size() >= kExamplesPerClaim) return;
         bool vantage_shown = std::any_of(list.begin(), list.end(), [&](const ExampleRef& r) { return r.vantage == c.vantage; });
         if (vantage_shown && list.size() >= kExamplesPerClaim / 2) continue;
@@ -390,7 +390,7 @@ void Accum::merge(Accum&& o) {
     working_countries.insert(o.working_countries.begin(), o.working_countries.end());
     for (auto& [cc, asns] : o.asns_failing) asns_failing[cc].insert(asns.begin(), asns.end());
     for (auto& [cc, asns] : o.asns_measured) asns_measured[cc].insert(asns.begin(), asns.end());
-    for (int s = 0; s < kStatusCount; ++s) statuses[s] += o.statuses[s];
+    for (int s = 0; s < kVerdictStatusCount; ++s) statuses[s] += o.statuses[s];
     for (auto& [m, n] : o.methods) methods[m] += n;
     control_saw += o.control_saw;
     control_failed += o.control_failed;

@@ -65,7 +65,7 @@ struct Accum {
     std::set<uint32_t> endpoints, unaffected_endpoints, failing_vantages;
     std::set<std::string> failing_countries, working_countries;
     std::map<std::string, std::set<std::string>> asns_failing, asns_measured;  // by country
-    std::array<uint64_t, kStatusCount> statuses{};
+    std::array<uint64_t, kVerdictStatusCount> statuses{};
     std::map<std::string, uint64_t> methods;
     uint64_t control_saw = 0, control_failed = 0, canary_ok = 0, canary_failed = 0;
     double confidence_sum = 0;

@@ -93,7 +93,7 @@ double confidence_of(const Accum& acc, const Incident& inc) {
     uint64_t failing = acc.failing_records;
     double score = 0.3;
     if (inc.classification == "censorship") {
-        double blocked = share(acc.statuses[int(Status::blocked)], failing);
+        double blocked = share(acc.statuses[int(VerdictStatus::blocked)], failing);
         score = 0.4 + (blocked >= 0.8 ? 0.2 : 0.1);
         if (acc.working_records > 0) score += 0.15;
         if (acc.control_saw > acc.control_failed) score += 0.15;
@@ -101,10 +101,10 @@ double confidence_of(const Accum& acc, const Incident& inc) {
         score = 0.4;
         if (acc.failing_countries.size() >= 2) score += 0.2;
         if (acc.control_failed > acc.control_saw) score += 0.2;
-        if (share(acc.statuses[int(Status::provider_down)], failing) > 0.5) score += 0.1;
+        if (share(acc.statuses[int(VerdictStatus::provider_down)], failing) > 0.5) score += 0.1;
     } else if (inc.classification == "local") {
         score = 0.5;
-        if (share(acc.statuses[int(Status::local_failure)], failing) >= 0.5) score += 0.2;
+        if (share(acc.statuses[int(VerdictStatus::local_failure)], failing) >= 0.5) score += 0.2;
         if (acc.canary_failed > acc.canary_ok) score += 0.15;
         if (acc.working_records > 0) score += 0.1;
     }
@@ -274,7 +274,7 @@ std::vector<std::string> Citations::cite(const std::vector<ExampleRef>& refs) {
             const char* control = e.control == ControlView::saw_target ? "saw_target"
                                   : e.control == ControlView::failed   ? "failed"
                                                                        : "none";
-            refs_.push_back({e.id, e.at_ms, ix_.agg.vantages()[r.vantage], ep.uri(), ep.service, status_name(e.status), e.method,
+            refs_.push_back({e.id, e.at_ms, ix_.agg.vantages()[r.vantage], ep.uri(), ep.service, verdict_status_name(e.status), e.method,
                              e.evidence, control});
         }
         ids.push_back(refs_[it->second].id);
@@ -310,8 +310,8 @@ Incident describe_incident(const Accum& acc, const Index& ix, Citations& citatio
     inc.networks = to_vector(networks);
     inc.countries = to_vector(acc.failing_countries);
     inc.working_countries = to_vector(acc.working_countries);
-    for (int s = 1; s < kStatusCount; ++s)
-        if (acc.statuses[s]) inc.statuses[status_name(Status(s))] = acc.statuses[s];
+    for (int s = 1; s < kVerdictStatusCount; ++s)
+        if (acc.statuses[s]) inc.statuses[verdict_status_name(VerdictStatus(s))] = acc.statuses[s];
     inc.methods = acc.methods;
     if (auto r = ranked(acc.methods); !r.empty()) inc.dominant_method = r.front().first;
     inc.failing_measurements = acc.failing_records;

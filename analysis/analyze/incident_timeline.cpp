@@ -14,7 +14,7 @@ constexpr int64_t kMaxColumns = 480;
 
 struct Tally {
     uint32_t cells = 0, failing_cells = 0;
-    std::array<uint64_t, kStatusCount> statuses{};
+    std::array<uint64_t, kVerdictStatusCount> statuses{};
 };
 
 std::string state_of(const Tally& t) {
@@ -22,9 +22,9 @@ std::string state_of(const Tally& t) {
     if (t.failing_cells == 0) return "accessible";
     if (t.failing_cells < t.cells) return "partial";
     int best = 1;
-    for (int s = 2; s < kStatusCount; ++s)
+    for (int s = 2; s < kVerdictStatusCount; ++s)
         if (t.statuses[s] > t.statuses[best]) best = s;
-    return status_name(Status(best));
+    return verdict_status_name(VerdictStatus(best));
 }
 
 }  // namespace
@@ -45,10 +45,10 @@ std::vector<ServiceTimeline> build_timelines(const Index& ix) {
         b.last = std::max(b.last, c.window);
         Tally& t = b.rows[c.vantage][c.window];
         ++t.cells;
-        t.failing_cells += c.cell->dominant() != Status::accessible;
-        for (int s = 0; s < kStatusCount; ++s) {
+        t.failing_cells += c.cell->dominant() != VerdictStatus::accessible;
+        for (int s = 0; s < kVerdictStatusCount; ++s) {
             t.statuses[s] += c.cell->statuses[s];
-            b.out.statuses[status_name(Status(s))] += c.cell->statuses[s];
+            b.out.statuses[verdict_status_name(VerdictStatus(s))] += c.cell->statuses[s];
             b.out.measurements += c.cell->statuses[s];
         }
     }
@@ -70,7 +70,7 @@ std::vector<ServiceTimeline> build_timelines(const Index& ix) {
                 Tally& col = columns[size_t((w - b.first) / per_column)];
                 col.cells += t.cells;
                 col.failing_cells += t.failing_cells;
-                for (int s = 0; s < kStatusCount; ++s) col.statuses[s] += t.statuses[s];
+                for (int s = 0; s < kVerdictStatusCount; ++s) col.statuses[s] += t.statuses[s];
             }
             TimelineRow row{ix.agg.vantages()[vantage], {}};
             for (const Tally& col : columns) row.cells.push_back(state_of(col));

@@ -1,6 +1,7 @@
-// Injection evidence from captured packet facts: compares the IP TTLs of
-// RST/FIN packets with the same address's SYN-ACK, and the answers and IP TTLs
-// of DNS responses to one query. See packet_evidence.hpp.
+// The one analysis of captured packet facts: compares the IP TTLs of RST/FIN
+// packets with the same address's SYN-ACK, spots TTLs still at a sender's
+// initial value, and compares the answers and IP TTLs of DNS responses to one
+// query. See packet_evidence.hpp.
 #include "analysis/verdict/packet_evidence.hpp"
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <set>
 #include <utility>
 
+#include "meoktong/parse.hpp"
+
 namespace meoktong {
 namespace {
 
@@ -17,8 +20,15 @@ using Packets = std::vector<const PacketObservation*>;
 
 // "IP:PORT" or "[IP]:PORT" -> IP.
 std::string address_of(const std::string& src) {
-    if (!src.empty() && src.front() == '[') return src.substr(1, src.find(']') - 1);
-    return src.substr(0, src.rfind(':'));
+    auto split = split_host_port(src);
+    return split ? split->host : src;
+}
+
+// A TTL still at a sender's initial value crossed no router: sent from this network segment.
+bool unaged_ttl(int ttl) { return ttl == 64 || ttl == 128 || ttl == 255; }
+
+bool remote(const std::string& src, const std::vector<Cidr>& routable) {
+    return !special_purpose(address_of(src), routable);
 }
 
 std::string hex_id(int id) {
@@ -28,8 +38,6 @@ std::string hex_id(int id) {
 }
 
 std::string ms(double t) { return std::to_string(static_cast<long>(t + 0.5)) + " ms"; }
-
-std::string ip_id_note(int ip_id) { return ip_id < 0 ? "" : " (IP ID " + std::to_string(ip_id) + ")"; }
 
 std::string rcode_name(int rcode) {
     switch (rcode) {
@@ -106,12 +114,13 @@ void duplicate_answer_evidence(const std::string& src, int id, const Packets& an
     out.push_back(std::move(e));
 }
 
-// Single answers to different queries from one resolver whose TTLs differ.
+// Answers to different queries from one resolver whose TTLs differ; each query
+// counts once, when all its answers share one TTL (mixed ones are reported above).
 void resolver_ttl_evidence(const std::string& src, const std::map<int, Packets>& by_id,
                            std::vector<PacketEvidence>& out) {
     std::map<int, const PacketObservation*> first_by_ttl;
     for (const auto& [id, answers] : by_id)
-        if (answers.size() == 1) first_by_ttl.emplace(answers.front()->ip_ttl, answers.front());
+        if (ttl_spread(answers) == 0) first_by_ttl.emplace(answers.front()->ip_ttl, answers.front());
     if (first_by_ttl.size() < 2) return;
     PacketEvidence e;
     e.kind = "dns_resolver_ttl_mismatch";
@@ -142,36 +151,86 @@ void dns_evidence(const std::vector<PacketObservation>& packets, std::vector<Pac
     }
 }
 
-void tcp_evidence(const std::vector<PacketObservation>& packets, std::vector<PacketEvidence>& out) {
-    std::set<std::pair<std::string, int>> reported;  // (src, ttl) already said
+// The SYN-ACK `p` is compared with: the same endpoint's, else the same address's.
+const PacketObservation* synack_for(const PacketObservation& p, const std::vector<PacketObservation>& packets) {
+    const PacketObservation* synack = nullptr;
+    for (const auto& s : packets) {
+        if (s.kind != "syn_ack" || s.ip_ttl < 0 || address_of(s.src) != address_of(p.src)) continue;
+        if (!synack || (s.src == p.src && synack->src != p.src)) synack = &s;
+    }
+    return synack;
+}
+
+PacketEvidence ttl_mismatch(const PacketObservation& p, const PacketObservation& synack) {
+    bool rst = p.kind == "rst";
+    PacketEvidence e;
+    e.kind = rst ? "rst_ttl_mismatch" : "fin_ttl_mismatch";
+    e.src = p.src;
+    e.ttl = p.ip_ttl, e.ip_id = p.ip_id;
+    e.synack_ttl = synack.ip_ttl, e.synack_ip_id = synack.ip_id;
+    e.ttl_difference = std::abs(p.ip_ttl - synack.ip_ttl);
+    e.strong = e.ttl_difference >= 2;
+    std::string ids = p.ip_id >= 0 && synack.ip_id >= 0 && p.ip_id != synack.ip_id
+                          ? " (IP ID " + std::to_string(p.ip_id) + " against " + std::to_string(synack.ip_id) + ")"
+                          : "";
+    std::string synack_from = synack.src == p.src ? "" : " from " + synack.src;
+    e.sentence = std::string(rst ? "a TCP reset" : "a TCP FIN") + " claiming to come from " + p.src +
+                 " arrived with IP TTL " + std::to_string(p.ip_ttl) + " while the server's SYN-ACK" + synack_from +
+                 " arrived with TTL " + std::to_string(synack.ip_ttl) + ids + ": the " + (rst ? "reset" : "FIN") +
+                 " was sent by a machine at a different distance than the server";
+    return e;
+}
+
+PacketEvidence unaged_rst(const PacketObservation& p) {
+    PacketEvidence e;
+    e.kind = "rst_unaged_ttl";
+    e.src = p.src;
+    e.ttl = p.ip_ttl, e.ip_id = p.ip_id;
+    e.strong = true;
+    e.sentence = "a TCP reset claiming to come from " + p.src + " arrived with IP TTL " + std::to_string(p.ip_ttl) +
+                 ", the value a sender starts with: it crossed no router, so it was sent from this network segment, "
+                 "not by the remote server";
+    return e;
+}
+
+PacketEvidence unaged_synack(const PacketObservation& p) {
+    PacketEvidence e;
+    e.kind = "synack_unaged_ttl";
+    e.src = p.src;
+    e.ttl = p.ip_ttl, e.ip_id = p.ip_id;
+    e.sentence = "the SYN-ACK from " + p.src + " arrived with IP TTL " + std::to_string(p.ip_ttl) +
+                 ", the value a sender starts with: it crossed no router, so a machine on this network segment "
+                 "answered in the server's name";
+    return e;
+}
+
+void tcp_evidence(const std::vector<PacketObservation>& packets, const std::vector<Cidr>& routable,
+                  std::vector<PacketEvidence>& out) {
+    std::set<std::pair<std::string, int>> reported;  // (src, ttl) of resets and FINs already said
+    std::set<std::string> unaged_synacks;            // src already said
     for (const auto& p : packets) {
-        bool rst = p.kind == "rst", fin = p.kind == "fin";
-        if ((!rst && !fin) || p.ip_ttl < 0) continue;
-        const PacketObservation* synack = nullptr;  // the same endpoint's SYN-ACK, else the same address's
-        for (const auto& s : packets) {
-            if (s.kind != "syn_ack" || s.ip_ttl < 0 || address_of(s.src) != address_of(p.src)) continue;
-            if (!synack || (s.src == p.src && synack->src != p.src)) synack = &s;
+        if (p.ip_ttl < 0) continue;
+        if (p.kind == "syn_ack") {
+            if (unaged_ttl(p.ip_ttl) && remote(p.src, routable) && unaged_synacks.insert(p.src).second)
+                out.push_back(unaged_synack(p));
+            continue;
         }
-        if (!synack || synack->ip_ttl == p.ip_ttl || !reported.insert({p.src, p.ip_ttl}).second) continue;
-        PacketEvidence e;
-        e.kind = rst ? "rst_ttl_mismatch" : "fin_ttl_mismatch";
-        e.src = p.src;
-        e.ttl_difference = std::abs(p.ip_ttl - synack->ip_ttl);
-        e.strong = e.ttl_difference >= 2;
-        e.sentence = std::string(rst ? "a TCP reset" : "a TCP FIN") + " from " + p.src + " arrived with IP TTL " +
-                     std::to_string(p.ip_ttl) + ip_id_note(p.ip_id) + " while the server's SYN-ACK from " +
-                     synack->src + " arrived with TTL " + std::to_string(synack->ip_ttl) + ip_id_note(synack->ip_id) +
-                     "; the " + (rst ? "reset" : "FIN") + " was most likely sent by something on the path, not the server";
-        out.push_back(std::move(e));
+        bool rst = p.kind == "rst", fin = p.kind == "fin";
+        if (!rst && !fin) continue;
+        const PacketObservation* synack = synack_for(p, packets);
+        bool suspicious = synack ? synack->ip_ttl != p.ip_ttl : rst && unaged_ttl(p.ip_ttl) && remote(p.src, routable);
+        if (!suspicious || !reported.insert({p.src, p.ip_ttl}).second) continue;
+        out.push_back(synack ? ttl_mismatch(p, *synack) : unaged_rst(p));
     }
 }
 
 }  // namespace
 
-std::vector<PacketEvidence> packet_injection_evidence(const std::vector<PacketObservation>& packets) {
+std::vector<PacketEvidence> packet_injection_evidence(const std::vector<PacketObservation>& packets,
+                                                      const std::vector<Cidr>& routable) {
     std::vector<PacketEvidence> out;
     dns_evidence(packets, out);
-    tcp_evidence(packets, out);
+    tcp_evidence(packets, routable, out);
     return out;
 }
 

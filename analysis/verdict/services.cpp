@@ -7,12 +7,15 @@ namespace {
 
 constexpr size_t kMaxListed = 3;  // endpoints named in one summary sentence
 
-int severity(const std::string& status) {
-    if (status == "accessible") return 0;
-    if (status == "blocked") return 4;
-    if (status == "provider_down") return 3;
-    if (status == "local_failure") return 2;
-    return 1;  // inconclusive, or anything unknown
+int severity(VerdictStatus status) {
+    switch (status) {
+        case VerdictStatus::accessible: return 0;
+        case VerdictStatus::inconclusive: return 1;
+        case VerdictStatus::local_failure: return 2;
+        case VerdictStatus::provider_down: return 3;
+        case VerdictStatus::blocked: return 4;
+    }
+    return 1;
 }
 
 struct ListInfo {
@@ -51,8 +54,8 @@ std::string where(const Target& t) {
     return usual ? host : host + ":" + std::to_string(t.port);
 }
 
-std::string verdict_text(const std::string& status, const std::optional<std::string>& method) {
-    return status + (method ? ": " + *method : "");
+std::string verdict_text(VerdictStatus status, const std::optional<std::string>& method) {
+    return verdict_status_name(status) + (method ? ": " + *method : "");
 }
 
 std::string role_of(const Target& t) { return t.role.empty() ? "" : t.role + " "; }
@@ -73,7 +76,7 @@ struct Requirement {
     std::vector<const EndpointOutcome*> members;
     bool met() const {
         for (const auto* m : members)
-            if (m->status == "accessible") return true;
+            if (m->status == VerdictStatus::accessible) return true;
         return false;
     }
     const EndpointOutcome& worst() const {
@@ -127,15 +130,14 @@ void decide(ServiceOutcome& s) {
     }
     std::string counts = std::to_string(s.accessible) + " of " + std::to_string(s.endpoints) + " endpoints accessible";
     if (worst_unmet) {
-        const std::string& status = worst_unmet->worst().status;
-        s.status = severity(status) == 1 ? "inconclusive" : status;
+        s.status = verdict_status_name(worst_unmet->worst().status);
         s.summary = s.display_name + ": " + s.status + "; " + join_capped(unmet, ", ") + "; " + counts;
         return;
     }
     s.status = "reachable";
     std::vector<std::string> failing;
     for (const auto& e : s.endpoint_outcomes)
-        if (e.status != "accessible") failing.push_back(endpoint_failure(e));
+        if (e.status != VerdictStatus::accessible) failing.push_back(endpoint_failure(e));
     s.summary = s.display_name + ": reachable" + (failing.empty() ? " (" + counts + ")" : "; " + join_capped(failing, ", "));
 }
 
@@ -165,7 +167,7 @@ std::vector<ServiceOutcome> service_outcomes(const std::vector<Record>& records,
             e.group = info->second.group;
         }
         ++s.endpoints;
-        if (e.status == "accessible") ++s.accessible;
+        if (e.status == VerdictStatus::accessible) ++s.accessible;
         ++s.counts[e.status];
         s.endpoint_outcomes.push_back(std::move(e));
     }

@@ -31,7 +31,7 @@ struct EndpointOutcome {
     Target target;                      // as measured (service, host, port, protocol, role)
     bool required = true;
     std::string group;                  // "" = stands alone
-    std::string status;                 // the record's verdict status
+    VerdictStatus status = VerdictStatus::inconclusive;  // the record's verdict status
     std::optional<std::string> method;  // the record's verdict method
 };
 
@@ -42,7 +42,7 @@ struct ServiceOutcome {
     std::string status;
     int endpoints = 0;                 // measured endpoints
     int accessible = 0;                // of which accessible
-    std::map<std::string, int> counts; // verdict status -> number of endpoints
+    std::map<VerdictStatus, int> counts;  // verdict status -> number of endpoints
     std::vector<EndpointOutcome> endpoint_outcomes;  // in record order
     // One sentence for people, e.g. "WhatsApp: reachable; media endpoint
     // mmg.whatsapp.net failing (inconclusive)".

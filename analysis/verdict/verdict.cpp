@@ -48,7 +48,9 @@ const SniTest* failing_both_ways(const Facts& f, std::initializer_list<Kind> kin
 // A reset compared with the server's SYN-ACK (compared) or, without one, with an unaged TTL.
 const ForgedRst* forged_rst(const Facts& f, std::initializer_list<Step> steps, bool compared = true) {
     for (const auto& r : f.forged_rsts)
-        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() && (r.synack_ttl >= 0) == compared) return &r;
+        if (std::find(steps.begin(), steps.end(), r.step) != steps.end() &&
+            (r.packets.kind == "rst_ttl_mismatch") == compared)
+            return &r;
     return nullptr;
 }
 
@@ -167,37 +169,25 @@ void explain_sni_blackhole(const Facts& f, Ev& ev) {
                  " timed out after the ClientHello, the same address completed a handshake with a neutral SNI (" + t->neutral_sni + ")");
 }
 
-void explain_unaged_rst(const ForgedRst& r, Ev& ev) {
-    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
-                 ", the value a sender starts with: it crossed no router, so it was sent from this network segment, not by the remote server");
-}
-
-void explain_forged_rst(const ForgedRst& r, Ev& ev) {
-    std::string ids = r.rst_ip_id >= 0 && r.synack_ip_id >= 0 && r.rst_ip_id != r.synack_ip_id
-                          ? " (IP ID " + std::to_string(r.rst_ip_id) + " against " + std::to_string(r.synack_ip_id) + ")"
-                          : "";
-    ev.push_back("a TCP reset claiming to come from " + r.src + " arrived with IP TTL " + std::to_string(r.rst_ttl) +
-                 " while the server's SYN-ACK arrived with TTL " + std::to_string(r.synack_ttl) + ids +
-                 ": the reset was sent by a machine at a different distance than the server");
-}
-
 void explain_forged_rst_tls(const Facts& f, Ev& ev) {
-    explain_forged_rst(*forged_rst(f, {Step::tls}), ev);
+    ev.push_back(forged_rst(f, {Step::tls})->packets.sentence);
     ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
 }
 
-void explain_forged_rst_tcp(const Facts& f, Ev& ev) { explain_forged_rst(*forged_rst(f, {Step::tcp, Step::http}), ev); }
+void explain_forged_rst_tcp(const Facts& f, Ev& ev) { ev.push_back(forged_rst(f, {Step::tcp, Step::http})->packets.sentence); }
 
 void explain_unaged_rst_tls(const Facts& f, Ev& ev) {
-    explain_unaged_rst(*forged_rst(f, {Step::tls}, false), ev);
+    ev.push_back(forged_rst(f, {Step::tls}, false)->packets.sentence);
     ev.push_back("the reset cut the TLS handshake right after the ClientHello, which carries the SNI " + f.host);
 }
 
-void explain_unaged_rst_tcp(const Facts& f, Ev& ev) { explain_unaged_rst(*forged_rst(f, {Step::tcp, Step::http}, false), ev); }
+void explain_unaged_rst_tcp(const Facts& f, Ev& ev) {
+    ev.push_back(forged_rst(f, {Step::tcp, Step::http}, false)->packets.sentence);
+}
 
 const CertIssue* untrusted_cert_from_segment(const Facts& f) {
     for (const auto& c : f.cert_issues)
-        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack_ttl >= 0) return &c;
+        if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack) return &c;
     return nullptr;
 }
 
@@ -206,8 +196,7 @@ void explain_unaged_synack(const Facts& f, Ev& ev) {
     std::string what = c->kind == Kind::cert_hostname ? "a certificate for another name" : "a certificate from an unknown authority";
     std::string issuer = c->issuer.empty() ? "" : " issued by \"" + c->issuer + "\"";
     ev.push_back(endpoint(c->ip, c->port) + " presented " + what + issuer + " for " + f.host);
-    ev.push_back("its SYN-ACK arrived with IP TTL " + std::to_string(c->unaged_synack_ttl) +
-                 ", the value a sender starts with: it crossed no router, so a machine on this network segment answered in the server's name and intercepted the TLS connection");
+    ev.push_back(c->unaged_synack->sentence + " and intercepted the TLS connection");
 }
 
 void explain_local_failure(const Facts& f, Ev& ev) {
@@ -294,181 +283,180 @@ void explain_undecided(const Facts& f, Ev& ev) {
 }
 
 // ---- the table --------------------------------------------------------------
+// {name, status, method, base confidence, in-band, from packets, applies, explain, summary}
 
 const std::vector<Rule> kRules = {
-    {"nothing_measured", "inconclusive", nullptr, 0.0, false,
+    {"nothing_measured", VerdictStatus::inconclusive, nullptr, 0.0, false, false,
      [](const Facts& f) { return f.nothing_measured; }, explain_nothing,
      "the record holds no observation"},
-    {"throttling", "blocked", "throttling", 0.7, false, throttled, explain_throttling,
+    {"throttling", VerdictStatus::blocked, "throttling", 0.7, false, false, throttled, explain_throttling,
      "download at most 20% of the control's and at most 4000 kbit/s, handshake fine"},
-    {"accessible_all_addresses", "accessible", nullptr, 0.95, false,
+    {"accessible_all_addresses", VerdictStatus::accessible, nullptr, 0.95, false, false,
      [](const Facts& f) { return f.needs_tcp && f.app_path_works() && f.failing_here().empty() && !unverified_dns_suspect(f); },
      explain_accessible, "every address the app would use completed every step"},
-    {"accessible_some_addresses", "accessible", nullptr, 0.85, false,
+    {"accessible_some_addresses", VerdictStatus::accessible, nullptr, 0.85, false, false,
      [](const Facts& f) { return f.needs_tcp && f.app_path_works() && !unverified_dns_suspect(f); }, explain_accessible,
      "at least one address the app would use completed every step; the failing ones are listed"},
-    {"dns_injection", "blocked", "dns_injection", 0.9, true,
+    {"dns_injection", VerdictStatus::blocked, "dns_injection", 0.9, true, false,
      [](const Facts& f) { return !f.injections.empty(); }, explain_injection,
      "two different answers to one query, the first faster, with a different IP TTL, or flagged"},
-    {"dns_sinkhole_fingerprint", "blocked", "dns_tampering", 0.9, true,
+    {"dns_sinkhole_fingerprint", VerdictStatus::blocked, "dns_tampering", 0.9, true, false,
      [](const Facts& f) { return !f.sinkholes.empty(); }, explain_sinkhole,
      "a DNS answer is a known blocking address or name (testlists/blockpages.json)"},
-    {"dns_bogon_answer", "blocked", "dns_tampering", 0.85, true,
+    {"dns_bogon_answer", VerdictStatus::blocked, "dns_tampering", 0.85, true, false,
      [](const Facts& f) { return !f.bogons.empty(); }, explain_bogon,
      "a DNS answer is a private, loopback or reserved address (and the control's is not)"},
-    {"http_blockpage", "blocked", "http_blockpage", 0.9, true,
+    {"http_blockpage", VerdictStatus::blocked, "http_blockpage", 0.9, true, false,
      [](const Facts& f) { return !f.blockpages.empty(); }, explain_blockpage,
      "an HTTP answer matches a known blockpage fingerprint the control did not get"},
-    {"tls_interception_ca", "blocked", "tls_mitm", 0.9, true,
+    {"tls_interception_ca", VerdictStatus::blocked, "tls_mitm", 0.9, true, false,
      [](const Facts& f) { return interception_cert(f) != nullptr; }, explain_interception_ca,
      "the certificate was issued by a known interception CA"},
-    {"tls_sni_reset_differential", "blocked", "tls_sni_reset", 0.9, true,
+    {"tls_sni_reset_differential", VerdictStatus::blocked, "tls_sni_reset", 0.9, true, false,
      [](const Facts& f) { return sni_test(f, {Kind::reset, Kind::eof}, true) != nullptr; }, explain_sni_reset,
      "target SNI reset/closed, neutral SNI completed, same address"},
-    {"tls_sni_blackhole_differential", "blocked", "tls_sni_blackhole", 0.85, true,
+    {"tls_sni_blackhole_differential", VerdictStatus::blocked, "tls_sni_blackhole", 0.85, true, false,
      [](const Facts& f) { return sni_test(f, {Kind::timeout}, true) != nullptr; }, explain_sni_blackhole,
      "target SNI timed out, neutral SNI completed, same address"},
-    {"forged_rst_in_tls", "blocked", "tls_sni_reset", 0.8, true,
+    {"forged_rst_in_tls", VerdictStatus::blocked, "tls_sni_reset", 0.8, true, true,
      [](const Facts& f) { return forged_rst(f, {Step::tls}) != nullptr; }, explain_forged_rst_tls,
      "the reset that cut the TLS handshake has another IP TTL than the server's SYN-ACK"},
-    {"forged_rst_in_tcp", "blocked", "tcp_reset", 0.8, true,
+    {"forged_rst_in_tcp", VerdictStatus::blocked, "tcp_reset", 0.8, true, true,
      [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}) != nullptr; }, explain_forged_rst_tcp,
      "the reset that cut the connection has another IP TTL than the server's SYN-ACK"},
-    {"unaged_rst_in_tls", "blocked", "tls_sni_reset", 0.75, true,
+    {"unaged_rst_in_tls", VerdictStatus::blocked, "tls_sni_reset", 0.75, true, true,
      [](const Facts& f) { return forged_rst(f, {Step::tls}, false) != nullptr; }, explain_unaged_rst_tls,
      "no SYN-ACK to compare; the reset that cut the TLS handshake arrived with an initial TTL (64/128/255)"},
-    {"unaged_rst_in_tcp", "blocked", "tcp_reset", 0.75, true,
+    {"unaged_rst_in_tcp", VerdictStatus::blocked, "tcp_reset", 0.75, true, true,
      [](const Facts& f) { return forged_rst(f, {Step::tcp, Step::http}, false) != nullptr; }, explain_unaged_rst_tcp,
      "no SYN-ACK to compare; the reset that refused or cut the connection arrived with an initial TTL (64/128/255)"},
-    {"unaged_synack_untrusted_certificate", "blocked", "tls_mitm", 0.75, true,
+    {"unaged_synack_untrusted_certificate", VerdictStatus::blocked, "tls_mitm", 0.75, true, false,
      [](const Facts& f) { return untrusted_cert_from_segment(f) != nullptr; }, explain_unaged_synack,
      "the address that presented an unverifiable certificate answered the SYN with an initial TTL (64/128/255)"},
-    {"local_failure_control_unreachable", "local_failure", nullptr, 0.9, false,
+    {"local_failure_control_unreachable", VerdictStatus::local_failure, nullptr, 0.9, false, false,
      [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
      "every canary failed and the control could not be reached"},
-    {"local_failure_no_control", "local_failure", nullptr, 0.65, false,
+    {"local_failure_no_control", VerdictStatus::local_failure, nullptr, 0.65, false, false,
      [](const Facts& f) { return all_canaries_down(f) && !f.control_usable && !f.control_requested; }, explain_local_failure,
      "every canary failed; no control was configured"},
-    {"dns_differs_from_control", "blocked", "dns_tampering", 0.85, false,
+    {"dns_differs_from_control", VerdictStatus::blocked, "dns_tampering", 0.85, false, false,
      [](const Facts& f) {
          return f.needs_tls && f.dns_compared && !f.dns_consistent && f.here_step != Step::passed && f.control_passed(f.here_step);
      },
      explain_dns_differs, "answers share no address or /24 with the control's and fail TLS here; the control's work"},
-    {"dns_differs_from_control_unverified", "blocked", "dns_tampering", 0.55, false,
+    {"dns_differs_from_control_unverified", VerdictStatus::blocked, "dns_tampering", 0.55, false, false,
      [](const Facts& f) { return !f.needs_tls && f.dns_compared && !f.dns_consistent; }, explain_dns_differs,
      "answers share no address or /24 with the control's; no TLS to verify either"},
-    {"dns_nxdomain_here_only", "blocked", "dns_nxdomain", 0.85, false,
+    {"dns_nxdomain_here_only", VerdictStatus::blocked, "dns_nxdomain", 0.85, false, false,
      [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain}) && f.control_passed(Step::dns); },
      explain_here_vs_control, "NXDOMAIN here, the control resolved the name"},
-    {"dns_timeout_here_only", "blocked", "dns_blackhole", 0.8, false,
+    {"dns_timeout_here_only", VerdictStatus::blocked, "dns_blackhole", 0.8, false, false,
      [](const Facts& f) { return here_is(f, Step::dns, {Kind::timeout}) && f.control_passed(Step::dns); },
      explain_here_vs_control, "no DNS answer here, the control resolved the name"},
-    {"dns_error_here_only", "blocked", "dns_tampering", 0.65, false,
+    {"dns_error_here_only", VerdictStatus::blocked, "dns_tampering", 0.65, false, false,
      [](const Facts& f) { return here_at(f, Step::dns) && f.control_passed(Step::dns); }, explain_here_vs_control,
      "SERVFAIL, REFUSED or no address here, the control resolved the name"},
-    {"dns_nxdomain_everywhere", "provider_down", "dns_nxdomain", 0.85, false,
+    {"dns_nxdomain_everywhere", VerdictStatus::provider_down, "dns_nxdomain", 0.85, false, false,
      [](const Facts& f) {
          return here_is(f, Step::dns, {Kind::nxdomain}) && f.control_step == Step::dns && f.control_kind == Kind::nxdomain;
      },
      explain_here_vs_control, "NXDOMAIN here and at the control"},
-    {"dns_fails_everywhere", "provider_down", "dns_servfail", 0.75, false,
+    {"dns_fails_everywhere", VerdictStatus::provider_down, "dns_servfail", 0.75, false, false,
      [](const Facts& f) { return here_at(f, Step::dns) && f.control_failed_by(Step::dns); }, explain_here_vs_control,
      "the name does not resolve here nor at the control"},
-    {"dns_nxdomain_resolver_differential", "blocked", "dns_nxdomain", 0.75, true,
+    {"dns_nxdomain_resolver_differential", VerdictStatus::blocked, "dns_nxdomain", 0.75, true, false,
      [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain}) && f.bypass_works && canaries_fine(f); },
      explain_dns_bypass, "NXDOMAIN from the system resolver; addresses from other resolvers work here; canaries fine"},
-    {"dns_blackhole_resolver_differential", "blocked", "dns_blackhole", 0.7, true,
+    {"dns_blackhole_resolver_differential", VerdictStatus::blocked, "dns_blackhole", 0.7, true, false,
      [](const Facts& f) { return here_is(f, Step::dns, {Kind::timeout}) && f.bypass_works && canaries_fine(f); },
      explain_dns_bypass, "no answer from the system resolver; addresses from other resolvers work here; canaries fine"},
-    {"dns_error_resolver_differential", "blocked", "dns_tampering", 0.7, true,
+    {"dns_error_resolver_differential", VerdictStatus::blocked, "dns_tampering", 0.7, true, false,
      [](const Facts& f) { return here_at(f, Step::dns) && f.bypass_works && canaries_fine(f); }, explain_dns_bypass,
      "SERVFAIL/REFUSED/no address from the system resolver; other resolvers' addresses work here; canaries fine"},
-    {"tcp_reset_here_only", "blocked", "tcp_reset", 0.85, false,
+    {"tcp_reset_here_only", VerdictStatus::blocked, "tcp_reset", 0.85, false, false,
      [](const Facts& f) { return here_is(f, Step::tcp, {Kind::reset, Kind::refused}) && f.control_passed(Step::tcp); },
      explain_here_vs_control, "connection reset or refused here, the control connected"},
-    {"tcp_blackhole_here_only", "blocked", "tcp_blackhole", 0.8, false,
+    {"tcp_blackhole_here_only", VerdictStatus::blocked, "tcp_blackhole", 0.8, false, false,
      [](const Facts& f) { return here_is(f, Step::tcp, {Kind::timeout, Kind::unreachable}) && f.control_passed(Step::tcp); },
      explain_here_vs_control, "connection timed out or unreachable here, the control connected"},
-    {"tcp_refused_everywhere", "provider_down", "tcp_refused", 0.85, false,
+    {"tcp_refused_everywhere", VerdictStatus::provider_down, "tcp_refused", 0.85, false, false,
      [](const Facts& f) { return here_at(f, Step::tcp) && f.control_failed_by(Step::tcp) && f.control_kind == Kind::refused; },
      explain_here_vs_control, "connections fail here and are refused at the control"},
-    {"tcp_fails_everywhere", "provider_down", "tcp_timeout", 0.8, false,
+    {"tcp_fails_everywhere", VerdictStatus::provider_down, "tcp_timeout", 0.8, false, false,
      [](const Facts& f) { return here_at(f, Step::tcp) && f.control_failed_by(Step::tcp); }, explain_here_vs_control,
      "connections fail here and at the control"},
-    {"tls_mitm_here_only", "blocked", "tls_mitm", 0.85, false,
+    {"tls_mitm_here_only", VerdictStatus::blocked, "tls_mitm", 0.85, false, false,
      [](const Facts& f) {
          return here_is(f, Step::tls, {Kind::cert_authority, Kind::cert_hostname}) && f.control_passed(Step::tls);
      },
      explain_tls_mitm, "untrusted or wrong-name certificate here, valid at the control"},
-    {"tls_reset_any_sni_here_only", "blocked", "tcp_reset", 0.7, false,
+    {"tls_reset_any_sni_here_only", VerdictStatus::blocked, "tcp_reset", 0.7, false, false,
      [](const Facts& f) {
          return here_is(f, Step::tls, {Kind::reset, Kind::eof}) && f.control_passed(Step::tls) &&
                 failing_both_ways(f, {Kind::reset, Kind::eof}) != nullptr;
      },
      explain_tls_any_sni, "TLS reset here whatever the SNI, the control completed it"},
-    {"tls_sni_reset_here_only", "blocked", "tls_sni_reset", 0.8, false,
+    {"tls_sni_reset_here_only", VerdictStatus::blocked, "tls_sni_reset", 0.8, false, false,
      [](const Facts& f) { return here_is(f, Step::tls, {Kind::reset, Kind::eof}) && f.control_passed(Step::tls); },
      explain_tls_sni_here_only, "TLS reset here after the ClientHello, the control completed it"},
-    {"tls_blackhole_any_sni_here_only", "blocked", "tcp_blackhole", 0.65, false,
+    {"tls_blackhole_any_sni_here_only", VerdictStatus::blocked, "tcp_blackhole", 0.65, false, false,
      [](const Facts& f) {
          return here_is(f, Step::tls, {Kind::timeout}) && f.control_passed(Step::tls) &&
                 failing_both_ways(f, {Kind::timeout}) != nullptr;
      },
      explain_tls_any_sni, "TLS times out here whatever the SNI, the control completed it"},
-    {"tls_sni_blackhole_here_only", "blocked", "tls_sni_blackhole", 0.75, false,
+    {"tls_sni_blackhole_here_only", VerdictStatus::blocked, "tls_sni_blackhole", 0.75, false, false,
      [](const Facts& f) { return here_is(f, Step::tls, {Kind::timeout}) && f.control_passed(Step::tls); },
      explain_tls_sni_here_only, "TLS times out here after the ClientHello, the control completed it"},
-    {"tls_fails_everywhere", "provider_down", "tls_failure", 0.85, false,
+    {"tls_fails_everywhere", VerdictStatus::provider_down, "tls_failure", 0.85, false, false,
      [](const Facts& f) { return here_at(f, Step::tls) && f.control_failed_by(Step::tls); }, explain_here_vs_control,
      "TLS fails here and at the control"},
-    {"http_fails_everywhere", "provider_down", "http_error", 0.85, false,
+    {"http_fails_everywhere", VerdictStatus::provider_down, "http_error", 0.85, false, false,
      [](const Facts& f) { return here_at(f, Step::http) && f.control_failed_by(Step::http); }, explain_here_vs_control,
      "HTTP fails or answers 5xx here and at the control"},
-    {"http_reset_here_only", "blocked", "tcp_reset", 0.7, false,
+    {"http_reset_here_only", VerdictStatus::blocked, "tcp_reset", 0.7, false, false,
      [](const Facts& f) { return !f.needs_tls && here_is(f, Step::http, {Kind::reset, Kind::eof}) && f.control_passed(Step::http); },
      explain_here_vs_control, "plain-HTTP request reset here, answered at the control"},
-    {"http_blackhole_here_only", "blocked", "tcp_blackhole", 0.65, false,
+    {"http_blackhole_here_only", VerdictStatus::blocked, "tcp_blackhole", 0.65, false, false,
      [](const Facts& f) { return !f.needs_tls && here_is(f, Step::http, {Kind::timeout}) && f.control_passed(Step::http); },
      explain_here_vs_control, "plain-HTTP request unanswered here, answered at the control"},
-    {"tls_out_of_date_certificate", "provider_down", "tls_failure", 0.7, true,
+    {"tls_out_of_date_certificate", VerdictStatus::provider_down, "tls_failure", 0.7, true, false,
      [](const Facts& f) { return here_is(f, Step::tls, {Kind::cert_invalid}) && cert_issue(f, {Kind::cert_invalid}, true); },
      explain_expired, "the server's certificate is expired or not yet valid"},
-    {"https_server_error", "provider_down", "http_error", 0.75, true,
+    {"https_server_error", VerdictStatus::provider_down, "http_error", 0.75, true, false,
      [](const Facts& f) { return f.needs_tls && here_is(f, Step::http, {Kind::http_5xx}); }, explain_server_error,
      "HTTP 5xx from a server authenticated by a valid certificate"},
-    {"dns_resolved", "accessible", nullptr, 0.9, true,
+    {"dns_resolved", VerdictStatus::accessible, nullptr, 0.9, true, false,
      [](const Facts& f) { return !f.needs_tcp && f.here_step == Step::passed; }, explain_dns_resolved,
      "DNS target: public answers, no injection, sinkhole, bogon or control mismatch"},
-    {"undecided", "inconclusive", nullptr, 0.0, false, [](const Facts&) { return true; }, explain_undecided,
+    {"undecided", VerdictStatus::inconclusive, nullptr, 0.0, false, false, [](const Facts&) { return true; }, explain_undecided,
      "nothing above applies: the evidence does not decide"},
 };
 
 // ---- confidence and common evidence ------------------------------------------
 
 double confidence_for(const Rule& rule, const Facts& f) {
-    std::string status = rule.status;
-    if (status == "inconclusive") return 0.0;
+    VerdictStatus status = rule.status;
+    if (status == VerdictStatus::inconclusive) return 0.0;
     double c = rule.base_confidence;
-    bool judged = status == "blocked" || status == "provider_down";
+    bool judged = status == VerdictStatus::blocked || status == VerdictStatus::provider_down;
     if (rule.in_band && !f.control_usable) c -= 0.1;
-    if (rule.in_band && f.control_usable && status == "blocked" && f.control_passed(f.here_step)) c += 0.05;
-    bool packet_rule = std::string(rule.name).find("_rst_in_") != std::string::npos;
-    if (status == "blocked" && !packet_rule && (!f.forged_rsts.empty() || f.dns_packet_ttl_divergence)) c += 0.05;
+    if (rule.in_band && f.control_usable && status == VerdictStatus::blocked && f.control_passed(f.here_step)) c += 0.05;
+    if (status == VerdictStatus::blocked && !rule.from_packets && (!f.forged_rsts.empty() || !f.dns_packet_ttls.empty())) c += 0.05;
     if (judged && f.canaries_total > 0 && f.canaries_ok < f.canaries_total) c -= 0.1;
     c = std::clamp(c, 0.05, 0.99);
     return std::round(c * 100) / 100;
 }
 
 void common_evidence(const Rule& rule, const Facts& f, Ev& ev) {
-    std::string status = rule.status;
-    if (status != "accessible" && !f.control_usable) {
+    VerdictStatus status = rule.status;
+    if (status != VerdictStatus::accessible && !f.control_usable) {
         std::string why = f.control_unusable_reason.empty() ? "" : " (" + f.control_unusable_reason + ")";
         ev.push_back("no control vantage was available" + why);
     }
-    if (status != "local_failure" && f.canaries_total > 0 && f.canaries_ok < f.canaries_total)
+    if (status != VerdictStatus::local_failure && f.canaries_total > 0 && f.canaries_ok < f.canaries_total)
         ev.push_back(std::to_string(f.canaries_ok) + " of " + std::to_string(f.canaries_total) + " canary hosts were reachable from here");
-    if (f.dns_packet_ttl_divergence && status == "blocked")
-        ev.push_back("captured DNS answers from one resolver arrived with different IP TTLs");
+    if (!f.dns_packet_ttls.empty() && status == VerdictStatus::blocked) ev.push_back(f.dns_packet_ttls.front().sentence);
     if (!f.fingerprints_error.empty()) ev.push_back("blockpage fingerprints were not available: " + f.fingerprints_error);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis/verdict/blockpage.hpp"
+#include "analysis/verdict/packet_evidence.hpp"
 #include "meoktong/record.hpp"
 
 namespace meoktong::verdict {
@@ -90,14 +91,12 @@ struct CertIssue {  // a certificate that did not verify for the host
     std::string subject, issuer, not_before, not_after, sha256;
     bool out_of_date = false;          // not_after before (or not_before after) the measurement
     const Fingerprint* interception_ca = nullptr;
-    int unaged_synack_ttl = -1;        // the address's SYN-ACK arrived with an initial TTL (captured)
+    std::optional<PacketEvidence> unaged_synack;  // the address's SYN-ACK arrived with an initial TTL (captured)
 };
 
-struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK, or is unaged
-    std::string src;
-    int rst_ttl = -1, synack_ttl = -1;  // synack_ttl -1: no SYN-ACK; the RST's TTL is an initial value
-    int rst_ip_id = -1, synack_ip_id = -1;
-    Step step = Step::tcp;             // the step the reset cut
+struct ForgedRst {  // a RST whose IP TTL differs from the server's SYN-ACK, or is unaged, that cut a step
+    PacketEvidence packets;  // kind rst_ttl_mismatch (compared with the SYN-ACK) or rst_unaged_ttl
+    Step step = Step::tcp;   // the step the reset cut
 };
 
 struct BlockpageHit {
@@ -130,7 +129,7 @@ struct Facts {
     std::vector<Injection> injections;
     std::vector<DnsAnswerFlag> bogons;
     std::vector<DnsAnswerFlag> sinkholes;
-    bool dns_packet_ttl_divergence = false;  // DNS answers from one source with different TTLs
+    std::vector<PacketEvidence> dns_packet_ttls;  // captured DNS answers from one source with different TTLs
 
     // Per address, here and at the control.
     std::vector<AddressOutcome> here;
@@ -165,10 +164,11 @@ Facts compute_facts(const Record& record, const FingerprintSet& fingerprints);
 // One row of the rule table.
 struct Rule {
     const char* name;
-    const char* status;
+    VerdictStatus status;
     const char* method;       // nullptr for accessible, local_failure, inconclusive
     double base_confidence;
     bool in_band;             // proves by itself: stands without a control (with lower confidence)
+    bool from_packets;        // decided by captured packets: their corroboration adds no confidence
     bool (*applies)(const Facts&);
     void (*explain)(const Facts&, std::vector<std::string>&);
     const char* summary;      // one line for docs and tests

@@ -1,13 +1,15 @@
 // The verdict engine's first pass: turns a record into Facts — per step, what
 // happened here and at the control, and every piece of in-band evidence
 // (injected DNS answers, bogons, sinkholes, SNI differential, certificates,
-// forged resets, blockpages, throughput). Pure.
+// forged resets and other packet evidence from packet_evidence.hpp,
+// blockpages, throughput). Pure.
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "meoktong/failure.hpp"
 #include "meoktong/ipaddr.hpp"
+#include "meoktong/parse.hpp"
 #include "analysis/verdict/verdict_engine.hpp"
 
 namespace meoktong::verdict {
@@ -251,33 +253,16 @@ std::string control_unusable_reason(const ControlResult& c) {
     return "";
 }
 
-// "IP:PORT" or "[IP]:PORT" -> IP.
-std::string ip_of(const std::string& src) {
-    if (!src.empty() && src.front() == '[') return src.substr(1, src.find(']') - 1);
-    auto colon = src.rfind(':');
-    if (colon == std::string::npos || src.find(':') != colon) return src;
-    return src.substr(0, colon);
-}
-
-// A TTL still at a sender's initial value crossed no router: sent from this network segment.
-bool unaged_ttl(int ttl) { return ttl == 64 || ttl == 128 || ttl == 255; }
-
-void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::vector<AddressOutcome>& here,
-                      const std::vector<Cidr>& routable, std::vector<ForgedRst>& out) {
-    for (const auto& rst : packets) {
-        if (rst.kind != "rst" || rst.ip_ttl < 0) continue;
-        const PacketObservation* synack = nullptr;
-        for (const auto& p : packets) {
-            if (p.kind != "syn_ack" || p.ip_ttl < 0 || ip_of(p.src) != ip_of(rst.src)) continue;
-            if (!synack || p.src == rst.src) synack = &p;
-        }
-        bool remote = !special_purpose(ip_of(rst.src), routable);
-        if (synack ? synack->ip_ttl == rst.ip_ttl : !(remote && unaged_ttl(rst.ip_ttl))) continue;
+// The resets among the packet evidence that cut an address's connection here.
+void find_forged_rsts(const std::vector<PacketEvidence>& evidence, const std::vector<AddressOutcome>& here,
+                      std::vector<ForgedRst>& out) {
+    for (const auto& e : evidence) {
+        if (e.kind != "rst_ttl_mismatch" && e.kind != "rst_unaged_ttl") continue;
+        auto src = split_host_port(e.src);
         for (const auto& a : here) {
             bool cut = a.kind == Kind::reset || a.kind == Kind::refused || a.kind == Kind::eof;
-            if (a.ip != ip_of(rst.src) || !cut || a.failed_step == Step::passed) continue;
-            out.push_back({rst.src, rst.ip_ttl, synack ? synack->ip_ttl : -1, rst.ip_id, synack ? synack->ip_id : -1,
-                           a.failed_step});
+            if (!src || a.ip != src->host || !cut || a.failed_step == Step::passed) continue;
+            out.push_back({e, a.failed_step});
             break;
         }
     }
@@ -286,21 +271,21 @@ void find_forged_rsts(const std::vector<PacketObservation>& packets, const std::
 // A SYN-ACK from a remote address with an initial TTL crossed no router: a
 // machine on this segment answered in the server's name. Noted on the
 // addresses whose certificate did not verify (a transparent interceptor).
-void find_unaged_synacks(const std::vector<PacketObservation>& packets, const std::vector<Cidr>& routable,
-                         std::vector<CertIssue>& cert_issues) {
-    for (const auto& p : packets) {
-        if (p.kind != "syn_ack" || !unaged_ttl(p.ip_ttl) || special_purpose(ip_of(p.src), routable)) continue;
+void note_unaged_synacks(const std::vector<PacketEvidence>& evidence, std::vector<CertIssue>& cert_issues) {
+    for (const auto& e : evidence) {
+        auto src = split_host_port(e.src);
+        if (e.kind != "synack_unaged_ttl" || !src) continue;
         for (auto& c : cert_issues)
-            if (c.ip == ip_of(p.src)) c.unaged_synack_ttl = p.ip_ttl;
+            if (c.ip == src->host) c.unaged_synack = e;
     }
 }
 
 // DNS answers claiming one source but arriving with different IP TTLs.
-bool dns_ttls_diverge(const std::vector<PacketObservation>& packets) {
-    std::map<std::string, std::set<int>> ttls;
-    for (const auto& p : packets)
-        if (p.kind == "dns_response" && p.ip_ttl >= 0) ttls[p.src].insert(p.ip_ttl);
-    return std::any_of(ttls.begin(), ttls.end(), [](const auto& kv) { return kv.second.size() > 1; });
+std::vector<PacketEvidence> dns_packet_ttls(const std::vector<PacketEvidence>& evidence) {
+    std::vector<PacketEvidence> out;
+    for (const auto& e : evidence)
+        if (e.dns_id >= 0 && e.ttl_difference > 0) out.push_back(e);
+    return out;
 }
 
 // ISO 8601 timestamps compare as text on their first 19 characters.
@@ -441,7 +426,8 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
         if (has_system && o.resolver != "system" && !addresses_of(o.answers).empty()) add_unique(f.other_resolvers_ok, {o.resolver});
     for (const auto& o : obs.dns) find_injections(o, routable, fps, f.injections);
     find_dns_flags(r, routable, fps, f);
-    f.dns_packet_ttl_divergence = dns_ttls_diverge(obs.packets);
+    auto packet_evidence = packet_injection_evidence(obs.packets, routable);
+    f.dns_packet_ttls = dns_packet_ttls(packet_evidence);
 
     // Addresses, here and at the control.
     StepNeeds needs{f.needs_tcp, f.needs_tls, f.needs_http};
@@ -471,8 +457,8 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     // In-band evidence.
     find_sni_tests(obs, f);
     find_cert_issues(r, fps, f);
-    find_forged_rsts(obs.packets, f.here, routable, f.forged_rsts);
-    find_unaged_synacks(obs.packets, routable, f.cert_issues);
+    find_forged_rsts(packet_evidence, f.here, f.forged_rsts);
+    note_unaged_synacks(packet_evidence, f.cert_issues);
     for (const auto& h : obs.http) {
         const Fingerprint* fp = match_http(fps, h);
         if (fp && !(f.control_usable && fingerprint_seen_at_control(fp, ctl, fps)))

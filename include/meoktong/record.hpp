@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -142,8 +143,16 @@ struct RunContext {
     std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
 };
 
+// A verdict's status (SPEC §2). Reports and every text carry its name.
+enum class VerdictStatus : uint8_t { accessible, blocked, provider_down, local_failure, inconclusive };
+inline constexpr int kVerdictStatusCount = 5;
+// "accessible", "blocked", "provider_down", "local_failure", "inconclusive".
+const char* verdict_status_name(VerdictStatus status);
+// The inverse; nullopt for any other text.
+std::optional<VerdictStatus> parse_verdict_status(std::string_view name);
+
 struct Verdict {
-    std::string status = "inconclusive";  // accessible|blocked|provider_down|local_failure|inconclusive
+    VerdictStatus status = VerdictStatus::inconclusive;
     std::optional<std::string> method;
     double confidence = 0;
     std::vector<std::string> evidence;

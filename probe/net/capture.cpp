@@ -2,6 +2,7 @@
 // parsed frames to measurements), offline replay of pcap files, and the live
 // libpcap session with its reader thread. See capture.hpp.
 #include "probe/net/capture.hpp"
+#include "probe/net/dns_message.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>

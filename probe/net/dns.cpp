@@ -19,12 +19,12 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/text.hpp"
 #include "probe/net/socket_address.hpp"
+#include "probe/net/dns_message.hpp"
 #include "probe/net/failure_map.hpp"
 
 namespace meoktong::dns {
 namespace {
 
-constexpr int kMaxAnswers = 64;
 constexpr int kClassIn = 1;
 
 std::optional<SocketAddress> to_socket_address(const std::string& ip_port) {
@@ -168,23 +168,12 @@ void record_response(Query& q, const ParsedResponse& parsed, int ip_ttl, double 
     q.obs.raw_error = raw;
 }
 
-// The question of a DNS message: its name as c-ares expands it and the offset
-// of its type and class. nullopt unless there is exactly one, well-formed.
-struct Question {
-    std::string name;
-    size_t type_class_at = 0;
-};
-
-std::optional<Question> question_of(const unsigned char* msg, size_t len) {
-    if (len < 12 || msg[4] != 0 || msg[5] != 1) return std::nullopt;
-    char* name = nullptr;
-    long encoded_len = 0;
-    if (ares_expand_name(msg + 12, msg, static_cast<int>(len), &name, &encoded_len) != ARES_SUCCESS)
-        return std::nullopt;
-    Question q{name, 12 + static_cast<size_t>(encoded_len)};
-    ares_free_string(name);
-    if (q.type_class_at + 4 > len) return std::nullopt;
-    return q;
+// The question of a DNS message when it has exactly one, well-formed.
+std::optional<DnsQuestion> question_of(const unsigned char* msg, size_t len) {
+    std::span<const uint8_t> message(msg, len);
+    auto header = parse_dns_header(message);
+    if (!header || header->questions != 1) return std::nullopt;
+    return dns_question(message);
 }
 
 // True when a response repeats our query's question (name in any case, type,
@@ -256,29 +245,17 @@ double advance(Query& q, int timeout_ms, int late_window_ms, double now) {
 
 ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype) {
     ParsedResponse r;
-    if (data == nullptr || len < 12 || len > 65535) return r;
-    if ((data[2] & 0x80) == 0) return r;  // QR bit: not a response
+    if (data == nullptr || len > 65535) return r;
+    std::span<const uint8_t> message(data, len);
+    auto header = parse_dns_header(message);
+    if (!header || !header->is_response) return r;
     r.valid = true;
-    r.id = static_cast<uint16_t>(data[0] << 8 | data[1]);
-    r.rcode = data[3] & 0x0F;
-    r.truncated = (data[2] & 0x02) != 0;
-    char text[INET6_ADDRSTRLEN];
-    int n = kMaxAnswers;
-    if (qtype == kTypeAAAA) {
-        ares_addr6ttl addrs[kMaxAnswers];
-        r.ares_status = ares_parse_aaaa_reply(data, static_cast<int>(len), nullptr, addrs, &n);
-        for (int i = 0; r.ares_status == ARES_SUCCESS && i < n; ++i) {
-            inet_ntop(AF_INET6, &addrs[i].ip6addr, text, sizeof text);
-            r.answers.push_back({"AAAA", text, static_cast<uint32_t>(std::max(addrs[i].ttl, 0))});
-        }
-    } else {
-        ares_addrttl addrs[kMaxAnswers];
-        r.ares_status = ares_parse_a_reply(data, static_cast<int>(len), nullptr, addrs, &n);
-        for (int i = 0; r.ares_status == ARES_SUCCESS && i < n; ++i) {
-            inet_ntop(AF_INET, &addrs[i].ipaddr, text, sizeof text);
-            r.answers.push_back({"A", text, static_cast<uint32_t>(std::max(addrs[i].ttl, 0))});
-        }
-    }
+    r.id = header->id;
+    r.rcode = header->rcode;
+    r.truncated = header->truncated;
+    auto records = dns_address_records(message, qtype == kTypeAAAA ? kDnsTypeAAAA : kDnsTypeA);
+    r.ares_status = records.ares_status;
+    r.answers = std::move(records.answers);
     return r;
 }
 

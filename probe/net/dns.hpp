@@ -1,5 +1,5 @@
 // DNS over UDP with our own sockets: queries built with ares_create_query,
-// responses parsed with ares_parse_a_reply / ares_parse_aaaa_reply, and a
+// responses read by the one DNS message reader (dns_message.hpp), and a
 // listener that stays open after the first answer to record late and duplicate
 // (injected) responses with their arrival time and IP TTL.
 #pragma once
@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "meoktong/record.hpp"
+#include "probe/net/dns_message.hpp"
 #include "probe/net/net.hpp"
 
 namespace meoktong::dns {
 
-inline constexpr int kTypeA = 1;
-inline constexpr int kTypeAAAA = 28;
+inline constexpr int kTypeA = kDnsTypeA;
+inline constexpr int kTypeAAAA = kDnsTypeAAAA;
 // At most this many responses to one query are recorded (DnsObservation::responses):
 // a flood of answers costs the probe reading time, never memory.
 inline constexpr size_t kMaxResponsesPerQuery = 16;
@@ -31,7 +32,7 @@ struct ParsedResponse {
     int rcode = -1;
     bool truncated = false;             // TC bit: the resolver cut the answer (we never retry over TCP)
     bool oversized = false;             // the datagram did not fit our buffer: only its start was read
-    int ares_status = 0;                // status of ares_parse_*_reply
+    int ares_status = 0;                // c-ares's status reading the address records
     std::vector<DnsAnswer> answers;
 };
 

@@ -1,14 +1,11 @@
 // Bounds-checked parsing of captured frames (link layer, IPv4/IPv6, TCP/UDP)
-// and of the DNS header; DNS answers are left to c-ares. See packet_parse.hpp.
+// up to the transport payload; DNS payloads are read by dns_message.hpp. See packet_parse.hpp.
 #include "probe/net/packet_parse.hpp"
 
 #include <arpa/inet.h>
-#include <ares.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
 
-#include <cctype>
-#include <climits>
 #include <cstring>
 
 namespace meoktong {
@@ -20,7 +17,6 @@ constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
 constexpr int kMaxVlanTags = 2;
 constexpr int kMaxIpv6ExtensionHeaders = 8;
-constexpr int kMaxDnsAddresses = 64;
 
 uint16_t be16(Bytes b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
 
@@ -162,10 +158,6 @@ std::string address_text(int af, const void* bytes) {
     return text;
 }
 
-DnsAnswer answer_of(const char* type, int af, const void* address, int ttl) {
-    return DnsAnswer{type, address_text(af, address), ttl < 0 ? 0u : static_cast<uint32_t>(ttl)};
-}
-
 }  // namespace
 
 std::optional<LinkType> link_type_from_dlt(int dlt) {
@@ -226,58 +218,6 @@ std::optional<FrameFacts> parse_frame(LinkType link, std::span<const uint8_t> fr
         case 6: return parse_ipv6(packet);
         default: return std::nullopt;
     }
-}
-
-std::optional<DnsHeader> parse_dns_header(std::span<const uint8_t> message) {
-    if (message.size() < 12) return std::nullopt;
-    DnsHeader h;
-    h.id = be16(message, 0);
-    h.is_response = (message[2] & 0x80) != 0;
-    h.rcode = message[3] & 0x0f;
-    return h;
-}
-
-std::optional<std::string> dns_question_name(std::span<const uint8_t> message) {
-    constexpr size_t header = 12;
-    if (message.size() <= header || message.size() > static_cast<size_t>(INT_MAX) || be16(message, 4) == 0)
-        return std::nullopt;
-    char* name = nullptr;
-    long encoded_length = 0;
-    if (ares_expand_name(message.data() + header, message.data(), static_cast<int>(message.size()), &name,
-                         &encoded_length) != ARES_SUCCESS)
-        return std::nullopt;
-    std::string out(name);
-    ares_free_string(name);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    return out;
-}
-
-std::vector<DnsAnswer> dns_address_answers(std::span<const uint8_t> message) {
-    std::vector<DnsAnswer> answers;
-    if (message.size() < 12 || message.size() > static_cast<size_t>(INT_MAX)) return answers;
-    int length = static_cast<int>(message.size());
-    ares_addrttl v4[kMaxDnsAddresses];
-    int n4 = kMaxDnsAddresses;
-    if (ares_parse_a_reply(message.data(), length, nullptr, v4, &n4) == ARES_SUCCESS) {
-        for (int i = 0; i < n4; ++i) answers.push_back(answer_of("A", AF_INET, &v4[i].ipaddr, v4[i].ttl));
-    }
-    ares_addr6ttl v6[kMaxDnsAddresses];
-    int n6 = kMaxDnsAddresses;
-    if (ares_parse_aaaa_reply(message.data(), length, nullptr, v6, &n6) == ARES_SUCCESS) {
-        for (int i = 0; i < n6; ++i) answers.push_back(answer_of("AAAA", AF_INET6, &v6[i].ip6addr, v6[i].ttl));
-    }
-    return answers;
-}
-
-std::string dns_answers_summary(int rcode, const std::vector<DnsAnswer>& answers) {
-    std::string out = "rcode " + std::to_string(rcode) + ": ";
-    if (answers.empty()) return out + "no address";
-    for (size_t i = 0; i < answers.size(); ++i) {
-        if (i) out += ", ";
-        out += answers[i].type + " " + answers[i].value + " ttl " + std::to_string(answers[i].ttl);
-    }
-    return out;
 }
 
 }  // namespace meoktong

@@ -1,8 +1,7 @@
 // Pure parsing of one captured frame into the facts packet evidence needs:
-// addresses, IP TTL / hop limit, IP ID, ports, TCP flags, and the DNS header
-// and A/AAAA answers of a DNS message (answers via c-ares). The bytes are
-// written by whoever is on the path, so every read is bounds-checked; no
-// allocation except for the DNS answer list. No I/O.
+// addresses, IP TTL / hop limit, IP ID, ports, TCP flags and the transport
+// payload (a DNS payload is read by dns_message.hpp). The bytes are written by
+// whoever is on the path, so every read is bounds-checked; no allocation. No I/O.
 #pragma once
 
 #include <array>
@@ -11,9 +10,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
-
-#include "meoktong/record.hpp"
 
 namespace meoktong {
 
@@ -59,25 +55,5 @@ struct FrameFacts {
 // Parses one frame of the given framing; nullopt when it is not an IPv4/IPv6
 // packet or its headers do not fit in the captured bytes.
 std::optional<FrameFacts> parse_frame(LinkType link, std::span<const uint8_t> frame);
-
-// The fixed 12-byte DNS header fields meoktong uses.
-struct DnsHeader {
-    uint16_t id = 0;
-    bool is_response = false;
-    int rcode = 0;
-};
-std::optional<DnsHeader> parse_dns_header(std::span<const uint8_t> message);
-
-// The (first) question name of a DNS message, lower-case, without the final
-// dot, expanded by c-ares (ares_expand_name); nullopt if there is none.
-std::optional<std::string> dns_question_name(std::span<const uint8_t> message);
-
-// The A and AAAA records of a DNS response, parsed by c-ares
-// (ares_parse_a_reply / ares_parse_aaaa_reply); empty when there are none or
-// the message does not parse.
-std::vector<DnsAnswer> dns_address_answers(std::span<const uint8_t> message);
-
-// "rcode 0: A 192.0.2.1 ttl 60, AAAA 2001:db8::1 ttl 60" / "rcode 3: no address".
-std::string dns_answers_summary(int rcode, const std::vector<DnsAnswer>& answers);
 
 }  // namespace meoktong

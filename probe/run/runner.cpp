@@ -56,14 +56,19 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
 
 }  // namespace
 
-std::vector<Target> select_targets(const RunSettings& o) {
+std::vector<TestList> selected_lists(const RunSettings& o) {
+    std::vector<std::string> names = o.lists;
+    if (names.empty() && o.target_uris.empty()) names.push_back("messengers");
+    std::vector<TestList> lists;
+    for (const auto& name : names) lists.push_back(load_list(name));
+    return lists;
+}
+
+std::vector<Target> select_targets(const RunSettings& o, const std::vector<TestList>& lists) {
     std::vector<Target> targets, canaries;
     std::set<std::string> seen;
-    std::vector<std::string> lists = o.lists;
-    if (lists.empty() && o.target_uris.empty()) lists.push_back("messengers");
     std::set<std::string> services_found;
-    for (const auto& name : lists) {
-        TestList list = load_list(name);
+    for (const auto& list : lists) {
         for (const auto& service : list.services) {
             if (!o.services.empty() &&
                 std::find(o.services.begin(), o.services.end(), service.name) == o.services.end())

@@ -12,6 +12,7 @@
 
 #include "probe/net/measure.hpp"
 #include "meoktong/record.hpp"
+#include "meoktong/testlist.hpp"
 #include "probe/net/net.hpp"
 
 namespace meoktong {
@@ -35,9 +36,13 @@ struct RunSettings {
     std::string format = "text";           // text|json
 };
 
+// The test lists the options select: --list, else "messengers" when no
+// --target is given. Throws InputError for a list that does not load.
+std::vector<TestList> selected_lists(const RunSettings& options);
+
 // The targets to measure: canaries (from the lists and --canary, canary=true)
-// after the selected list targets and --target ones. Throws InputError.
-std::vector<Target> select_targets(const RunSettings& options);
+// after the targets of `lists` (selected_lists) and --target ones. Throws InputError.
+std::vector<Target> select_targets(const RunSettings& options, const std::vector<TestList>& lists);
 
 using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
 

@@ -27,7 +27,7 @@ std::string tls_cell(const std::vector<TlsObservation>& tls) {
 }
 
 std::string verdict_cell(const Verdict& v) {
-    std::string s = v.status;
+    std::string s = verdict_status_name(v.status);
     if (v.method) s += "/" + *v.method;
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include "analysis/verdict/packet_evidence.hpp"
 #include "probe/net/capture.hpp"
+#include "probe/net/dns_message.hpp"
 
 using namespace meoktong;
 

@@ -12,15 +12,13 @@
 
 namespace {
 
-const char* kStatuses[] = {"accessible", "blocked", "provider_down", "local_failure", "inconclusive"};
-
 void exercise_outcomes(const meoktong::TestList& list, size_t seed) {
     std::vector<meoktong::Record> records;
     for (const auto& service : list.services) {
         for (const auto& lt : service.targets) {
             meoktong::Record r;
             r.target = lt.target;
-            r.verdict.status = kStatuses[(seed++) % 5];
+            r.verdict.status = meoktong::VerdictStatus((seed++) % meoktong::kVerdictStatusCount);
             records.push_back(r);
         }
     }

@@ -156,3 +156,28 @@ TEST_CASE("bad usage of any command is one line on stderr and exit 2; --help win
         CHECK(r.err.empty());
     }
 }
+
+TEST_CASE("meoktong run --format text prints each service's outcome after the table") {
+    Scratch scratch;
+    TcpTestServer chat(Behaviour::HttpOk);
+    uint16_t closed = closed_port();
+    fs::path list = scratch.dir / "demo.json";
+    std::ofstream(list) << R"({"schema": "meoktong.testlist/v1", "name": "demo", "version": "2026-12-02", "services": [
+      {"name": "demo", "display_name": "Demo Chat", "targets": [
+        {"host": "127.0.0.1", "port": )" << chat.port() << R"(, "protocol": "tcp", "role": "messaging", "sources": ["observed: test"]},
+        {"host": "127.0.0.1", "port": )" << closed << R"(, "protocol": "tcp", "role": "media", "required": false, "sources": ["observed: test"]}]},
+      {"name": "gone", "targets": [
+        {"host": "127.0.0.1", "port": )" << closed << R"(, "protocol": "tls", "role": "messaging", "sources": ["observed: test"]}]}]})";
+    Result r = run_meoktong("--list " + list.string() + " --out " + (scratch.dir / "report.jsonl").string() +
+                                " --format text --timeout-ms 2000",
+                            scratch.dir);
+    CHECK_MESSAGE(r.status == 0, r.err);
+    auto table = r.out.find("SERVICE");
+    auto services = r.out.find("\nservices:\n");
+    REQUIRE(table != std::string::npos);
+    REQUIRE(services != std::string::npos);
+    CHECK(table < services);
+    CHECK(r.out.find("Demo Chat: reachable; media endpoint", services) != std::string::npos);
+    CHECK(r.out.find("gone: inconclusive", services) != std::string::npos);
+    CHECK(services < r.out.find(" targets, canaries "));
+}

@@ -59,7 +59,7 @@ TEST_CASE("the SAX reader keeps the fields analysis needs") {
     CHECK(r.host == "line.me");
     CHECK(r.port == 443);
     CHECK(r.protocol == "tls");
-    CHECK(r.verdict == Status::blocked);
+    CHECK(r.verdict == meoktong::VerdictStatus::blocked);
     CHECK(r.method == "tls_sni_reset");
     CHECK(r.confidence == doctest::Approx(0.9));
     CHECK(r.first_evidence == "a reset followed the ClientHello");
@@ -158,7 +158,7 @@ TEST_CASE("memory grows with cells, not with records: repeated records share one
     CHECK(file.records == 500);
     REQUIRE(agg.cells().size() == 1);
     const Cell& cell = agg.cells().begin()->second;
-    CHECK(cell.statuses[int(Status::blocked)] == 500);
+    CHECK(cell.statuses[int(meoktong::VerdictStatus::blocked)] == 500);
     CHECK(cell.examples.size() <= kFailingExamples + kWorkingExamples);
 }
 

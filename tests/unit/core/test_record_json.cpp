@@ -107,7 +107,7 @@ Record full_record() {
     r.context.canaries_total = 3;
     r.context.canaries_ok = 2;
     r.context.routable = {"10.0.0.0/8"};
-    r.verdict.status = "blocked";
+    r.verdict.status = VerdictStatus::blocked;
     r.verdict.method = "tls_sni_reset";
     r.verdict.confidence = 0.9;
     r.verdict.evidence = {"the handshake with SNI line.me was reset; the neutral SNI worked"};
@@ -176,4 +176,21 @@ TEST_CASE("in-range numbers are read, a float into an integer field truncates") 
     Record r = j.get<Record>();
     CHECK(r.target.port == 443);
     CHECK(r.observations.dns[0].rcode == -1);
+}
+
+TEST_CASE("verdict statuses: one name each, read back; any other text makes a record malformed") {
+    for (int i = 0; i < kVerdictStatusCount; ++i) {
+        auto status = VerdictStatus(i);
+        CHECK(parse_verdict_status(verdict_status_name(status)) == status);
+        Verdict v;
+        v.status = status;
+        CHECK(json(v)["status"] == verdict_status_name(status));
+        CHECK(json(v).get<Verdict>().status == status);
+    }
+    CHECK(std::string(verdict_status_name(VerdictStatus::provider_down)) == "provider_down");
+    CHECK_FALSE(parse_verdict_status("Blocked"));
+    CHECK_FALSE(parse_verdict_status(""));
+    json j = full_record();
+    j["verdict"]["status"] = "censored";
+    CHECK_THROWS_AS(j.get<Record>(), json::exception);
 }

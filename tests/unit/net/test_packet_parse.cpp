@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "probe/net/packet_parse.hpp"
+#include "probe/net/dns_message.hpp"
 
 using namespace meoktong;
 

@@ -63,9 +63,8 @@ TEST_CASE("the lab's injected RST: TTL 47 against the server's SYN-ACK TTL 52") 
     CHECK(e.strong);
     CHECK(e.ttl_difference == 5);
     CHECK(e.sentence ==
-          "a TCP reset from 203.0.113.5:443 arrived with IP TTL 47 (IP ID 0) while the server's SYN-ACK from "
-          "203.0.113.5:443 arrived with TTL 52 (IP ID 0); the reset was most likely sent by something on the path, "
-          "not the server");
+          "a TCP reset claiming to come from 203.0.113.5:443 arrived with IP TTL 47 while the server's SYN-ACK "
+          "arrived with TTL 52: the reset was sent by a machine at a different distance than the server");
 
     auto v6 = packet_injection_evidence(measured("tls_rst_injected_v6.pcap", "2001:db8:2::5", 443, false));
     REQUIRE(v6.size() == 1);
@@ -112,6 +111,33 @@ TEST_CASE("TCP: no baseline, one-hop differences, repeats, other addresses") {
     REQUIRE(other_port.size() == 1);
     CHECK(other_port[0].kind == "fin_ttl_mismatch");
     CHECK(contains(other_port[0].sentence, "SYN-ACK from 203.0.113.5:443"));
+
+    // Different IP IDs are quoted with the TTLs.
+    auto ids = packet_injection_evidence({tcp("syn_ack", "203.0.113.5:443", 52, 0), tcp("rst", "203.0.113.5:443", 63, 26231)});
+    REQUIRE(ids.size() == 1);
+    CHECK(contains(ids[0].sentence, "TTL 52 (IP ID 26231 against 0)"));
+}
+
+TEST_CASE("TCP: initial TTLs from public addresses crossed no router") {
+    auto rst = packet_injection_evidence({tcp("rst", "147.92.1.1:443", 64)});
+    REQUIRE(rst.size() == 1);
+    CHECK(rst[0].kind == "rst_unaged_ttl");
+    CHECK(rst[0].strong);
+    CHECK(contains(rst[0].sentence, "arrived with IP TTL 64, the value a sender starts with"));
+    CHECK(packet_injection_evidence({tcp("rst", "147.92.1.1:443", 63)}).empty());  // aged: a router was crossed
+    CHECK(packet_injection_evidence({tcp("fin", "147.92.1.1:443", 64)}).empty());  // only resets refuse or cut
+
+    // A documentation or private address is local unless the run says it is routable.
+    CHECK(packet_injection_evidence({tcp("rst", "203.0.113.5:443", 64)}).empty());
+    auto routable = packet_injection_evidence({tcp("rst", "203.0.113.5:443", 64)}, {*parse_cidr("203.0.113.0/24")});
+    REQUIRE(routable.size() == 1);
+    CHECK(routable[0].kind == "rst_unaged_ttl");
+
+    auto synack = packet_injection_evidence({tcp("syn_ack", "147.92.1.1:443", 64), tcp("rst", "147.92.1.1:443", 64)});
+    REQUIRE(synack.size() == 1);  // the reset matches its SYN-ACK; the SYN-ACK itself is unaged
+    CHECK(synack[0].kind == "synack_unaged_ttl");
+    CHECK_FALSE(synack[0].strong);
+    CHECK(contains(synack[0].sentence, "the SYN-ACK from 147.92.1.1:443 arrived with IP TTL 64"));
 }
 
 TEST_CASE("DNS: duplicates alike, TTL-only differences, NXDOMAIN races, resolver-wide TTLs") {
@@ -137,4 +163,10 @@ TEST_CASE("DNS: duplicates alike, TTL-only differences, NXDOMAIN races, resolver
     CHECK(across[0].kind == "dns_resolver_ttl_mismatch");
     CHECK_FALSE(across[0].strong);
     CHECK(contains(across[0].sentence, "47 (id 0x0007: A 10.10.34.35), 52 (id 0x0008: no address)"));
+
+    // Plain duplicates count once per query.
+    auto duplicated = packet_injection_evidence({dns(3, 7, 47, {"10.10.34.35"}), dns(4, 7, 47, {"10.10.34.35"}),
+                                                 dns(50, 8, 52, {}), dns(51, 8, 52, {})});
+    REQUIRE(duplicated.size() == 1);
+    CHECK(duplicated[0].kind == "dns_resolver_ttl_mismatch");
 }

@@ -27,14 +27,14 @@ TEST_CASE("--service with ad-hoc targets only is an error, not silently ignored"
     RunSettings o;
     o.services = {"nosuchservice"};
     o.target_uris = {"tcp://127.0.0.1:9"};
-    CHECK_THROWS_AS(select_targets(o), InputError);
+    CHECK_THROWS_AS(select_targets(o, selected_lists(o)), InputError);
 }
 
 TEST_CASE("ad-hoc targets and --canary URIs are selected, canaries last and marked") {
     RunSettings o;
     o.target_uris = {"tls://line.me", "tls://line.me"};
     o.canary_uris = {"tls://example.com"};
-    auto targets = select_targets(o);
+    auto targets = select_targets(o, selected_lists(o));
     REQUIRE(targets.size() == 2);
     CHECK(targets[0].service == "adhoc");
     CHECK_FALSE(targets[0].canary);
@@ -154,7 +154,7 @@ TEST_CASE("step summaries and the text table") {
     TlsObservation neutral;
     neutral.purpose = "neutral_sni";
     r.observations.tls = {reset, neutral};
-    r.verdict.status = "blocked";
+    r.verdict.status = VerdictStatus::blocked;
     r.verdict.method = "tls_sni_reset";
     auto table = render_table({r});
     CHECK(table.find("SERVICE") == 0);

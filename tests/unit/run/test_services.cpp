@@ -33,7 +33,7 @@ Record record(const std::string& service, const std::string& host, uint16_t port
     r.target.protocol = protocol;
     r.target.role = role;
     if (protocol == "https") r.target.path = "/v2/register";
-    r.verdict.status = status;
+    r.verdict.status = *parse_verdict_status(status);
     if (method) r.verdict.method = method;
     return r;
 }
@@ -61,8 +61,8 @@ TEST_CASE("one dead media server does not make WhatsApp blocked") {
     CHECK(s.summary == "WhatsApp: reachable; media endpoint mmg.whatsapp.net failing (inconclusive)");
     CHECK(s.endpoints == 4);
     CHECK(s.accessible == 3);
-    CHECK(s.counts["accessible"] == 3);
-    CHECK(s.counts["inconclusive"] == 1);
+    CHECK(s.counts[VerdictStatus::accessible] == 3);
+    CHECK(s.counts[VerdictStatus::inconclusive] == 1);
     REQUIRE(s.endpoint_outcomes.size() == 4);
     CHECK_FALSE(s.endpoint_outcomes[3].required);
     CHECK(s.endpoint_outcomes[0].group == "chat");
@@ -98,10 +98,6 @@ TEST_CASE("the worst unmet requirement wins: blocked over provider_down over inc
     auto local = only(service_outcomes(whatsapp_records("local_failure", "inconclusive", "inconclusive", "accessible"),
                                        {whatsapp_list()}));
     CHECK(local.status == "local_failure");
-
-    auto unknown = only(service_outcomes(whatsapp_records("accessible", "accessible", "weird", "accessible"),
-                                         {whatsapp_list()}));
-    CHECK(unknown.status == "inconclusive");
 }
 
 TEST_CASE("a service whose endpoints are all optional is reachable when any works") {
@@ -110,7 +106,7 @@ TEST_CASE("a service whose endpoints are all optional is reachable when any work
     records[0].target.path = "/";
     auto s = only(service_outcomes(records, {whatsapp_list()}));
     CHECK(s.status == "reachable");
-    records[1].verdict.status = "provider_down";
+    records[1].verdict.status = VerdictStatus::provider_down;
     auto failing = only(service_outcomes(records, {whatsapp_list()}));
     CHECK(failing.status == "blocked");
 }

@@ -15,7 +15,7 @@ Record record_for(const std::string& host, const std::string& status) {
     r.target.host = host;
     r.target.port = 443;
     r.target.protocol = "tls";
-    r.verdict.status = status;
+    r.verdict.status = *parse_verdict_status(status);
     return r;
 }
 

@@ -77,7 +77,7 @@ TEST_CASE("verdict fixtures: status, method, deciding rule, evidence, confidence
         Verdict v = verdict::decide(f.record, fingerprints());
         std::string evidence = joined(v);
         CAPTURE(evidence);
-        CHECK(v.status == e.at("status").get<std::string>());
+        CHECK(verdict_status_name(v.status) == e.at("status").get<std::string>());
         if (e.at("method").is_null())
             CHECK_FALSE(v.method.has_value());
         else
@@ -100,10 +100,10 @@ TEST_CASE("verdict invariants hold on every fixture") {
         CHECK(v.confidence >= 0.0);
         CHECK(v.confidence <= 1.0);
         CHECK_FALSE(v.evidence.empty());
-        bool judged = v.status == "blocked" || v.status == "provider_down";
+        bool judged = v.status == VerdictStatus::blocked || v.status == VerdictStatus::provider_down;
         CHECK(v.method.has_value() == judged);
-        if (v.status == "inconclusive") CHECK(v.confidence == 0.0);
-        if (v.status != "accessible" && !control_usable(f.record)) {
+        if (v.status == VerdictStatus::inconclusive) CHECK(v.confidence == 0.0);
+        if (v.status != VerdictStatus::accessible && !control_usable(f.record)) {
             bool says = std::any_of(v.evidence.begin(), v.evidence.end(),
                                     [](const auto& s) { return s.find("no control vantage was available") != std::string::npos; });
             CHECK_MESSAGE(says, "a verdict without control must say so");
@@ -132,10 +132,10 @@ TEST_CASE("without the control, no new blocked or provider_down: kept (weaker), 
         Verdict alone = verdict::decide(without_control(f.record), fingerprints());
         CAPTURE(joined(alone));
         if (auto it = f.doc.at("expect").find("without_control"); it != f.doc.at("expect").end()) {
-            CHECK(alone.status == it->at("status").get<std::string>());  // documented in the fixture
+            CHECK(verdict_status_name(alone.status) == it->at("status").get<std::string>());  // documented in the fixture
             continue;
         }
-        if (alone.status != "blocked" && alone.status != "provider_down") continue;
+        if (alone.status != VerdictStatus::blocked && alone.status != VerdictStatus::provider_down) continue;
         CHECK(alone.status == with.status);
         CHECK(alone.method == with.method);
         CHECK(alone.confidence < with.confidence);
@@ -155,8 +155,8 @@ TEST_CASE("rule table: unique names, statuses and methods from SPEC §2") {
         std::string name = r.name;
         CAPTURE(name);
         CHECK(names.insert(r.name).second);
-        CHECK(statuses.count(r.status) == 1);
-        std::string status = r.status;
+        std::string status = verdict_status_name(r.status);
+        CHECK(statuses.count(status) == 1);
         if (status == "blocked") CHECK((r.method && blocked.count(r.method)));
         if (status == "provider_down") CHECK((r.method && provider.count(r.method)));
         if (status != "blocked" && status != "provider_down") CHECK(r.method == nullptr);
@@ -168,7 +168,7 @@ TEST_CASE("decide_verdict finds the built-in fingerprints by itself") {
     for (const auto& f : fixtures()) {
         if (f.name != "http_blockpage_kr_no_control") continue;
         Verdict v = decide_verdict(f.record);
-        CHECK(v.status == "blocked");
+        CHECK(v.status == VerdictStatus::blocked);
         CHECK(v.method == std::optional<std::string>("http_blockpage"));
         return;
     }
@@ -185,7 +185,7 @@ TEST_CASE("packet evidence raises the confidence of a control-based verdict") {
         rst.kind = "rst", rst.src = "147.92.1.1:443", rst.ip_ttl = 61;
         r.observations.packets = {synack, rst};
         Verdict with_packets = verdict::decide(r, fingerprints());
-        CHECK(with_packets.status == "blocked");
+        CHECK(with_packets.status == VerdictStatus::blocked);
         CHECK(with_packets.method == std::optional<std::string>("tcp_reset"));
         CHECK(with_packets.confidence >= plain.confidence);
         return;
@@ -193,7 +193,28 @@ TEST_CASE("packet evidence raises the confidence of a control-based verdict") {
     FAIL("fixture tcp_reset_with_control is missing");
 }
 
-TEST_CASE("docs/verdicts.md lists every rule in table order") {
+TEST_CASE("captured DNS answers with different IP TTLs corroborate a blocked verdict, quoted") {
+    for (const auto& f : fixtures()) {
+        if (f.name != "tcp_reset_with_control") continue;
+        Record r = f.record;
+        Verdict plain = verdict::decide(r, fingerprints());
+        PacketObservation first, second;
+        first.kind = second.kind = "dns_response";
+        first.src = second.src = "198.51.100.53:53";
+        first.dns_id = 7, first.ip_ttl = 47;
+        second.dns_id = 8, second.ip_ttl = 52;
+        r.observations.packets = {first, second};
+        Verdict with_packets = verdict::decide(r, fingerprints());
+        CHECK(with_packets.status == plain.status);
+        CHECK(with_packets.confidence > plain.confidence);
+        CHECK(joined(with_packets).find("DNS answers from 198.51.100.53:53 arrived with different IP TTLs: 47") !=
+              std::string::npos);
+        return;
+    }
+    FAIL("fixture tcp_reset_with_control is missing");
+}
+
+TEST_CASE("docs/verdicts.md lists every rule in table order, with its from-packets column") {
     std::ifstream in(kDataDir + "/../../docs/verdicts.md");
     REQUIRE(in.good());
     std::vector<std::string> documented;
@@ -203,9 +224,10 @@ TEST_CASE("docs/verdicts.md lists every rule in table order") {
         auto tick = line.find("| `");
         if (line.rfind("| ", 0) != 0 || tick == std::string::npos) continue;
         auto end = line.find('`', tick + 3);
-        documented.push_back(line.substr(tick + 3, end - tick - 3));
+        bool from_packets = line.size() >= 6 && line.compare(line.size() - 6, 6, " yes |") == 0;  // the last column
+        documented.push_back(line.substr(tick + 3, end - tick - 3) + (from_packets ? " (from packets)" : ""));
     }
     std::vector<std::string> table;
-    for (const auto& r : verdict::rules()) table.push_back(r.name);
+    for (const auto& r : verdict::rules()) table.push_back(std::string(r.name) + (r.from_packets ? " (from packets)" : ""));
     CHECK(documented == table);
 }
