@@ -140,6 +140,7 @@ bool read_fields(std::string_view line, ReportLine& out, std::string& why) {
         return false;
     }
     string_at(root, "id", out.id);
+    string_at(root, "run_id", out.run_id);
     string_at(root, "started_at", out.started_at, 64);
     object part;
     if (root["vantage"].get(part) == simdjson::SUCCESS) {
@@ -194,6 +195,7 @@ std::optional<Status> parse_status(std::string_view s) {
 
 void ReportLine::clear() {
     id.clear();
+    run_id.clear();
     started_at.clear();
     vantage_label.clear();
     cc.clear();
