@@ -61,7 +61,7 @@ public:
         if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
         if (query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE " + condition) != "0\n")
             return StoreOutcome::already_stored;
-        std::string params = "&query=" + escape("INSERT INTO " + records_ + " FORMAT JSONEachRow");
+        std::string params = "query=" + escape("INSERT INTO " + records_ + " FORMAT JSONEachRow");
         if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
         if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";
         post(url_.hosts.front(), params, rows(key, probe_label, report));
@@ -140,7 +140,7 @@ private:
         // libcurl >= 7.84 initialises itself thread-safely in curl_easy_init.
         std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
         if (!curl) throw StoreError("store: curl_easy_init failed");
-        std::string url = "http://" + where(host) + "/?database=" + url_.database + params;
+        std::string url = "http://" + where(host) + "/?" + params;
         std::string answer;
         CURL* c = curl.get();
         curl_easy_setopt(c, CURLOPT_URL, url.c_str());
