@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -38,7 +39,7 @@ constexpr size_t kMaxKeyLength = 255;
 
 // What the log line of the request being served on this thread says.
 struct RequestLog {
-    Clock::time_point start;
+    std::optional<Clock::time_point> start;  // unset when httplib answered before routing (e.g. 413)
     std::string probe = "-";
     size_t records = 0;
 };
@@ -60,10 +61,12 @@ std::string printable_for_log(const std::string& s) {
 
 // One line per request. Deliberately without req.remote_addr (collector.hpp).
 void log_request(const httplib::Request& req, const httplib::Response& res) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t_request.start).count();
+    std::string ms = "-";
+    if (t_request.start)
+        ms = std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *t_request.start).count());
     log_line(printable_for_log(req.method) + " " + printable_for_log(req.path) + " " + std::to_string(res.status) +
-             " probe=" + t_request.probe + " records=" + std::to_string(t_request.records) +
-             " ms=" + std::to_string(ms));
+             " probe=" + t_request.probe + " records=" + std::to_string(t_request.records) + " ms=" + ms);
     t_request = {};
 }
 
