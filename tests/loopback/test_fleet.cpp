@@ -27,6 +27,7 @@
 
 #include "meoktong/target.hpp"
 #include "privileges.hpp"
+#include "small_tmpfs.hpp"
 #include "probe/collector/collector.hpp"
 #include "probe/ops/upload.hpp"
 #include "probe/store/report.hpp"
@@ -534,6 +535,33 @@ TEST_CASE("run --upload's client delivers to the collector on ClickHouse, once")
     CHECK(all_rows.find(kProbeAddress) == std::string::npos);
     CHECK(all_rows.find("127.0.0.1") == std::string::npos);
     CHECK(log.text().find(kProbeAddress) == std::string::npos);
+}
+
+TEST_CASE("collector on SQLite with the disk full: 503, nothing half-stored, stored whole once there is room") {
+    TempDir dir;
+    testing::SmallTmpfs tmpfs(dir.path, 8192);
+    if (!testing::tmpfs_or_skip(tmpfs)) return;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    auto s = store::open_store("sqlite:" + (tmpfs.dir() / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.max_body_bytes = 4 << 20;
+    settings.log_requests = false;
+    CapturedStderr log(dir.path / "collector.log");
+    RunningCollector running(settings, *s);
+    CHECK(upload(running.port(), std::string(kProbeToken), "small.jsonl", report_body("small", 2)).status == 201);
+
+    tmpfs.fill_leaving(16);
+    std::string big = report_body("big", 2000);  // ~1 MB: cannot fit
+    CHECK(upload(running.port(), std::string(kProbeToken), "big.jsonl", big).status == 503);
+    CHECK(s->counts().reports == 1);
+    CHECK(s->counts().records == 2);
+    CHECK(log.text().find("the store failed") != std::string::npos);
+
+    fs::remove(tmpfs.dir() / "filler");
+    CHECK(upload(running.port(), std::string(kProbeToken), "big.jsonl", big).status == 201);
+    CHECK(s->counts().reports == 2);
+    CHECK(s->counts().records == 2002);
 }
 
 }  // TEST_SUITE
