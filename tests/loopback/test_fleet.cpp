@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -562,6 +563,40 @@ TEST_CASE("collector on SQLite with the disk full: 503, nothing half-stored, sto
     CHECK(upload(running.port(), std::string(kProbeToken), "big.jsonl", big).status == 201);
     CHECK(s->counts().reports == 2);
     CHECK(s->counts().records == 2002);
+}
+
+TEST_CASE("ClickHouse store with a shard down: StoreError, nothing half-stored on the shard still up") {
+    if (!running_cluster()) return;
+    // A cluster of this test's own, so stopping a shard disturbs no other test.
+    TempDir dir;
+    std::string script = std::string(MEOKTONG_SOURCE_DIR) + "/scripts/clickhouse-cluster";
+    REQUIRE(std::system((script + " start " + dir.path.string() + " 2>/dev/null").c_str()) == 0);
+    struct StopCluster {
+        std::string command;
+        ~StopCluster() { CHECK(std::system(command.c_str()) == 0); }
+    } stop{script + " stop " + dir.path.string()};
+    std::string saved = std::getenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV");
+    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", (dir.path / "cluster.env").c_str(), 1);
+    auto own = running_cluster();
+    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", saved.c_str(), 1);
+    REQUIRE(own);
+    std::string db = fresh_database();
+    auto s = store::open_store(own->store_url(db));
+    CHECK(s->store_report("before.jsonl", "kr-seoul-kt", read_or_fail(report_body("before", 3))) ==
+          store::StoreOutcome::stored);
+
+    std::ifstream pid_file(dir.path / "shard2" / "server.pid");
+    pid_t shard2 = 0;
+    REQUIRE(static_cast<bool>(pid_file >> shard2));
+    REQUIRE(::kill(shard2, SIGKILL) == 0);
+    for (int i = 0; i < 12; ++i) {
+        auto r = read_or_fail(report_body("while-down-" + std::to_string(i), 5));
+        CHECK_THROWS_AS(s->store_report("while-down-" + std::to_string(i) + ".jsonl", "kr-seoul-kt", r),
+                        store::StoreError);
+    }
+    std::string on_first = clickhouse_query(own->http_ports[0], "SELECT count() FROM " + db +
+                                                                    ".records_local WHERE report_key LIKE 'while-down-%'");
+    CHECK(on_first == "0\n");
 }
 
 }  // TEST_SUITE
