@@ -148,7 +148,7 @@ std::string sqlite_dump(const fs::path& file) {
 void check_store_contract(store::Store& s) {
     auto a = read_or_fail(report_body("run-a", 4));
     auto before = s.counts();
-    CHECK(s.store_report("report-a.jsonl", "kr-seoul-kt", a) == store::StoreOutcome::stored);
+    CHECK(s.store_report("report-a.jsonl", "label-of-a-token", a) == store::StoreOutcome::stored);
     auto after = s.counts();
     CHECK(after.reports == before.reports + 1);
     CHECK(after.records == before.records + 4);
@@ -307,7 +307,7 @@ TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
     CHECK(again->counts().records == 8);
     CHECK(fs::exists(dir.path / "store.db-wal"));
     std::string rows = sqlite_dump(file);
-    CHECK(rows.find("kr-seoul-kt") != std::string::npos);  // the probe label is stored with its report
+    CHECK(rows.find("label-of-a-token") != std::string::npos);  // the sending probe's label is stored with its report
 }
 
 TEST_CASE("SQLite store: a directory that cannot hold the file is a StoreError, not a crash") {
