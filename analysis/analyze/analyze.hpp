@@ -23,7 +23,7 @@ enum class ControlView : uint8_t { none, saw_target, failed };
 
 // The fields of one report line that analysis uses. Reused between lines.
 struct ReportLine {
-    std::string id;
+    std::string id, run_id;
     std::string started_at;
     std::string vantage_label, cc, asn;
     std::string service, host, protocol, role;

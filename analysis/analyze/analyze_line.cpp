@@ -140,6 +140,7 @@ bool read_fields(std::string_view line, ReportLine& out, std::string& why) {
         return false;
     }
     string_at(root, "id", out.id);
+    string_at(root, "run_id", out.run_id);
     string_at(root, "started_at", out.started_at, 64);
     object part;
     if (root["vantage"].get(part) == simdjson::SUCCESS) {
@@ -183,6 +184,7 @@ bool expect(std::string_view s, size_t& pos, char c) {
 
 void ReportLine::clear() {
     id.clear();
+    run_id.clear();
     started_at.clear();
     vantage_label.clear();
     cc.clear();

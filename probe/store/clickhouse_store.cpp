@@ -1,0 +1,178 @@
+// The ClickHouse engine of the store (see clickhouse_store.hpp): SQL and
+// JSONEachRow over ClickHouse's HTTP interface with libcurl.
+#include "probe/store/clickhouse_store.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+namespace meoktong::store {
+namespace {
+
+constexpr long kConnectTimeoutMs = 5000;
+constexpr long kRequestTimeoutMs = 120000;
+constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in StoreError
+
+constexpr const char* kColumns =
+    "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
+    "line_no UInt32, id String, started_at DateTime, started_ms Int64, vantage_label String, cc String, "
+    "asn String, service String, host String, protocol String, port Int64, status String, method String, "
+    "line String";
+
+// A string literal of ClickHouse SQL: quoted, with backslash and quote escaped.
+std::string sql_string(std::string_view s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\\' || c == '\'') out += '\\';
+        if (c == '\0') {
+            out += "\\0";
+            continue;
+        }
+        out += c;
+    }
+    return out + "'";
+}
+
+// Seconds since the epoch as ClickHouse's DateTime holds them (UInt32).
+int64_t datetime_seconds(int64_t ms) { return std::clamp<int64_t>(ms / 1000, 0, int64_t(UINT32_MAX)); }
+
+size_t keep_body(char* data, size_t size, size_t nmemb, void* out) {
+    static_cast<std::string*>(out)->append(data, size * nmemb);
+    return size * nmemb;
+}
+
+class ClickhouseStore : public Store {
+public:
+    explicit ClickhouseStore(StoreUrl url) : url_(std::move(url)) {
+        records_ = url_.database + ".records";
+        for (const auto& host : url_.hosts) create_schema(host);
+        parallel_parsing_setting_ =
+            query(url_.hosts.front(), "SELECT count() FROM system.settings WHERE name = 'input_format_parallel_parsing'") !=
+            "0\n";
+    }
+
+    StoreOutcome store_report(const std::string& key, const std::string& probe_label, const Report& report) override {
+        std::lock_guard lock(mutex_);
+        std::string condition = "report_key = " + sql_string(key);
+        if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
+        if (query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE " + condition) != "0\n")
+            return StoreOutcome::already_stored;
+        std::string params = "query=" + escape("INSERT INTO " + records_ + " FORMAT JSONEachRow");
+        if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
+        if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";
+        post(url_.hosts.front(), params, rows(key, probe_label, report));
+        return StoreOutcome::stored;
+    }
+
+    StoreCounts counts() override {
+        std::string answer = query(url_.hosts.front(), "SELECT uniqExact(report_key), count() FROM " + records_);
+        StoreCounts c;
+        if (std::sscanf(answer.c_str(), "%lu\t%lu", &c.reports, &c.records) != 2)
+            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to a count");
+        return c;
+    }
+
+private:
+    void create_schema(const HostPort& host) {
+        const std::string& db = url_.database;
+        query(host, "CREATE DATABASE IF NOT EXISTS " + db);
+        std::string engine =
+            " ENGINE = MergeTree() PARTITION BY toYYYYMM(report_started_at) ORDER BY (service, cc, started_at)";
+        if (url_.cluster.empty()) {
+            query(host, "CREATE TABLE IF NOT EXISTS " + records_ + " (" + kColumns + ")" + engine);
+            return;
+        }
+        query(host, "CREATE TABLE IF NOT EXISTS " + db + ".records_local (" + kColumns + ")" + engine);
+        query(host, "CREATE TABLE IF NOT EXISTS " + records_ + " AS " + db + ".records_local ENGINE = Distributed(" +
+                        url_.cluster + ", " + db + ", records_local, cityHash64(report_key))");
+    }
+
+    // One JSONEachRow line per record; every row carries the report's identity.
+    static std::string rows(const std::string& key, const std::string& probe_label, const Report& report) {
+        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+        int64_t report_started = datetime_seconds(report.records.front().fields.started_ms);
+        std::string out;
+        for (const auto& r : report.records) {
+            const auto& f = r.fields;
+            nlohmann::json row = {{"report_key", key},
+                                  {"run_id", report.run_id},
+                                  {"probe_label", probe_label},
+                                  {"stored_at", datetime_seconds(now_ms)},
+                                  {"report_started_at", report_started},
+                                  {"line_no", r.line_no},
+                                  {"id", f.id},
+                                  {"started_at", datetime_seconds(f.started_ms)},
+                                  {"started_ms", f.started_ms},
+                                  {"vantage_label", f.vantage_label},
+                                  {"cc", f.cc},
+                                  {"asn", f.asn},
+                                  {"service", f.service},
+                                  {"host", f.host},
+                                  {"protocol", f.protocol},
+                                  {"port", f.port},
+                                  {"status", f.status},
+                                  {"method", f.method},
+                                  {"line", std::string(r.line)}};
+            out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            out += '\n';
+        }
+        return out;
+    }
+
+    std::string where(const HostPort& host) const { return join_host_port(host.host, host.port); }
+
+    static std::string escape(const std::string& s) {
+        std::unique_ptr<char, decltype(&curl_free)> e(curl_easy_escape(nullptr, s.data(), int(s.size())), curl_free);
+        return e ? std::string(e.get()) : std::string();
+    }
+
+    // A statement without data: the SQL is the body. Returns the answer (TSV).
+    std::string query(const HostPort& host, const std::string& sql) { return post(host, "", sql); }
+
+    // POSTs `body` to http://HOST:PORT/?PARAMS; the answer's body on 200,
+    // StoreError (naming ClickHouse's own reason) on anything else.
+    std::string post(const HostPort& host, const std::string& params, const std::string& body) {
+        // libcurl >= 7.84 initialises itself thread-safely in curl_easy_init.
+        std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+        if (!curl) throw StoreError("store: curl_easy_init failed");
+        std::string url = "http://" + where(host) + "/?" + params;
+        std::string answer;
+        CURL* c = curl.get();
+        curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, kRequestTimeoutMs);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+        CURLcode rc = curl_easy_perform(c);
+        if (rc != CURLE_OK) throw StoreError("store " + where(host) + ": " + curl_easy_strerror(rc));
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status != 200) {
+            std::string reason = answer.substr(0, kErrorTextKept);
+            std::replace(reason.begin(), reason.end(), '\n', ' ');
+            throw StoreError("store " + where(host) + ": HTTP " + std::to_string(status) + ": " + reason);
+        }
+        return answer;
+    }
+
+    StoreUrl url_;
+    std::string records_;
+    bool parallel_parsing_setting_ = false;
+    std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_clickhouse_store(const StoreUrl& url) { return std::make_unique<ClickhouseStore>(url); }
+
+}  // namespace meoktong::store

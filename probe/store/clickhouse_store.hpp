@@ -1,0 +1,46 @@
+// The scale-out store engine: ClickHouse over its HTTP interface (libcurl),
+// store URL "clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE[?cluster=NAME]".
+// Works on Debian's clickhouse-server 18.16 and on current releases.
+//
+// Schema: `records`, a MergeTree table partitioned by toYYYYMM(report_started_at)
+// (the first record's time, the same on every row of one report) and ordered
+// by (service, cc, started_at). With ?cluster=NAME it is `records_local` on every
+// listed shard, and `records` is a Distributed table over NAME sharded by
+// cityHash64(report_key), created on every listed shard too (ClickHouse 18.16
+// has no ON CLUSTER without ZooKeeper).
+//
+// ClickHouse has no transactions, so the guarantees rest on what it does
+// promise: one INSERT whose rows fall in one partition of one table, below
+// max_insert_block_size (1,048,576 rows; a report has at most
+// kMaxReportRecords), is written as one part, all or nothing. Hence:
+// - all or nothing: a report is ONE insert; its rows share one partition key
+//   and one sharding key, so they land in one part on one shard. Parallel
+//   parsing, which could split the body into several blocks on releases that
+//   have it, is turned off for the insert; a cluster insert is synchronous
+//   (insert_distributed_sync=1), so the answer comes from the shard itself.
+// - idempotency: the report's identity (report_key, run_id) is a column of
+//   every row of that part, and store_report() looks it up (over every shard)
+//   before inserting. No second table exists that could disagree with the
+//   first after a crash. The look-up and the insert run under one lock per
+//   Store, so one collector never stores a report twice; two collectors
+//   writing the same report into the same cluster at the same instant could
+//   (ClickHouse offers no unique constraint): run one collector per cluster.
+//   Cost: the look-up reads the report_key and run_id columns of every
+//   stored row (compressed, a few bytes a row); fine for millions of records,
+//   to be replaced by a look-up table ordered by key before the ingest
+//   targets of issue 14 are measured.
+// - durable: acknowledged by the shard's server. 18.16 does not fsync parts,
+//   so a power cut (not a crash of ClickHouse) can lose the last seconds.
+#pragma once
+
+#include <memory>
+
+#include "probe/store/store.hpp"
+#include "probe/store/store_url.hpp"
+
+namespace meoktong::store {
+
+// Connects, creates the database and tables when missing; throws StoreError.
+std::unique_ptr<Store> open_clickhouse_store(const StoreUrl& url);
+
+}  // namespace meoktong::store

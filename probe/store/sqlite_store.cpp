@@ -1,0 +1,186 @@
+// The SQLite engine of the store (see sqlite_store.hpp), on libsqlite3.
+#include "probe/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <mutex>
+
+namespace meoktong::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;  // another process holding the write lock
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS reports (
+    idempotency_key TEXT PRIMARY KEY,
+    run_id          TEXT NOT NULL,
+    probe_label     TEXT NOT NULL,
+    stored_at_ms    INTEGER NOT NULL,
+    records         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS reports_by_run_id ON reports(run_id) WHERE run_id <> '';
+CREATE TABLE IF NOT EXISTS records (
+    report_key    TEXT NOT NULL REFERENCES reports(idempotency_key),
+    line_no       INTEGER NOT NULL,
+    id            TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    started_ms    INTEGER NOT NULL,
+    vantage_label TEXT NOT NULL,
+    cc            TEXT NOT NULL,
+    asn           TEXT NOT NULL,
+    service       TEXT NOT NULL,
+    host          TEXT NOT NULL,
+    protocol      TEXT NOT NULL,
+    port          INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    method        TEXT NOT NULL,
+    line          TEXT NOT NULL,
+    PRIMARY KEY (report_key, line_no)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_time ON records(started_ms);
+)sql";
+
+constexpr const char* kFindReport =
+    "SELECT 1 FROM reports WHERE idempotency_key = ?1 OR (?2 <> '' AND run_id = ?2) LIMIT 1";
+constexpr const char* kInsertReport =
+    "INSERT INTO reports (idempotency_key, run_id, probe_label, stored_at_ms, records) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kInsertRecord =
+    "INSERT INTO records (report_key, line_no, id, run_id, started_ms, vantage_label, cc, asn, service, host, "
+    "protocol, port, status, method, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr const char* kCounts = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM records)";
+
+using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+
+class SqliteStore : public Store {
+public:
+    explicit SqliteStore(const std::string& path) : path_(path) {
+        sqlite3* db = nullptr;
+        int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+        db_.reset(db);
+        if (rc != SQLITE_OK) fail("cannot open");
+        sqlite3_busy_timeout(db, kBusyTimeoutMs);
+        if (sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot set up its tables");
+        find_ = prepare(kFindReport);
+        insert_report_ = prepare(kInsertReport);
+        insert_record_ = prepare(kInsertRecord);
+        counts_ = prepare(kCounts);
+    }
+
+    StoreOutcome store_report(const std::string& key, const std::string& probe_label, const Report& report) override {
+        std::lock_guard lock(mutex_);
+        exec("BEGIN IMMEDIATE");
+        try {
+            StoreOutcome outcome = insert(key, probe_label, report);
+            exec(outcome == StoreOutcome::stored ? "COMMIT" : "ROLLBACK");
+            return outcome;
+        } catch (const StoreError&) {
+            sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);  // a failed COMMIT may have rolled back already
+            throw;
+        }
+    }
+
+    StoreCounts counts() override {
+        std::lock_guard lock(mutex_);
+        Reset reset{counts_.get()};
+        if (sqlite3_step(counts_.get()) != SQLITE_ROW) fail("cannot count");
+        return {uint64_t(sqlite3_column_int64(counts_.get(), 0)), uint64_t(sqlite3_column_int64(counts_.get(), 1))};
+    }
+
+private:
+    struct Closer {
+        void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+    };
+    // Resets a statement (and its bindings) however the scope is left.
+    struct Reset {
+        sqlite3_stmt* s;
+        ~Reset() {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+        }
+    };
+
+    [[noreturn]] void fail(const std::string& what) const {
+        std::string reason = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+        throw StoreError("store " + path_ + ": " + what + ": " + reason);
+    }
+
+    Statement prepare(const char* sql) {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+            fail("cannot prepare a statement");
+        return Statement(s, sqlite3_finalize);
+    }
+
+    void exec(const char* sql) {
+        if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(std::string("cannot ") + sql);
+    }
+
+    static void bind(sqlite3_stmt* s, int i, std::string_view text) {
+        sqlite3_bind_text64(s, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+
+    void step_done(sqlite3_stmt* s) {
+        if (sqlite3_step(s) != SQLITE_DONE) fail("cannot store the report");
+    }
+
+    StoreOutcome insert(const std::string& key, const std::string& probe_label, const Report& report) {
+        {
+            Reset reset{find_.get()};
+            bind(find_.get(), 1, key);
+            bind(find_.get(), 2, report.run_id);
+            int rc = sqlite3_step(find_.get());
+            if (rc == SQLITE_ROW) return StoreOutcome::already_stored;
+            if (rc != SQLITE_DONE) fail("cannot look the report up");
+        }
+        {
+            auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+            sqlite3_stmt* s = insert_report_.get();
+            Reset reset{s};
+            bind(s, 1, key);
+            bind(s, 2, report.run_id);
+            bind(s, 3, probe_label);
+            sqlite3_bind_int64(s, 4, now_ms);
+            sqlite3_bind_int64(s, 5, int64_t(report.records.size()));
+            step_done(s);
+        }
+        sqlite3_stmt* s = insert_record_.get();
+        for (const auto& r : report.records) {
+            Reset reset{s};
+            const auto& f = r.fields;
+            bind(s, 1, key);
+            sqlite3_bind_int64(s, 2, r.line_no);
+            bind(s, 3, f.id);
+            bind(s, 4, f.run_id);
+            sqlite3_bind_int64(s, 5, f.started_ms);
+            bind(s, 6, f.vantage_label);
+            bind(s, 7, f.cc);
+            bind(s, 8, f.asn);
+            bind(s, 9, f.service);
+            bind(s, 10, f.host);
+            bind(s, 11, f.protocol);
+            sqlite3_bind_int64(s, 12, f.port);
+            bind(s, 13, f.status);
+            bind(s, 14, f.method);
+            bind(s, 15, r.line);
+            step_done(s);
+        }
+        return StoreOutcome::stored;
+    }
+
+    std::string path_;
+    std::unique_ptr<sqlite3, Closer> db_;
+    Statement find_{nullptr, sqlite3_finalize}, insert_report_{nullptr, sqlite3_finalize},
+        insert_record_{nullptr, sqlite3_finalize}, counts_{nullptr, sqlite3_finalize};
+    std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+}  // namespace meoktong::store

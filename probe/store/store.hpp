@@ -1,0 +1,56 @@
+// The storage seam of the fleet (SPEC §6): one interface, Store, that the
+// collector and `store import` hand whole reports to, and open_store(), which
+// picks the engine a store URL names (sqlite_store.cpp, clickhouse_store.cpp).
+//
+// What every engine guarantees (docs/fleet.md, "The store's guarantees"):
+// - a report is stored whole or not at all: after a crash at any point either
+//   every record of it is there or none is;
+// - idempotent: a report whose Idempotency-Key, or whose run_id, is already
+//   stored is not stored again and the answer says so (already_stored);
+// - store_report() returns only once the report is durable as far as the
+//   engine can make it (SQLite: committed with synchronous=FULL; ClickHouse:
+//   the insert acknowledged by the shard that holds it);
+// - what is stored is the report's lines, the key, the run_id and the label of
+//   the probe (its token) that sent it. There is no field for the address a
+//   probe connected from: no engine can store it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "probe/store/report.hpp"
+
+namespace meoktong::store {
+
+// The engine could not store (disk full, server down, schema refused). The
+// report is then not stored, not even in part; the caller answers 5xx.
+struct StoreError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class StoreOutcome { stored, already_stored };
+
+struct StoreCounts {
+    uint64_t reports = 0, records = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    // Stores `report` (already validated by read_report) as sent by the probe
+    // labelled `probe_label` under the key `idempotency_key`. Thread-safe.
+    // Throws StoreError when the engine fails.
+    virtual StoreOutcome store_report(const std::string& idempotency_key, const std::string& probe_label,
+                                      const Report& report) = 0;
+    // How many reports and records are stored. Throws StoreError.
+    virtual StoreCounts counts() = 0;
+};
+
+// Opens (creating its schema when missing) the store that `url` names (see
+// store_url.hpp). Throws InputError for a bad URL, StoreError when the engine
+// cannot be reached or set up.
+std::unique_ptr<Store> open_store(const std::string& url);
+
+}  // namespace meoktong::store

@@ -1,0 +1,602 @@
+// The fleet's store and collector against real engines: SQLite in a temporary
+// file and the two-shard ClickHouse cluster that scripts/clickhouse-cluster
+// starts (the ctest fixture `clickhouse_cluster`; its DIR/cluster.env is
+// named by MEOKTONG_CLICKHOUSE_CLUSTER_ENV). Stored once, all or nothing,
+// dedup by key and by run_id, every status code of the collector over HTTP
+// on loopback, `run --upload`'s own client against it, and the address a
+// probe connects from in no stored row and no log line. TEST_SUITE "fleet":
+// ctest runs it as `loopback_fleet`, with the cluster.
+#include <doctest/doctest.h>
+
+#include <curl/curl.h>
+#include <httplib.h>
+#include <sqlite3.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "meoktong/target.hpp"
+#include "privileges.hpp"
+#include "small_tmpfs.hpp"
+#include "probe/collector/collector.hpp"
+#include "probe/ops/upload.hpp"
+#include "probe/store/report.hpp"
+#include "probe/store/store.hpp"
+
+using namespace meoktong;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The probes of these tests connect from this loopback address (Linux routes
+// all of 127/8 to lo), so it can be looked for in what the collector kept.
+constexpr const char* kProbeAddress = "127.0.0.77";
+constexpr const char* kProbeToken = "token-of-kr-seoul-kt-0001";
+constexpr const char* kOtherToken = "token-of-cn-beijing-ct-02";
+
+std::string record_line(const std::string& run_id, int n) {
+    return R"({"schema":"meoktong/1","id":"m-)" + run_id + "-" + std::to_string(n) + R"(","run_id":")" + run_id +
+           R"(","started_at":"2026-03-01T10:0)" + std::to_string(n % 10) +
+           R"(:00.000Z","vantage":{"label":"kr-seoul-kt","cc":"KR","asn":"AS4766"},)"
+           R"("target":{"service":"line","host":"line.me","protocol":"tls","port":443},)"
+           R"("verdict":{"status":"blocked","method":"tls_sni_reset","confidence":0.9,"evidence":["reset after the ClientHello"]}})";
+}
+
+// A report of `records` lines of one run.
+std::string report_body(const std::string& run_id, int records = 3) {
+    std::string body;
+    for (int i = 0; i < records; ++i) body += record_line(run_id, i) + "\n";
+    return body;
+}
+
+store::Report read_or_fail(const std::string& body) {
+    store::Report r;
+    auto problem = store::read_report(body, r);
+    REQUIRE_MESSAGE(!problem, problem->describe());
+    return r;
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        static std::atomic<int> n{0};
+        path = fs::temp_directory_path() / ("meoktong-fleet-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+// The cluster the ctest fixture started: its store URL for a fresh database,
+// and the HTTP ports of its two shards. nullopt (after saying why) when none runs.
+struct Cluster {
+    std::string url_base;  // "clickhouse://H:P,H:P/"
+    std::string cluster;
+    std::vector<int> http_ports;
+    std::string store_url(const std::string& database) const { return url_base + database + "?cluster=" + cluster; }
+};
+
+std::optional<Cluster> running_cluster() {
+    const char* env = std::getenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV");
+    std::ifstream in(env ? env : "");
+    if (!in) {
+        testing::cannot_run_here("no ClickHouse cluster (scripts/clickhouse-cluster start did not run or failed)");
+        return std::nullopt;
+    }
+    Cluster c;
+    for (std::string line; std::getline(in, line);) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string name = line.substr(0, eq), value = line.substr(eq + 1);
+        if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+        if (name == "CLICKHOUSE_CLUSTER") c.cluster = value;
+        if (name == "CLICKHOUSE_HTTP_PORTS") {
+            std::istringstream ports(value);
+            for (int p; ports >> p;) c.http_ports.push_back(p);
+        }
+    }
+    REQUIRE(c.http_ports.size() == 2);
+    c.url_base = "clickhouse://127.0.0.1:" + std::to_string(c.http_ports[0]) + ",127.0.0.1:" +
+                 std::to_string(c.http_ports[1]) + "/";
+    return c;
+}
+
+// A database name no earlier run used.
+std::string fresh_database() {
+    static std::atomic<int> n{0};
+    return "fleet_test_" + std::to_string(getpid()) + "_" + std::to_string(::time(nullptr)) + "_" + std::to_string(n++);
+}
+
+// A ClickHouse query on one shard, answered as TSV.
+std::string clickhouse_query(int port, const std::string& sql) {
+    httplib::Client client("127.0.0.1", port);
+    auto res = client.Post("/", sql, "text/plain");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 200, res->body);
+    return res->body;
+}
+
+// Every value of every row of every table in a SQLite file, as text.
+std::string sqlite_dump(const fs::path& file) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    std::string out;
+    auto append = [](void* to, int columns, char** values, char**) {
+        for (int i = 0; i < columns; ++i) *static_cast<std::string*>(to) += (values[i] ? values[i] : "") + std::string("\t");
+        return 0;
+    };
+    for (const char* table : {"reports", "records"}) {
+        std::string sql = std::string("SELECT * FROM ") + table;
+        CHECK(sqlite3_exec(db, sql.c_str(), append, &out, nullptr) == SQLITE_OK);
+    }
+    sqlite3_close(db);
+    return out;
+}
+
+// The contract every engine keeps, on `store`.
+void check_store_contract(store::Store& s) {
+    auto a = read_or_fail(report_body("run-a", 4));
+    auto before = s.counts();
+    CHECK(s.store_report("report-a.jsonl", "label-of-a-token", a) == store::StoreOutcome::stored);
+    auto after = s.counts();
+    CHECK(after.reports == before.reports + 1);
+    CHECK(after.records == before.records + 4);
+
+    // The same report again, under its key: stored once.
+    CHECK(s.store_report("report-a.jsonl", "kr-seoul-kt", a) == store::StoreOutcome::already_stored);
+    // Under another key, with the same run_id: stored once.
+    CHECK(s.store_report("report-a-copy.jsonl", "kr-seoul-kt", a) == store::StoreOutcome::already_stored);
+    // Another report under a stored key: that key's report is there already.
+    auto b = read_or_fail(report_body("run-b", 2));
+    CHECK(s.store_report("report-a.jsonl", "kr-seoul-kt", b) == store::StoreOutcome::already_stored);
+    CHECK(s.counts().records == after.records);
+
+    CHECK(s.store_report("report-b.jsonl", "kr-seoul-kt", b) == store::StoreOutcome::stored);
+    // Records without a run_id are deduplicated by key alone.
+    std::string no_run = R"({"id":"x","started_at":"2014-07-02T03:00:00Z","target":{"service":"line"},"verdict":{"status":"accessible"}})";
+    auto c = read_or_fail(no_run + "\n");
+    CHECK(s.store_report("old-1.jsonl", "importer", c) == store::StoreOutcome::stored);
+    CHECK(s.store_report("old-2.jsonl", "importer", c) == store::StoreOutcome::stored);
+    CHECK(s.store_report("old-2.jsonl", "importer", c) == store::StoreOutcome::already_stored);
+    auto end = s.counts();
+    CHECK(end.reports == before.reports + 4);
+    CHECK(end.records == before.records + 4 + 2 + 2);
+}
+
+// A POST of `body` to the collector from kProbeAddress, with libcurl.
+struct Answer {
+    long status = 0;
+    std::string body;
+};
+
+size_t keep(char* data, size_t size, size_t nmemb, void* out) {
+    static_cast<std::string*>(out)->append(data, size * nmemb);
+    return size * nmemb;
+}
+
+Answer request(int port, const std::string& path, const std::optional<std::string>& token, const std::string& key,
+               const std::optional<std::string>& body) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    REQUIRE(curl);
+    std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+    struct curl_slist* headers = nullptr;
+    std::string auth = token ? "Authorization: Bearer " + *token : "";
+    std::string idem = "Idempotency-Key: " + key;
+    if (token) headers = curl_slist_append(headers, auth.c_str());
+    if (!key.empty()) headers = curl_slist_append(headers, idem.c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/x-ndjson");
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
+    Answer answer;
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_INTERFACE, kProbeAddress);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    }
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer.body);
+    CURLcode rc = curl_easy_perform(c);
+    REQUIRE_MESSAGE(rc == CURLE_OK, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
+    return answer;
+}
+
+Answer upload(int port, const std::optional<std::string>& token, const std::string& key, const std::string& body) {
+    return request(port, "/v1/reports", token, key, body);
+}
+
+void write_tokens(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
+
+// A collector served on an ephemeral loopback port for one test.
+class RunningCollector {
+public:
+    RunningCollector(collector::CollectorSettings settings, store::Store& s) : collector_(std::move(settings), s) {
+        port_ = collector_.bind();
+        thread_ = std::thread([this] { collector_.serve(); });
+    }
+    ~RunningCollector() {
+        collector_.stop();
+        thread_.join();
+    }
+    int port() const { return port_; }
+    collector::Collector& collector() { return collector_; }
+
+private:
+    collector::Collector collector_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+// Sends stderr to a file while it lives; text() is what was written.
+class CapturedStderr {
+public:
+    explicit CapturedStderr(const fs::path& file) : file_(file) {
+        std::fflush(stderr);
+        saved_ = ::dup(2);
+        FILE* f = std::fopen(file.c_str(), "w");
+        REQUIRE(f);
+        ::dup2(::fileno(f), 2);
+        std::fclose(f);
+    }
+    ~CapturedStderr() { restore(); }
+    std::string text() {
+        restore();
+        std::ifstream in(file_);
+        std::ostringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+private:
+    void restore() {
+        if (saved_ < 0) return;
+        std::fflush(stderr);
+        ::dup2(saved_, 2);
+        ::close(saved_);
+        saved_ = -1;
+    }
+    fs::path file_;
+    int saved_ = -1;
+};
+
+collector::CollectorSettings settings_for(const fs::path& tokens) {
+    collector::CollectorSettings s;
+    s.tokens_file = tokens.string();
+    s.max_body_bytes = 256 << 10;
+    return s;
+}
+
+// A store whose engine fails as a full disk would: every store_report throws.
+class FailingStore : public store::Store {
+public:
+    store::StoreOutcome store_report(const std::string&, const std::string&, const store::Report&) override {
+        throw store::StoreError("store: database or disk is full");
+    }
+    store::StoreCounts counts() override { return {}; }
+};
+
+}  // namespace
+
+TEST_SUITE("fleet") {
+
+TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
+    TempDir dir;
+    fs::path file = dir.path / "store.db";
+    {
+        auto s = store::open_store("sqlite:" + file.string());
+        check_store_contract(*s);
+    }
+    // Reopened: everything is still there, and the schema is not created twice.
+    auto again = store::open_store("sqlite:" + file.string());
+    CHECK(again->counts().reports == 4);
+    CHECK(again->counts().records == 8);
+    CHECK(fs::exists(dir.path / "store.db-wal"));
+    std::string rows = sqlite_dump(file);
+    CHECK(rows.find("label-of-a-token") != std::string::npos);  // the sending probe's label is stored with its report
+}
+
+TEST_CASE("SQLite store: a directory that cannot hold the file is a StoreError, not a crash") {
+    TempDir dir;
+    CHECK_THROWS_AS(store::open_store("sqlite:" + (dir.path / "no" / "such" / "dir.db").string()), store::StoreError);
+}
+
+TEST_CASE("ClickHouse store on the two-shard cluster: stored once, each report whole on one shard") {
+    auto cluster = running_cluster();
+    if (!cluster) return;
+    std::string db = fresh_database();
+    auto s = store::open_store(cluster->store_url(db));
+    check_store_contract(*s);
+
+    // More reports, so both shards get some; every report sits whole on one shard.
+    for (int i = 0; i < 12; ++i) {
+        auto r = read_or_fail(report_body("spread-" + std::to_string(i), 5));
+        CHECK(s->store_report("spread-" + std::to_string(i) + ".jsonl", "kr-seoul-kt", r) == store::StoreOutcome::stored);
+    }
+    std::string per_shard[2];
+    for (int shard = 0; shard < 2; ++shard)
+        per_shard[shard] = clickhouse_query(cluster->http_ports[shard],
+                                            "SELECT report_key, count() FROM " + db +
+                                                ".records_local WHERE report_key LIKE 'spread-%' GROUP BY report_key");
+    CHECK_MESSAGE(!per_shard[0].empty(), "no report on shard 1");
+    CHECK_MESSAGE(!per_shard[1].empty(), "no report on shard 2");
+    for (int i = 0; i < 12; ++i) {
+        std::string row = "spread-" + std::to_string(i) + ".jsonl\t5\n";
+        bool on_first = per_shard[0].find(row) != std::string::npos;
+        bool on_second = per_shard[1].find(row) != std::string::npos;
+        CHECK_MESSAGE(on_first != on_second, "report " << i << " is not whole on exactly one shard");
+    }
+    CHECK(s->counts().reports == 4 + 12);
+
+    // A second store on the same database (a restarted collector) sees what is stored.
+    auto reopened = store::open_store(cluster->store_url(db));
+    auto a = read_or_fail(report_body("run-a", 4));
+    CHECK(reopened->store_report("another-key.jsonl", "kr-seoul-kt", a) == store::StoreOutcome::already_stored);
+}
+
+TEST_CASE("ClickHouse store: a server that does not answer is a StoreError") {
+    // A port nothing listens on: bind one, close it.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    int port = ntohs(addr.sin_port);
+    ::close(fd);
+    CHECK_THROWS_AS(store::open_store("clickhouse://127.0.0.1:" + std::to_string(port) + "/x"), store::StoreError);
+}
+
+TEST_CASE("collector: every status code over HTTP, nothing of a bad report stored, no client address kept") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\ncn-beijing-ct " + kOtherToken + "\n");
+    fs::path file = dir.path / "store.db";
+    auto s = store::open_store("sqlite:" + file.string());
+    CapturedStderr log(dir.path / "collector.log");
+    {
+        RunningCollector running(settings_for(tokens), *s);
+        int port = running.port();
+
+        CHECK(request(port, "/v1/health", std::nullopt, "", std::nullopt).status == 200);
+
+        std::string good = report_body("run-1", 3);
+        CHECK(upload(port, std::nullopt, "r1.jsonl", good).status == 401);
+        CHECK(upload(port, std::string("wrong-token-wrong-token"), "r1.jsonl", good).status == 401);
+        CHECK(s->counts().records == 0);
+
+        auto stored = upload(port, std::string(kProbeToken), "r1.jsonl", good);
+        CHECK(stored.status == 201);
+        CHECK(stored.body.find("\"stored\"") != std::string::npos);
+        CHECK(s->counts().records == 3);
+        auto again = upload(port, std::string(kProbeToken), "r1.jsonl", good);
+        CHECK(again.status == 200);
+        CHECK(again.body.find("already stored") != std::string::npos);
+        CHECK(upload(port, std::string(kProbeToken), "r1-resent-under-another-name.jsonl", good).status == 200);
+        CHECK(s->counts().records == 3);
+
+        // One bad line: 400 naming it, nothing of the report stored.
+        std::string bad = record_line("run-2", 0) + "\n" + record_line("run-2", 1) + "\n{\"id\":\"x\"}\n";
+        auto refused = upload(port, std::string(kProbeToken), "r2.jsonl", bad);
+        CHECK(refused.status == 400);
+        CHECK(refused.body.find("line 3: no verdict.status") != std::string::npos);
+        CHECK(upload(port, std::string(kProbeToken), "r2.jsonl", "").status == 400);
+        CHECK(upload(port, std::string(kProbeToken), "", report_body("run-2")).status == 400);
+        CHECK(s->counts().records == 3);
+
+        // Too large: 413, before the body is read.
+        std::string huge = report_body("run-3", 2000);
+        REQUIRE(huge.size() > (256u << 10));
+        CHECK(upload(port, std::string(kProbeToken), "r3.jsonl", huge).status == 413);
+
+        // A report whose records claim another probe's label is stored under its token's label.
+        CHECK(upload(port, std::string(kOtherToken), "r4.jsonl", report_body("run-4", 1)).status == 201);
+
+        // Revoked: its line removed, tokens reloaded.
+        write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+        running.collector().reload_tokens();
+        CHECK(upload(port, std::string(kOtherToken), "r5.jsonl", report_body("run-5", 1)).status == 401);
+        CHECK(upload(port, std::string(kProbeToken), "r5.jsonl", report_body("run-5", 1)).status == 201);
+        // A bad tokens file is refused and the tokens in use are kept.
+        write_tokens(tokens, "broken\n");
+        CHECK_THROWS_AS(running.collector().reload_tokens(), InputError);
+        CHECK(upload(port, std::string(kProbeToken), "r6.jsonl", report_body("run-6", 1)).status == 201);
+    }
+    std::string logged = log.text();
+    CHECK(logged.find("POST /v1/reports 201 probe=kr-seoul-kt records=3") != std::string::npos);
+    CHECK(logged.find("POST /v1/reports 401 probe=-") != std::string::npos);
+    CHECK(logged.find(kProbeAddress) == std::string::npos);
+    CHECK(logged.find(kProbeToken) == std::string::npos);
+
+    std::string rows = sqlite_dump(file);
+    CHECK(rows.find("cn-beijing-ct") != std::string::npos);  // the label of r4's token
+    CHECK(rows.find(kProbeAddress) == std::string::npos);
+    CHECK(s->counts().reports == 4);
+}
+
+TEST_CASE("collector: 429 per probe and for unauthenticated floods, others keep being served") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\ncn-beijing-ct " + kOtherToken + "\n");
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.probe_rate_per_minute = 0.001;  // no refill within the test
+    settings.probe_rate_burst = 2;
+    settings.unauthenticated_rate_per_minute = 0.001;
+    settings.unauthenticated_rate_burst = 3;
+    settings.log_requests = false;
+    RunningCollector running(settings, *s);
+    int port = running.port();
+
+    CHECK(upload(port, std::string(kProbeToken), "a.jsonl", report_body("a")).status == 201);
+    CHECK(upload(port, std::string(kProbeToken), "b.jsonl", report_body("b")).status == 201);
+    auto limited = upload(port, std::string(kProbeToken), "c.jsonl", report_body("c"));
+    CHECK(limited.status == 429);
+    CHECK(s->counts().reports == 2);
+
+    for (int i = 0; i < 3; ++i) CHECK(upload(port, std::nullopt, "x.jsonl", "x").status == 401);
+    CHECK(upload(port, std::nullopt, "x.jsonl", "x").status == 429);
+    CHECK(upload(port, std::string("not-a-token-of-anyone"), "x.jsonl", "x").status == 429);
+    // The other probe is not held back by either.
+    CHECK(upload(port, std::string(kOtherToken), "d.jsonl", report_body("d")).status == 201);
+    CHECK(request(port, "/v1/health", std::nullopt, "", std::nullopt).status == 200);
+}
+
+TEST_CASE("collector: the store failing is a 503 and run --upload keeps the report pending") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    FailingStore failing;
+    auto settings = settings_for(tokens);
+    settings.log_requests = false;
+    CapturedStderr log(dir.path / "collector.log");
+    RunningCollector running(settings, failing);
+    auto answer = upload(running.port(), std::string(kProbeToken), "a.jsonl", report_body("a"));
+    CHECK(answer.status == 503);
+
+    fs::path report = dir.path / "20260301T100000Z-kr-seoul-kt-a.jsonl";
+    std::ofstream(report) << report_body("a");
+    fs::path queue = dir.path / "upload";
+    enqueue_report(queue.string(), report.string());
+    UploadSettings upload_settings;
+    upload_settings.url = "http://127.0.0.1:" + std::to_string(running.port()) + "/v1/reports";
+    upload_settings.token = kProbeToken;
+    upload_settings.attempts = 1;
+    auto outcomes = drain_upload_queue(queue.string(), upload_settings);
+    REQUIRE(outcomes.size() == 1);
+    CHECK_FALSE(outcomes[0].delivered);
+    CHECK(outcomes[0].last_status == 503);
+    CHECK(pending_reports(queue.string()).size() == 1);
+    CHECK(log.text().find("the store failed: store: database or disk is full") != std::string::npos);
+}
+
+TEST_CASE("run --upload's client delivers to the collector on ClickHouse, once") {
+    auto cluster = running_cluster();
+    if (!cluster) return;
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    std::string db = fresh_database();
+    auto s = store::open_store(cluster->store_url(db));
+    auto settings = settings_for(tokens);
+    CapturedStderr log(dir.path / "collector.log");
+    {
+        RunningCollector running(settings, *s);
+        fs::path queue = dir.path / "upload";
+        UploadSettings upload_settings;
+        upload_settings.url = "http://127.0.0.1:" + std::to_string(running.port()) + "/v1/reports";
+        upload_settings.token = kProbeToken;
+        for (const char* name : {"20260301T100000Z-kr-seoul-kt-r1.jsonl", "20260301T110000Z-kr-seoul-kt-r2.jsonl"}) {
+            fs::path report = dir.path / name;
+            std::ofstream(report) << report_body(name, 10);
+            enqueue_report(queue.string(), report.string());
+        }
+        auto outcomes = drain_upload_queue(queue.string(), upload_settings);
+        REQUIRE(outcomes.size() == 2);
+        CHECK(outcomes[0].delivered);
+        CHECK(outcomes[0].last_status == 201);
+        CHECK(outcomes[1].delivered);
+        CHECK(pending_reports(queue.string()).empty());
+
+        // The first report again (a run that died before moving it to sent/): 200, stored once.
+        fs::path again = dir.path / "20260301T100000Z-kr-seoul-kt-r1-again.jsonl";
+        std::ofstream(again) << report_body("20260301T100000Z-kr-seoul-kt-r1.jsonl", 10);
+        enqueue_report(queue.string(), again.string());
+        outcomes = drain_upload_queue(queue.string(), upload_settings);
+        REQUIRE(outcomes.size() == 1);
+        CHECK(outcomes[0].delivered);
+        CHECK(outcomes[0].last_status == 200);
+
+        // A bad line through the collector: nothing of it in the cluster.
+        std::string bad = report_body("bad-run", 4) + "{\"broken\n";
+        CHECK(upload(running.port(), std::string(kProbeToken), "bad.jsonl", bad).status == 400);
+        // Sent from the probe address, to look for it below.
+        CHECK(upload(running.port(), std::string(kProbeToken), "c.jsonl", report_body("c")).status == 201);
+    }
+    CHECK(s->counts().reports == 3);
+    CHECK(s->counts().records == 23);
+    std::string all_rows = clickhouse_query(cluster->http_ports[0], "SELECT * FROM " + db + ".records FORMAT TSV");
+    CHECK(all_rows.find("bad-run") == std::string::npos);
+    CHECK(all_rows.find(kProbeAddress) == std::string::npos);
+    CHECK(all_rows.find("127.0.0.1") == std::string::npos);
+    CHECK(log.text().find(kProbeAddress) == std::string::npos);
+}
+
+TEST_CASE("collector on SQLite with the disk full: 503, nothing half-stored, stored whole once there is room") {
+    TempDir dir;
+    testing::SmallTmpfs tmpfs(dir.path, 8192);
+    if (!testing::tmpfs_or_skip(tmpfs)) return;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    auto s = store::open_store("sqlite:" + (tmpfs.dir() / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.max_body_bytes = 4 << 20;
+    settings.log_requests = false;
+    CapturedStderr log(dir.path / "collector.log");
+    RunningCollector running(settings, *s);
+    CHECK(upload(running.port(), std::string(kProbeToken), "small.jsonl", report_body("small", 2)).status == 201);
+
+    tmpfs.fill_leaving(16);
+    std::string big = report_body("big", 2000);  // ~1 MB: cannot fit
+    CHECK(upload(running.port(), std::string(kProbeToken), "big.jsonl", big).status == 503);
+    CHECK(s->counts().reports == 1);
+    CHECK(s->counts().records == 2);
+    CHECK(log.text().find("the store failed") != std::string::npos);
+
+    fs::remove(tmpfs.dir() / "filler");
+    CHECK(upload(running.port(), std::string(kProbeToken), "big.jsonl", big).status == 201);
+    CHECK(s->counts().reports == 2);
+    CHECK(s->counts().records == 2002);
+}
+
+TEST_CASE("ClickHouse store with a shard down: StoreError, nothing half-stored on the shard still up") {
+    if (!running_cluster()) return;
+    // A cluster of this test's own, so stopping a shard disturbs no other test.
+    TempDir dir;
+    std::string script = std::string(MEOKTONG_SOURCE_DIR) + "/scripts/clickhouse-cluster";
+    REQUIRE(std::system((script + " start " + dir.path.string() + " 2>/dev/null").c_str()) == 0);
+    struct StopCluster {
+        std::string command;
+        ~StopCluster() { CHECK(std::system(command.c_str()) == 0); }
+    } stop{script + " stop " + dir.path.string()};
+    std::string saved = std::getenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV");
+    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", (dir.path / "cluster.env").c_str(), 1);
+    auto own = running_cluster();
+    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", saved.c_str(), 1);
+    REQUIRE(own);
+    std::string db = fresh_database();
+    auto s = store::open_store(own->store_url(db));
+    CHECK(s->store_report("before.jsonl", "kr-seoul-kt", read_or_fail(report_body("before", 3))) ==
+          store::StoreOutcome::stored);
+
+    std::ifstream pid_file(dir.path / "shard2" / "server.pid");
+    pid_t shard2 = 0;
+    REQUIRE(static_cast<bool>(pid_file >> shard2));
+    REQUIRE(::kill(shard2, SIGKILL) == 0);
+    for (int i = 0; i < 12; ++i) {
+        auto r = read_or_fail(report_body("while-down-" + std::to_string(i), 5));
+        CHECK_THROWS_AS(s->store_report("while-down-" + std::to_string(i) + ".jsonl", "kr-seoul-kt", r),
+                        store::StoreError);
+    }
+    std::string on_first = clickhouse_query(own->http_ports[0], "SELECT count() FROM " + db +
+                                                                    ".records_local WHERE report_key LIKE 'while-down-%'");
+    CHECK(on_first == "0\n");
+}
+
+}  // TEST_SUITE
