@@ -1,3 +1,7 @@
+// The cli library (cli/): the `meoktong` binary's commands. The one option
+// parser, every usage text, and each subcommand, which turns its options
+// into the settings struct of the library that does the work.
+//
 // The subcommands of the `meoktong` binary (SPEC §3). Each takes the
 // arguments after its name and returns the process exit status:
 // 0 completed, 2 bad usage or input, 1 any other failure.

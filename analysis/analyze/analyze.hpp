@@ -1,3 +1,7 @@
+// The analyze library (analysis/analyze/): judging many records. Reading
+// report lines, folding them into cells, finding incidents and rendering them
+// as JSON, Markdown and HTML; pure functions over records.
+//
 // meoktong analyze, ingestion side: reads report lines (SPEC §4) with a SAX
 // handler that keeps only the fields analysis needs, and folds each record
 // into counters per (endpoint, vantage, time window) "cell". Memory grows with

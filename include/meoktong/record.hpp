@@ -1,3 +1,9 @@
+// The core library (include/meoktong/, core/): what every other library
+// shares. The data model (this record, its JSON, failure names, targets,
+// addresses, test-list types, the verdict status) and one of each helper:
+// value parsers, HOST:PORT, files, text, time, the worker pool, the logger.
+// It uses no other library of meoktong and does no network I/O.
+//
 // The measurement record of SPEC §4 as C++ types: one Record per target per
 // run, holding every observation (DNS, TCP, TLS, HTTP, packets), the control
 // vantage's observations and the verdict. Shared by probe, control and analysis.

@@ -1,3 +1,6 @@
+// The collector library (probe/collector/): the server many probes upload
+// their reports to (`meoktong collector serve`, SPEC §6).
+//
 // The collector (`meoktong collector serve`, SPEC §6): the HTTP(S) server many
 // probes upload their reports to, with cpp-httplib, in front of a Store.
 //   POST /v1/reports  Authorization: Bearer TOKEN, Idempotency-Key: KEY, the

@@ -1,3 +1,7 @@
+// The control library (probe/control/): the control vantage abroad. The
+// protocol's JSON (this header), the client the probe asks it with, and the
+// internet-facing server of `meoktong control serve`.
+//
 // The control protocol's wire format (SPEC §3), shared by the control server
 // and the probe's control client: building, parsing and validating
 // POST /v1/measure requests and replies. Both parsers read hostile bytes, so

@@ -1,3 +1,6 @@
+// The lists library (probe/lists/): reading and validating test lists, the
+// built-in JSON lists, list files and Citizen Lab CSV, into core's types.
+//
 // Reading test lists: the built-in lists (testlists/*.json), list files given
 // by path, and Citizen Lab CSV lists, validated with one-line errors naming
 // the file, the entry and the problem (docs/testlists.md). The types are the

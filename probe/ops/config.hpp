@@ -1,3 +1,7 @@
+// The ops library (probe/ops/): running unattended from cron or systemd.
+// The config file (this header), the run lock, the max runtime, retention,
+// the upload queue, GeoIP and progress.
+//
 // The operator's configuration file (/etc/meoktong/config.json or --config
 // PATH) and its merge with command-line options: every key is optional, a
 // value given on the command line wins. Errors are one line naming the file

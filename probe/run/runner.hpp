@@ -1,3 +1,7 @@
+// The run library (probe/run/): one `meoktong run`. Selecting targets,
+// measuring them on the worker pool, completing records (verdict, scrubbing
+// of the probe's own addresses), the report writer and the text table.
+//
 // `meoktong run`: its settings (SPEC §3 options, parsed and merged with the
 // config file by cli/run_options.hpp), the targets they select (lists,
 // --target, --service, canaries), and the run itself — a pool of workers

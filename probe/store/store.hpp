@@ -1,3 +1,7 @@
+// The store library (probe/store/): where a fleet's reports are kept. The
+// storage seam declared here and its two engines, SQLite (embedded) and
+// ClickHouse (over its HTTP interface).
+//
 // The storage seam of the fleet (SPEC §6): one interface, Store, that the
 // collector and `store import` hand whole reports to, and open_store(), which
 // picks the engine a store URL names (sqlite_store.cpp, clickhouse_store.cpp).
