@@ -58,6 +58,7 @@ long upload(int port, const std::string& token, const std::string& key, const st
     std::string auth = "Authorization: Bearer " + token, idem = "Idempotency-Key: " + key;
     curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
     headers = curl_slist_append(headers, idem.c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/x-ndjson");
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
