@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     if (read(fds[0], &port, sizeof port) != sizeof port) return fail("the collector did not start");
 
     // The bodies are made before the clock starts.
-    std::vector<std::vector<std::string>> bodies(size_t(probes));
+    std::vector<std::vector<std::string>> bodies(static_cast<size_t>(probes));
     size_t records_per_report = 0;
     for (int p = 0; p < probes; ++p)
         for (int r = 0; r < reports; ++r)
