@@ -38,6 +38,33 @@ bool parse_ip(const std::string& ip, int& family, unsigned char* out) {
     return false;
 }
 
+// IPv6 forms that carry an IPv4 address inside them, which the host reaching
+// such an address may end up talking to: NAT64's well-known prefix (RFC 6052,
+// 64:ff9b::a.b.c.d), 6to4 (RFC 3056, 2002:AABB:CCDD::/48) and the deprecated
+// IPv4-compatible form (::a.b.c.d). IPv4-mapped addresses (::ffff:a.b.c.d) are
+// refused as a whole by the range table.
+struct EmbeddingPrefix {
+    unsigned char prefix[12];
+    int prefix_bytes;
+    int ipv4_offset;
+};
+const EmbeddingPrefix kIpv4Embeddings[] = {
+    {{0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 12},  // 64:ff9b::/96
+    {{0x20, 0x02}, 2, 2},                                        // 2002::/16
+    {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, 12},              // ::/96
+};
+
+// The IPv4 address an IPv6 address embeds (see kIpv4Embeddings), as text.
+std::optional<std::string> embedded_ipv4(const unsigned char* v6) {
+    for (const auto& e : kIpv4Embeddings) {
+        if (std::memcmp(v6, e.prefix, e.prefix_bytes) != 0) continue;
+        char text[INET_ADDRSTRLEN]{};
+        inet_ntop(AF_INET, v6 + e.ipv4_offset, text, sizeof text);
+        return std::string(text);
+    }
+    return std::nullopt;
+}
+
 bool prefix_equal(const unsigned char* a, const unsigned char* b, int prefix) {
     int full = prefix / 8, rest = prefix % 8;
     if (std::memcmp(a, b, full) != 0) return false;
@@ -81,6 +108,8 @@ std::optional<std::string> special_purpose(const std::string& ip, const std::vec
         auto c = parse_cidr(range.cidr);
         if (c && cidr_contains(*c, ip)) return std::string(range.kind);
     }
+    if (family == AF_INET6)
+        if (auto v4 = embedded_ipv4(buf)) return special_purpose(*v4, routable);
     return std::nullopt;
 }
 

@@ -21,7 +21,9 @@ bool cidr_contains(const Cidr& net, const std::string& ip);
 
 // Why an address is not a public unicast address ("private", "loopback",
 // "link-local", "multicast", "reserved", "unspecified", "shared", "documentation"),
-// or nullopt when it is public. Ranges in `routable` count as public.
+// or nullopt when it is public. Ranges in `routable` count as public. An IPv6
+// address embedding an IPv4 address (NAT64 64:ff9b::/96, 6to4 2002::/16,
+// IPv4-compatible ::/96) is as special as the IPv4 address it embeds.
 std::optional<std::string> special_purpose(const std::string& ip, const std::vector<Cidr>& routable = {});
 
 // The /24 (IPv4) or /48 (IPv6) network of an address, as text, e.g. "147.92.1.0/24".

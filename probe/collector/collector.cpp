@@ -1,29 +1,24 @@
-// The collector's server: cpp-httplib routes, auth, rate limits and the
-// answer to each upload (see collector.hpp). HTTP parsing is httplib's; the
-// report body is read by store::read_report, stored by the Store.
+// The collector's server: its routes on the shared guarded server
+// (probe/server/), auth, rate limits and the answer to each upload (see
+// collector.hpp). HTTP parsing is httplib's; the report body is read by
+// store::read_report, stored by the Store.
 #include "probe/collector/collector.hpp"
 
 #include <httplib.h>
-#include <openssl/ssl.h>
-#include <signal.h>
-#include <sys/socket.h>
 
-#include <atomic>
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "meoktong/record.hpp"
 #include "meoktong/target.hpp"
-#include "probe/collector/rate_limit.hpp"
 #include "probe/collector/tokens.hpp"
+#include "probe/server/guarded_server.hpp"
+#include "probe/server/rate_limiter.hpp"
 #include "probe/store/report.hpp"
 
 namespace meoktong::collector {
@@ -34,7 +29,6 @@ using nlohmann::json;
 
 constexpr const char* kReportsPath = "/v1/reports";
 constexpr const char* kHealthPath = "/v1/health";
-constexpr int kListenBacklog = 1024;
 constexpr size_t kMaxKeyLength = 255;
 
 // What the log line of the request being served on this thread says.
@@ -104,10 +98,8 @@ struct Collector::Impl {
     store::Store& store;
     std::shared_ptr<const ProbeTokens> tokens;
     std::mutex tokens_mutex;
-    TokenBuckets probe_limits, unauthenticated_limit;
-    std::unique_ptr<httplib::Server> http;
-    std::atomic<bool> serving{false}, stopping{false};
-    int listen_fd = -1;
+    server::RateLimiter probe_limits, unauthenticated_limit;
+    std::unique_ptr<server::GuardedHttpServer> guarded;
 
     Impl(CollectorSettings s, store::Store& st)
         : settings(std::move(s)),
@@ -121,35 +113,18 @@ struct Collector::Impl {
         return tokens;
     }
 
-    void create_server() {
-        if (settings.tls_cert.empty() != settings.tls_key.empty())
-            throw InputError("--tls-cert and --tls-key go together");
-        if (settings.tls_cert.empty()) {
-            http = std::make_unique<httplib::Server>();
-            return;
-        }
-        for (const auto& path : {settings.tls_cert, settings.tls_key})
-            if (!std::ifstream(path)) throw InputError("cannot read '" + path + "'");
-        auto tls = std::make_unique<httplib::SSLServer>(settings.tls_cert.c_str(), settings.tls_key.c_str());
-        if (!tls->is_valid())
-            throw InputError("cannot use TLS certificate '" + settings.tls_cert + "' with key '" + settings.tls_key + "'");
-        SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION);
-        http = std::move(tls);
+    server::ServerLimits server_limits() const {
+        server::ServerLimits limits;
+        limits.threads = std::max(1, settings.threads);
+        limits.max_queued = size_t(limits.threads) * 4;
+        limits.io_timeout_ms = settings.io_timeout_s * 1000;
+        limits.request_ms = settings.request_timeout_s * 1000;
+        limits.max_body_bytes = settings.max_body_bytes;
+        return limits;
     }
 
-    void configure() {
-        int threads = std::max(1, settings.threads);
-        http->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
-        http->set_payload_max_length(settings.max_body_bytes);
-        http->set_read_timeout(settings.io_timeout_s, 0);
-        http->set_write_timeout(settings.io_timeout_s, 0);
-        http->set_keep_alive_max_count(1);
-        http->set_socket_options([this](int fd) {  // the listening socket (httplib's default adds SO_REUSEPORT)
-            int yes = 1;
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-            listen_fd = fd;
-        });
-        http->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    void configure(httplib::Server& http) {
+        http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
             t_request = {Clock::now(), "-", 0};
             // httplib 0.11 reads chunked bodies without a size limit: refuse them before any is read.
             if (req.has_header("Transfer-Encoding")) {
@@ -159,17 +134,17 @@ struct Collector::Impl {
             }
             return httplib::Server::HandlerResponse::Unhandled;
         });
-        http->Get(kHealthPath, [](const httplib::Request&, httplib::Response& res) {
+        http.Get(kHealthPath, [](const httplib::Request&, httplib::Response& res) {
             reply(res, 200, json{{"status", "ok"}, {"version", kSoftwareVersion}});
         });
-        http->Post(kReportsPath, [this](const httplib::Request& req, httplib::Response& res) { handle_report(req, res); });
-        http->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        http.Post(kReportsPath, [this](const httplib::Request& req, httplib::Response& res) { handle_report(req, res); });
+        http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (res.body.empty()) reply_error(res, res.status, default_error_message(res.status));
         });
-        http->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
             reply_error(res, 500, "internal error");
         });
-        if (settings.log_requests) http->set_logger(log_request);
+        if (settings.log_requests) http.set_logger(log_request);
     }
 
     void handle_report(const httplib::Request& req, httplib::Response& res) {
@@ -220,36 +195,22 @@ void Collector::reload_tokens() {
 }
 
 int Collector::bind() {
-    std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write must not kill the server
-    impl_->create_server();
-    impl_->configure();
     const auto& s = impl_->settings;
-    int port = s.listen_port;
+    impl_->guarded = std::make_unique<server::GuardedHttpServer>(impl_->server_limits(), s.tls_cert, s.tls_key);
+    impl_->configure(impl_->guarded->http());
+    std::string error;
+    int port = impl_->guarded->bind(s.listen_host, s.listen_port, error);
     if (port == 0) {
-        port = impl_->http->bind_to_any_port(s.listen_host);
-        if (port <= 0) throw InputError("cannot listen on " + s.listen_host + ": " + std::strerror(errno));
-    } else if (!impl_->http->bind_to_port(s.listen_host, port)) {
-        throw InputError("cannot listen on " + s.listen_host + ":" + std::to_string(port) + ": " + std::strerror(errno));
+        std::string where = s.listen_host + (s.listen_port ? ":" + std::to_string(s.listen_port) : "");
+        throw InputError("cannot listen on " + where + ": " + error);
     }
-    // httplib listens with a backlog of 5; listen() again on the bound socket only raises it.
-    if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, kListenBacklog);
     return port;
 }
 
-bool Collector::serve() {
-    if (!impl_->http) return false;
-    impl_->serving = true;
-    bool ok = impl_->stopping || impl_->http->listen_after_bind();
-    impl_->serving = false;
-    return ok;
-}
+bool Collector::serve() { return impl_->guarded && impl_->guarded->serve(); }
 
 void Collector::stop() {
-    impl_->stopping = true;
-    if (!impl_->http) return;
-    // httplib's stop() is a no-op until the accept loop runs: wait for it if serve() is starting.
-    while (impl_->serving && !impl_->http->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    impl_->http->stop();
+    if (impl_->guarded) impl_->guarded->stop();
 }
 
 }  // namespace meoktong::collector

@@ -38,8 +38,9 @@ struct CollectorSettings {
     double probe_rate_burst = 30;        // a probe back online drains its queue in a burst
     double unauthenticated_rate_per_minute = 60;  // requests without a valid token, all clients together
     double unauthenticated_rate_burst = 20;
-    int threads = 8;                     // requests served at once (the store serialises writes anyway)
+    int threads = 8;                     // requests served at once (the store serialises writes anyway); 4x as many wait
     int io_timeout_s = 10;               // any single wait for a client
+    int request_timeout_s = 60;          // accept -> TLS handshake -> whole body read (slowloris bound)
     bool log_requests = true;            // one line per request on stderr, without the client's address
 };
 

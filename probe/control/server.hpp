@@ -7,9 +7,7 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,28 +39,6 @@ struct ControlServerSettings {
 
 using MeasureFunction =
     std::function<Observations(const Target&, const MeasureSettings&, std::chrono::steady_clock::time_point)>;
-
-// Per-client token buckets: `per_minute` refill, `burst` capacity. Holds at
-// most `max_clients` buckets (the fullest, i.e. least interesting, are dropped).
-class RateLimiter {
-public:
-    RateLimiter(double per_minute, double burst, size_t max_clients = 65536);
-    bool allow(const std::string& client, std::chrono::steady_clock::time_point now);
-
-private:
-    struct Bucket {
-        double tokens;
-        std::chrono::steady_clock::time_point updated;
-    };
-    void forget_idle(std::chrono::steady_clock::time_point now);
-    double per_second_, burst_;
-    size_t max_clients_;
-    std::map<std::string, Bucket> buckets_;
-    std::mutex mutex_;
-};
-
-// The rate-limit key of a client address: IPv4 as is, IPv6 by its /64.
-std::string rate_limit_key(const std::string& ip);
 
 // Why the host alone forbids measuring (an IP literal, in any form the
 // resolver would accept, in a special-purpose range), or nullopt.

@@ -23,6 +23,12 @@ constexpr const char* kColumns =
     "asn String, service String, host String, protocol String, port Int64, status String, method String, "
     "line String";
 
+// The look-up table: one row per identity of a report ("k:" Idempotency-Key,
+// "r:" run_id), first as intent, then as committed (clickhouse_store.hpp).
+constexpr const char* kKeyColumns = "lookup String, state UInt8";
+const std::string kKeyPrefix = "k:", kRunIdPrefix = "r:";
+constexpr unsigned long kIntent = 0, kCommitted = 1;
+
 // A string literal of ClickHouse SQL: quoted, with backslash and quote escaped.
 std::string sql_string(std::string_view s) {
     std::string out = "'";
@@ -49,22 +55,36 @@ class ClickhouseStore : public Store {
 public:
     explicit ClickhouseStore(StoreUrl url) : url_(std::move(url)) {
         records_ = url_.database + ".records";
+        keys_ = url_.database + ".report_keys";
         for (const auto& host : url_.hosts) create_schema(host);
+        fill_keys_from_records();
         parallel_parsing_setting_ =
             query(url_.hosts.front(), "SELECT count() FROM system.settings WHERE name = 'input_format_parallel_parsing'") !=
             "0\n";
     }
 
+    // The look-up table first (O(log n)), the records only for a report whose
+    // earlier attempt stopped between its intent and its commit row.
     StoreOutcome store_report(const std::string& key, const std::string& probe_label, const Report& report) override {
         std::lock_guard lock(mutex_);
-        std::string condition = "report_key = " + sql_string(key);
-        if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
-        if (query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE " + condition) != "0\n")
+        std::string lookups = sql_string(kKeyPrefix + key);
+        if (!report.run_id.empty()) lookups += ", " + sql_string(kRunIdPrefix + report.run_id);
+        unsigned long found = 0, committed = 0;
+        std::string answer = query(url_.hosts.front(), "SELECT count(), max(state) FROM " + keys_ +
+                                                           " WHERE lookup IN (" + lookups + ")");
+        if (std::sscanf(answer.c_str(), "%lu\t%lu", &found, &committed) != 2)
+            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to a look-up");
+        if (committed == kCommitted) return StoreOutcome::already_stored;
+        if (found > 0 && records_stored(key, report)) {
+            mark(lookups, kCommitted);
             return StoreOutcome::already_stored;
+        }
+        if (found == 0) mark(lookups, kIntent);
         std::string params = "query=" + escape("INSERT INTO " + records_ + " FORMAT JSONEachRow");
         if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
         if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";
         post(url_.hosts.front(), params, rows(key, probe_label, report));
+        mark(lookups, kCommitted);
         return StoreOutcome::stored;
     }
 
@@ -77,18 +97,52 @@ public:
     }
 
 private:
+    // An intent row exists for this report: did its records insert land? Only
+    // the report's own partition (the month of its first record) is read.
+    bool records_stored(const std::string& key, const Report& report) {
+        std::string condition = "report_key = " + sql_string(key);
+        if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
+        std::string started = std::to_string(datetime_seconds(report.records.front().fields.started_ms));
+        return query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE report_started_at = toDateTime(" +
+                                             started + ") AND (" + condition + ")") != "0\n";
+    }
+
+    // One look-up row per identity (`lookups`: the SQL list of them) in `state`.
+    void mark(const std::string& lookups, unsigned long state) {
+        std::string sql = "INSERT INTO " + keys_ + " (lookup, state) SELECT arrayJoin([" + lookups + "]), " +
+                          std::to_string(state);
+        std::string params = url_.cluster.empty() ? "" : "insert_distributed_sync=1";
+        post(url_.hosts.front(), params, sql);
+    }
+
+    // A store created before the look-up table existed: every stored report gets its committed rows.
+    void fill_keys_from_records() {
+        if (query(url_.hosts.front(), "SELECT count() FROM " + keys_) != "0\n") return;
+        std::string params = url_.cluster.empty() ? "" : "insert_distributed_sync=1";
+        post(url_.hosts.front(), params,
+             "INSERT INTO " + keys_ + " (lookup, state) SELECT arrayJoin(if(run_id = '', [concat(" +
+                 sql_string(kKeyPrefix) + ", report_key)], [concat(" + sql_string(kKeyPrefix) + ", report_key), concat(" +
+                 sql_string(kRunIdPrefix) + ", run_id)])), " + std::to_string(kCommitted) + " FROM " + records_ +
+                 " GROUP BY report_key, run_id");
+    }
+
     void create_schema(const HostPort& host) {
         const std::string& db = url_.database;
         query(host, "CREATE DATABASE IF NOT EXISTS " + db);
         std::string engine =
             " ENGINE = MergeTree() PARTITION BY toYYYYMM(report_started_at) ORDER BY (service, cc, started_at)";
+        std::string keys_engine = " ENGINE = MergeTree() ORDER BY lookup";
         if (url_.cluster.empty()) {
             query(host, "CREATE TABLE IF NOT EXISTS " + records_ + " (" + kColumns + ")" + engine);
+            query(host, "CREATE TABLE IF NOT EXISTS " + keys_ + " (" + kKeyColumns + ")" + keys_engine);
             return;
         }
         query(host, "CREATE TABLE IF NOT EXISTS " + db + ".records_local (" + kColumns + ")" + engine);
         query(host, "CREATE TABLE IF NOT EXISTS " + records_ + " AS " + db + ".records_local ENGINE = Distributed(" +
                         url_.cluster + ", " + db + ", records_local, cityHash64(report_key))");
+        query(host, "CREATE TABLE IF NOT EXISTS " + db + ".report_keys_local (" + kKeyColumns + ")" + keys_engine);
+        query(host, "CREATE TABLE IF NOT EXISTS " + keys_ + " AS " + db + ".report_keys_local ENGINE = Distributed(" +
+                        url_.cluster + ", " + db + ", report_keys_local, cityHash64(lookup))");
     }
 
     // One JSONEachRow line per record; every row carries the report's identity.
@@ -166,7 +220,7 @@ private:
     }
 
     StoreUrl url_;
-    std::string records_;
+    std::string records_, keys_;
     bool parallel_parsing_setting_ = false;
     std::mutex mutex_;
 };

@@ -18,17 +18,27 @@
 //   parsing, which could split the body into several blocks on releases that
 //   have it, is turned off for the insert; a cluster insert is synchronous
 //   (insert_distributed_sync=1), so the answer comes from the shard itself.
-// - idempotency: the report's identity (report_key, run_id) is a column of
-//   every row of that part, and store_report() looks it up (over every shard)
-//   before inserting. No second table exists that could disagree with the
-//   first after a crash. The look-up and the insert run under one lock per
-//   Store, so one collector never stores a report twice; two collectors
-//   writing the same report into the same cluster at the same instant could
-//   (ClickHouse offers no unique constraint): run one collector per cluster.
-//   Cost: the look-up reads the report_key and run_id columns of every
-//   stored row (compressed, a few bytes a row); fine for millions of records,
-//   to be replaced by a look-up table ordered by key before the ingest
-//   targets of issue 14 are measured.
+// - idempotency: the look-up table `report_keys` (MergeTree ORDER BY lookup;
+//   with a cluster `report_keys_local` on every shard behind a Distributed
+//   table sharded by cityHash64(lookup)) holds one row per identity of a
+//   report ("k:" + Idempotency-Key, "r:" + run_id) and state: 0 intent,
+//   1 committed. store_report() writes the intent rows, then the report's ONE
+//   records insert, then the committed rows, and looks identities up there
+//   first, reading a few granules of the primary key per shard: O(log n).
+//   What holds after a crash at any point:
+//     no rows         -> no records were inserted (intent precedes them): store.
+//     a committed row -> the records insert was acknowledged: already stored.
+//     intent only     -> the crash fell between intent and commit: the records
+//                        of that report's own partition (the month of its first
+//                        record) are read for the key or run_id; found ->
+//                        already stored (and committed), else stored now.
+//   So the records table stays the truth and the look-up table can never make
+//   a stored report look absent or an absent one look stored. A store made
+//   before the table existed gets it filled from the records when opened.
+//   The look-up and the inserts run under one lock per Store, so one collector
+//   never stores a report twice; two collectors writing the same report into
+//   the same cluster at the same instant could (ClickHouse offers no unique
+//   constraint): run one collector per cluster.
 // - durable: acknowledged by the shard's server. 18.16 does not fsync parts,
 //   so a power cut (not a crash of ClickHouse) can lose the last seconds.
 #pragma once

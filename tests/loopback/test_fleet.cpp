@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,9 +23,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "meoktong/target.hpp"
 #include "privileges.hpp"
@@ -290,6 +296,166 @@ public:
     store::StoreCounts counts() override { return {}; }
 };
 
+// A collector in a child process (so it can be killed with SIGKILL) on an
+// ephemeral loopback port, over the store at `store_url`.
+class CollectorProcess {
+public:
+    CollectorProcess(const std::string& store_url, const fs::path& tokens) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::close(fds[0]);
+            int port = 0;
+            try {
+                auto s = store::open_store(store_url);
+                auto settings = settings_for(tokens);
+                settings.max_body_bytes = 8 << 20;
+                settings.probe_rate_per_minute = 1e9;
+                settings.probe_rate_burst = 1e9;
+                settings.log_requests = false;
+                collector::Collector c(settings, *s);
+                port = c.bind();
+                if (::write(fds[1], &port, sizeof port) != sizeof port) ::_exit(1);
+                c.serve();
+            } catch (...) {
+                ::_exit(1);
+            }
+            ::_exit(0);
+        }
+        ::close(fds[1]);
+        REQUIRE(::read(fds[0], &port_, sizeof port_) == sizeof port_);
+        ::close(fds[0]);
+    }
+    ~CollectorProcess() { kill(); }
+    int port() const { return port_; }
+    void kill() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+// An upload that may fail (the collector being killed): the status, or 0.
+long try_upload(int port, const std::string& key, const std::string& body) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) return 0;
+    std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/reports";
+    std::string auth = std::string("Authorization: Bearer ") + kProbeToken, idem = "Idempotency-Key: " + key;
+    struct curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
+    headers = curl_slist_append(headers, idem.c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/x-ndjson");  // as run --upload sends it
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
+    std::string answer;
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_INTERFACE, kProbeAddress);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    if (curl_easy_perform(c) != CURLE_OK) return 0;
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+// Records stored per report key, read from the store's own tables.
+std::map<std::string, int> records_per_report(const std::string& store_url, const std::optional<Cluster>& cluster,
+                                              const std::string& database) {
+    std::map<std::string, int> out;
+    std::string tsv;
+    if (cluster) {
+        tsv = clickhouse_query(cluster->http_ports[0],
+                               "SELECT report_key, count() FROM " + database + ".records GROUP BY report_key");
+    } else {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2(store_url.substr(7).c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        auto append = [](void* to, int, char** values, char**) {
+            *static_cast<std::string*>(to) += std::string(values[0]) + "\t" + values[1] + "\n";
+            return 0;
+        };
+        REQUIRE(sqlite3_exec(db, "SELECT report_key, count(*) FROM records GROUP BY report_key", append, &tsv,
+                             nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    std::istringstream lines(tsv);
+    for (std::string line; std::getline(lines, line);) {
+        auto tab = line.find('\t');
+        if (tab != std::string::npos) out[line.substr(0, tab)] = std::stoi(line.substr(tab + 1));
+    }
+    return out;
+}
+
+// kill -9 of the collector during heavy ingest by several uploaders, then a
+// restart on the same store and the probes' queues resending what was not
+// acknowledged (and, to be sure, what was).
+void check_kill_during_ingest(const std::string& store_url, const std::optional<Cluster>& cluster,
+                              const std::string& database) {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    constexpr int kUploaders = 4, kRecords = 400;
+    std::mutex mutex;
+    std::set<std::string> acknowledged, attempted;
+    std::atomic<bool> killed{false};
+    int refused = 0;  // answers other than 2xx before the kill
+    long last_refusal = 0;
+    {
+        CollectorProcess first(store_url, tokens);
+        std::vector<std::thread> uploaders;
+        for (int u = 0; u < kUploaders; ++u)
+            uploaders.emplace_back([&, u] {
+                for (int i = 0; !killed; ++i) {
+                    std::string key = "kill-" + std::to_string(u) + "-" + std::to_string(i);
+                    {
+                        std::lock_guard lock(mutex);
+                        attempted.insert(key);
+                    }
+                    long status = try_upload(first.port(), key, report_body(key, kRecords));
+                    std::lock_guard lock(mutex);
+                    if (status == 201 || status == 200) acknowledged.insert(key);
+                    if (status >= 300 && !killed) ++refused;  // not what an honest probe may get
+                    if (status == 0 && !killed) ++refused;
+                    if (status != 201 && status != 200 && !killed) last_refusal = status;
+                }
+            });
+        for (;;) {  // kill once some reports are acknowledged, mid-stream for the others
+            {
+                std::lock_guard lock(mutex);
+                if (acknowledged.size() >= 8 || refused > 0) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        killed = true;  // first: uploads failing from here on are the kill's
+        first.kill();
+        for (auto& t : uploaders) t.join();
+    }
+    REQUIRE_MESSAGE(refused == 0, "an upload before the kill was answered " << last_refusal);
+    auto after_kill = records_per_report(store_url, cluster, database);
+    for (const auto& key : acknowledged) CHECK_MESSAGE(after_kill[key] == kRecords, "acknowledged " << key);
+    for (const auto& [key, n] : after_kill) CHECK_MESSAGE((n == 0 || n == kRecords), key << " half-stored: " << n);
+
+    CollectorProcess second(store_url, tokens);
+    for (const auto& key : attempted) {
+        long status = try_upload(second.port(), key, report_body(key, kRecords));
+        CHECK_MESSAGE((status == 200 || status == 201), key << ": " << status);
+        if (acknowledged.count(key)) CHECK_MESSAGE(status == 200, "acknowledged " << key << " stored again");
+    }
+    auto resent = records_per_report(store_url, cluster, database);
+    CHECK(resent.size() == attempted.size());
+    for (const auto& key : attempted) CHECK_MESSAGE(resent[key] == kRecords, key);
+}
+
 }  // namespace
 
 TEST_SUITE("fleet") {
@@ -346,6 +512,62 @@ TEST_CASE("ClickHouse store on the two-shard cluster: stored once, each report w
     auto reopened = store::open_store(cluster->store_url(db));
     auto a = read_or_fail(report_body("run-a", 4));
     CHECK(reopened->store_report("another-key.jsonl", "kr-seoul-kt", a) == store::StoreOutcome::already_stored);
+}
+
+// The look-up table (clickhouse_store.hpp) after a crash between its intent
+// and commit rows, and for a store made before it existed.
+TEST_CASE("ClickHouse store: the look-up table after a crash at each step, and filled for an older store") {
+    auto cluster = running_cluster();
+    if (!cluster) return;
+    std::string db = fresh_database();
+    auto s = store::open_store(cluster->store_url(db));
+    auto truncate_keys = [&] {
+        for (int port : cluster->http_ports) clickhouse_query(port, "TRUNCATE TABLE " + db + ".report_keys_local");
+    };
+    auto intent_for = [&](const std::string& key) {
+        clickhouse_query(cluster->http_ports[1], "INSERT INTO " + db + ".report_keys_local (lookup, state) VALUES ('k:" +
+                                                     key + "', 0)");
+    };
+
+    // Crashed after the intent, before the records: stored now, once.
+    intent_for("crash-before.jsonl");
+    auto before = read_or_fail(report_body("run-crash-before", 4));
+    CHECK(s->store_report("crash-before.jsonl", "kr-seoul-kt", before) == store::StoreOutcome::stored);
+    CHECK(s->counts().records == 4);
+    CHECK(s->store_report("crash-before.jsonl", "kr-seoul-kt", before) == store::StoreOutcome::already_stored);
+
+    // Crashed after the records, before the commit: already stored, nothing doubled.
+    auto after = read_or_fail(report_body("run-crash-after", 3));
+    CHECK(s->store_report("crash-after.jsonl", "kr-seoul-kt", after) == store::StoreOutcome::stored);
+    truncate_keys();
+    intent_for("crash-after.jsonl");
+    CHECK(s->store_report("crash-after.jsonl", "kr-seoul-kt", after) == store::StoreOutcome::already_stored);
+    CHECK(s->counts().records == 4 + 3);
+
+    // A store whose look-up table is empty (made before it existed) gets it filled when opened.
+    truncate_keys();
+    auto reopened = store::open_store(cluster->store_url(db));
+    CHECK(reopened->store_report("crash-before.jsonl", "kr-seoul-kt", before) == store::StoreOutcome::already_stored);
+    CHECK(reopened->store_report("other-name.jsonl", "kr-seoul-kt", after) == store::StoreOutcome::already_stored);
+    CHECK(reopened->counts().records == 4 + 3);
+    std::string committed;
+    for (int port : cluster->http_ports)
+        committed += clickhouse_query(port, "SELECT lookup FROM " + db + ".report_keys_local WHERE state = 1");
+    CHECK(committed.find("k:crash-after.jsonl") != std::string::npos);
+    CHECK(committed.find("r:run-crash-before") != std::string::npos);
+}
+
+TEST_CASE("collector on SQLite killed with SIGKILL mid-ingest: every acknowledged report once, none half-stored") {
+    TempDir dir;
+    std::string url = "sqlite:" + (dir.path / "store.db").string();
+    check_kill_during_ingest(url, std::nullopt, "");
+}
+
+TEST_CASE("collector on the ClickHouse cluster killed with SIGKILL mid-ingest: every acknowledged report once") {
+    auto cluster = running_cluster();
+    if (!cluster) return;
+    std::string db = fresh_database();
+    check_kill_during_ingest(cluster->store_url(db), cluster, db);
 }
 
 TEST_CASE("ClickHouse store: a server that does not answer is a StoreError") {
@@ -428,6 +650,71 @@ TEST_CASE("collector: every status code over HTTP, nothing of a bad report store
     CHECK(rows.find("cn-beijing-ct") != std::string::npos);  // the label of r4's token
     CHECK(rows.find(kProbeAddress) == std::string::npos);
     CHECK(s->counts().reports == 4);
+}
+
+// A slowloris client: connects and trickles a request's first bytes, one
+// every `gap`, until the server closes the connection or `bytes` are sent.
+// True when the server closed it.
+bool trickle_until_closed(int port, int bytes, std::chrono::milliseconds gap) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool closed = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        const std::string head = "POST /v1/reports HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        for (int i = 0; i < bytes && !closed; ++i) {
+            char c = i < int(head.size()) ? head[size_t(i)] : 'a';
+            closed = ::send(fd, &c, 1, MSG_NOSIGNAL) != 1;
+            std::this_thread::sleep_for(gap);
+            char sink[256];
+            if (!closed) closed = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) == 0;
+        }
+    }
+    ::close(fd);
+    return closed;
+}
+
+TEST_CASE("collector: hostile input gets clear status codes while an honest probe keeps being served") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.threads = 2;            // fewer threads than slowloris connections
+    settings.request_timeout_s = 2;  // each is cut off at its request deadline
+    settings.log_requests = false;
+    RunningCollector running(settings, *s);
+    int port = running.port();
+    std::string token = kProbeToken;
+
+    // NUL bytes, a 200,000-deep JSON line, a line that is no JSON: 400, nothing stored.
+    std::string with_nul = record_line("run-nul", 0) + "\n";
+    with_nul.insert(with_nul.find("line.me"), std::string(1, '\0'));
+    CHECK(upload(port, token, "nul.jsonl", with_nul).status == 400);
+    CHECK(upload(port, token, "deep.jsonl", std::string(200000, '[') + "\n").status == 400);
+    CHECK(upload(port, token, "deep-object.jsonl", [] {
+              std::string deep;
+              for (int i = 0; i < 30000; ++i) deep += "{\"a\":";
+              return deep + "\n";
+          }()).status == 400);
+    CHECK(upload(port, token, "junk.jsonl", std::string("\xff\xfe not json\n")).status == 400);
+    CHECK(s->counts().records == 0);
+
+    // Slowloris: more trickling connections than threads; the honest probe is still stored.
+    std::vector<std::future<bool>> slow;
+    for (int i = 0; i < 8; ++i)
+        slow.push_back(std::async(std::launch::async, [port] {
+            return trickle_until_closed(port, 80, std::chrono::milliseconds(250));
+        }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(upload(port, token, "honest.jsonl", report_body("run-honest", 5)).status == 201);
+    int closed_by_server = 0;
+    for (auto& f : slow) closed_by_server += f.get() ? 1 : 0;
+    CHECK_MESSAGE(closed_by_server == 8, "slowloris connections the server did not cut off: " << 8 - closed_by_server);
+    CHECK(s->counts().records == 5);
 }
 
 TEST_CASE("collector: 429 per probe and for unauthenticated floods, others keep being served") {

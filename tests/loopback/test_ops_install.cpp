@@ -163,3 +163,55 @@ TEST_CASE("ops: the installed units pass systemd's checks; the service command r
     CHECK(record["observations"]["tcp"][0]["failure"] == "connection_refused");
     fs::remove_all(root);
 }
+
+// scripts/install-collector into a staging root: its tokens file 0600 (never
+// overwritten), the store path, the unit as systemd parses it, --uninstall.
+TEST_CASE("ops: install-collector installs the collector's unit, tokens file and store path") {
+    const std::string script = std::string(MEOKTONG_SOURCE_DIR) + "/scripts/install-collector";
+    char tmpl[] = "/tmp/meoktong-collector-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    fs::path root = tmpl;
+    std::string install = script + " --root " + root.string() + " --binary " + MEOKTONG_BINARY;
+
+    Shell first = sh(install + " --listen 0.0.0.0:8443");
+    REQUIRE_MESSAGE(first.status == 0, first.out);
+    fs::path tokens = root / "etc/meoktong/collector-tokens";
+    REQUIRE(fs::exists(tokens));
+    CHECK((fs::status(tokens).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    std::string service = slurp(root / "etc/systemd/system/meoktong-collector.service");
+    CHECK(service.find("ExecStart=/usr/local/bin/meoktong collector serve --listen 0.0.0.0:8443 "
+                       "--tokens /etc/meoktong/collector-tokens --store sqlite:/var/lib/meoktong-collector/store.db") !=
+          std::string::npos);
+    CHECK(service.find("User=meoktong-collector") != std::string::npos);
+    CHECK(service.find("ExecReload=/bin/kill -HUP $MAINPID") != std::string::npos);
+    CHECK(service.find("ReadWritePaths=/var/lib/meoktong-collector") != std::string::npos);
+
+    // The operator's tokens survive a reinstall.
+    std::ofstream(tokens) << "kr-seoul-kt 0123456789abcdef0123\n";
+    Shell again = sh(install + " --store clickhouse://127.0.0.1:8123/meoktong");
+    REQUIRE_MESSAGE(again.status == 0, again.out);
+    CHECK(slurp(tokens) == "kr-seoul-kt 0123456789abcdef0123\n");
+    CHECK((fs::status(tokens).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(slurp(root / "etc/systemd/system/meoktong-collector.service")
+              .find("--store clickhouse://127.0.0.1:8123/meoktong") != std::string::npos);
+
+    if (sh("command -v systemd-analyze").status == 0) {
+        fs::create_directories(root / "units");
+        fs::path unit = staged_unit(root, "meoktong-collector.service", root / "units");
+        Shell verify = sh("systemd-analyze --man=no verify " + unit.string());
+        CHECK_MESSAGE(verify.status == 0, verify.out);
+    } else {
+        meoktong::testing::cannot_run_here("no systemd-analyze: the collector's unit is not verified");
+    }
+
+    CHECK(sh(script + " --root " + root.string() + " --binary " + MEOKTONG_BINARY + " --store bogus").status == 2);
+    CHECK(sh(script + " --root " + root.string() + " --binary " + MEOKTONG_BINARY + " --tls-cert /a.pem").status == 2);
+    CHECK(sh(script + " --listen 'no port'").status == 2);
+
+    Shell removed = sh(script + " --uninstall --root " + root.string());
+    REQUIRE_MESSAGE(removed.status == 0, removed.out);
+    CHECK_FALSE(fs::exists(root / "etc/systemd/system/meoktong-collector.service"));
+    CHECK_FALSE(fs::exists(root / "usr/local/bin/meoktong"));
+    CHECK(fs::exists(tokens));
+    fs::remove_all(root);
+}

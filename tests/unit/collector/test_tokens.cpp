@@ -1,10 +1,9 @@
 // Probe tokens: the file's format, one-line errors that never quote a token,
-// look-up by bearer header; Idempotency-Key checks; the token buckets.
+// look-up by bearer header; Idempotency-Key checks.
 #include <doctest/doctest.h>
 
 #include "meoktong/target.hpp"
 #include "probe/collector/collector.hpp"
-#include "probe/collector/rate_limit.hpp"
 #include "probe/collector/tokens.hpp"
 
 using namespace meoktong;
@@ -53,15 +52,4 @@ TEST_CASE("Idempotency-Key: printable, no spaces, 1 to 255 characters") {
     CHECK_FALSE(is_valid_idempotency_key(std::string("a\0b", 3)));
     CHECK(is_valid_idempotency_key(std::string(255, 'k')));
     CHECK_FALSE(is_valid_idempotency_key(std::string(256, 'k')));
-}
-
-TEST_CASE("token buckets: a burst, then one per refill interval, per key") {
-    TokenBuckets buckets(60, 2);  // one a second, two at once
-    auto t0 = std::chrono::steady_clock::time_point{};
-    CHECK(buckets.allow("a", t0));
-    CHECK(buckets.allow("a", t0));
-    CHECK_FALSE(buckets.allow("a", t0));
-    CHECK(buckets.allow("b", t0));
-    CHECK(buckets.allow("a", t0 + std::chrono::seconds(1)));
-    CHECK_FALSE(buckets.allow("a", t0 + std::chrono::seconds(1)));
 }
