@@ -2,6 +2,8 @@
 // JSONEachRow over ClickHouse's HTTP interface with libcurl.
 #include "probe/store/clickhouse_store.hpp"
 
+#include "probe/store/store_aggregate.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -20,7 +22,8 @@ constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in Stor
 constexpr const char* kColumns =
     "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
     "line_no UInt32, id String, started_at DateTime, started_ms Int64, vantage_label String, cc String, "
-    "asn String, service String, host String, protocol String, port Int64, status String, method String, "
+    "asn String, service String, host String, protocol String, port Int64, role String, canary UInt8, "
+    "status String, verdict UInt8, method String, confidence Float64, control_view UInt8, evidence String, "
     "line String";
 
 // A string literal of ClickHouse SQL: quoted, with backslash and quote escaped.
@@ -76,7 +79,52 @@ public:
         return c;
     }
 
+    void aggregate(const StoreFilter& filter, analyze::Aggregator& into) override {
+        AggregateQueries q = aggregate_queries(SqlDialect::clickhouse, records_, filter, into.window_ms());
+        CellFolder folder;
+        each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row); });
+        each_row(q.methods, [&](const AggregateRow& row) { folder.add_methods_row(row); });
+        each_row(q.examples, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+        folder.fold_into(into);
+    }
+
 private:
+    // A row of a JSONCompact answer; 64-bit integers come quoted.
+    struct Row : AggregateRow {
+        const nlohmann::json* values = nullptr;
+        const nlohmann::json& at(int column) const { return values->at(size_t(column)); }
+        std::string text(int column) const override {
+            return at(column).is_string() ? at(column).get<std::string>() : at(column).dump();
+        }
+        int64_t integer(int column) const override {
+            const auto& v = at(column);
+            if (v.is_number()) return v.get<int64_t>();
+            return v.is_string() ? std::stoll(v.get<std::string>()) : 0;
+        }
+        double real(int column) const override {
+            const auto& v = at(column);
+            if (v.is_number()) return v.get<double>();
+            return v.is_string() ? std::stod(v.get<std::string>()) : 0;
+        }
+    };
+
+    template <typename OnRow>
+    void each_row(const std::string& sql, OnRow on_row) {
+        std::string answer = query(url_.hosts.front(), sql + " FORMAT JSONCompact");
+        nlohmann::json parsed = nlohmann::json::parse(answer, nullptr, false);
+        if (parsed.is_discarded() || !parsed.contains("data") || !parsed["data"].is_array())
+            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to an aggregation");
+        Row row;
+        try {
+            for (const auto& values : parsed["data"]) {
+                row.values = &values;
+                on_row(row);
+            }
+        } catch (const std::exception& e) {  // a column missing or not a number
+            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to an aggregation: " + e.what());
+        }
+    }
+
     void create_schema(const HostPort& host) {
         const std::string& db = url_.database;
         query(host, "CREATE DATABASE IF NOT EXISTS " + db);
@@ -115,8 +163,14 @@ private:
                                   {"host", f.host},
                                   {"protocol", f.protocol},
                                   {"port", f.port},
+                                  {"role", f.role},
+                                  {"canary", f.canary ? 1 : 0},
                                   {"status", f.status},
+                                  {"verdict", int(f.verdict)},
                                   {"method", f.method},
+                                  {"confidence", f.confidence},
+                                  {"control_view", int(f.control_view())},
+                                  {"evidence", f.first_evidence},
                                   {"line", std::string(r.line)}};
             out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             out += '\n';

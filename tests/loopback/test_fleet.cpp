@@ -288,6 +288,9 @@ public:
         throw store::StoreError("store: database or disk is full");
     }
     store::StoreCounts counts() override { return {}; }
+    void aggregate(const store::StoreFilter&, analyze::Aggregator&) override {
+        throw store::StoreError("store: database or disk is full");
+    }
 };
 
 }  // namespace
