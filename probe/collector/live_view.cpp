@@ -21,6 +21,7 @@ namespace {
 using analyze::html_escape;
 
 constexpr int kWindowMinutes = 15;  // analyze's default window
+constexpr const char* kCanaryService = "canary";
 
 struct BadQuery {
     std::string why;
@@ -154,6 +155,7 @@ std::string render_status_page(const analyze::Analysis& a) {
     o << "<h2>Now</h2>\n<table><tr><th>Country</th><th>Service</th><th>State</th><th>Since</th></tr>\n";
     for (const auto& cc : countries)
         for (const auto& t : a.services) {
+            if (t.service == kCanaryService) continue;  // the probe's own reference targets, not a service
             State s = state_now(a, t, cc);
             o << "<tr><td>" << html_escape(cc) << "</td><td>" << html_escape(analyze::service_display_name(t.service))
               << "</td><td class=\"state " << s.css << "\">" << html_escape(s.text) << "</td><td>"
