@@ -15,11 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -38,7 +41,7 @@ struct Ran {
 };
 
 // Runs `meoktong ARGS` through the shell; stdout and stderr kept apart.
-Ran meoktong(const std::string& args, const fs::path& scratch) {
+Ran run_meoktong(const std::string& args, const fs::path& scratch) {
     fs::path err = scratch / "stderr.txt";
     std::string cmd = std::string(MEOKTONG_BINARY) + " " + args + " 2>" + err.string();
     Ran r;
@@ -91,7 +94,7 @@ std::optional<std::string> cluster_url(const std::string& database) {
         auto slash = url.rfind('/'), query = url.find('?');
         return url.substr(0, slash + 1) + database + url.substr(query);
     }
-    testing::cannot_run_here("no ClickHouse cluster (scripts/clickhouse-cluster start did not run or failed)");
+    meoktong::testing::cannot_run_here("no ClickHouse cluster (scripts/clickhouse-cluster start did not run or failed)");
     return std::nullopt;
 }
 
@@ -148,7 +151,7 @@ TEST_SUITE("fleet") {
 TEST_CASE("analyze --store finds the incidents analyze finds in the files, on SQLite and on the ClickHouse cluster") {
     Scratch s;
     fs::path reports = generate(s.dir, "kakao2022");
-    Ran files = meoktong("analyze " + reports.string() + " --format json", s.dir);
+    Ran files = run_meoktong("analyze " + reports.string() + " --format json", s.dir);
     REQUIRE_MESSAGE(files.status == 0, files.err);
     json expected = judged(files.out);
     REQUIRE(!expected["incidents"].empty());
@@ -158,21 +161,21 @@ TEST_CASE("analyze --store finds the incidents analyze finds in the files, on SQ
         stores.push_back(*url);
     for (const std::string& store : stores) {
         CAPTURE(store);
-        Ran imported = meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
+        Ran imported = run_meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
         REQUIRE_MESSAGE(imported.status == 0, imported.err);
         CHECK(imported.out.find(": 4 reports stored") != std::string::npos);
-        Ran again = meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
+        Ran again = run_meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
         REQUIRE_MESSAGE(again.status == 0, again.err);
         CHECK(again.out.find(": 0 reports stored (0 records), 4 already stored") != std::string::npos);
 
-        Ran stored = meoktong("analyze --store '" + store + "' --format json", s.dir);
+        Ran stored = run_meoktong("analyze --store '" + store + "' --format json", s.dir);
         REQUIRE_MESSAGE(stored.status == 0, stored.err);
         CHECK(judged(stored.out) == expected);
 
         // The filters select the same records from the store as from the files.
         std::string filters = " --since 2022-10-15T07:00Z --until 2022-10-15T12:00Z --cc KR --service kakaotalk";
-        Ran filtered_files = meoktong("analyze " + reports.string() + filters + " --format json", s.dir);
-        Ran filtered_store = meoktong("analyze --store '" + store + "'" + filters + " --format json", s.dir);
+        Ran filtered_files = run_meoktong("analyze " + reports.string() + filters + " --format json", s.dir);
+        Ran filtered_store = run_meoktong("analyze --store '" + store + "'" + filters + " --format json", s.dir);
         REQUIRE_MESSAGE(filtered_store.status == 0, filtered_store.err);
         CHECK(judged(filtered_store.out) == judged(filtered_files.out));
     }
@@ -187,12 +190,12 @@ TEST_CASE("store import, analyze --store, collector serve: bad usage is one line
                                     std::string("collector serve --listen nowhere --tokens t --store sqlite:x.db"),
                                     std::string("collector serve --listen 127.0.0.1:1 --store sqlite:x.db")}) {
         CAPTURE(args);
-        Ran r = meoktong(args, s.dir);
+        Ran r = run_meoktong(args, s.dir);
         CHECK(r.status == 2);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     }
     std::ofstream(s.dir / "not-a-report.jsonl") << "this is not JSON\n";
-    Ran r = meoktong("store import " + s.dir.string() + " --store sqlite:" + (s.dir / "x.db").string(), s.dir);
+    Ran r = run_meoktong("store import " + s.dir.string() + " --store sqlite:" + (s.dir / "x.db").string(), s.dir);
     CHECK(r.status == 2);
     CHECK(r.err.find("not-a-report.jsonl: not stored: line 1:") != std::string::npos);
 }
@@ -201,8 +204,8 @@ TEST_CASE("collector serve: /v1/incidents as analyze, the status page, a valid A
     Scratch s;
     fs::path reports = generate(s.dir, "kakao2022");
     std::string store = "sqlite:" + (s.dir / "store.db").string();
-    REQUIRE(meoktong("store import " + reports.string() + " --store " + store, s.dir).status == 0);
-    Ran files = meoktong("analyze " + reports.string() + " --format json", s.dir);
+    REQUIRE(run_meoktong("store import " + reports.string() + " --store " + store, s.dir).status == 0);
+    Ran files = run_meoktong("analyze " + reports.string() + " --format json", s.dir);
     REQUIRE(files.status == 0);
     fs::path tokens = s.dir / "tokens";
     std::ofstream(tokens) << "kr-seoul-kt token-of-kr-seoul-kt-0001\n";
