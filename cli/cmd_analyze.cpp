@@ -12,21 +12,25 @@
 #include "cli/options.hpp"
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
+#include "probe/store/store.hpp"
 
 namespace meoktong {
 namespace {
 
 const char* kAnalyzeUsage =
     "usage: meoktong analyze FILE|DIR... [OPTIONS]\n"
+    "       meoktong analyze --store URL [--since T] [--until T] [--cc CC] [--service S] [OPTIONS]\n"
     "\n"
     "Aggregates measurement reports (JSONL; every *.jsonl inside a DIR) into incidents:\n"
     "censorship (national or ISP-level), provider outage (a service or one endpoint),\n"
     "local failure of one vantage, or inconclusive; with onset, end and evidence.\n"
     "\n"
     "options:\n"
-    "  --from TIME         only measurements started at or after TIME (ISO 8601 UTC)\n"
-    "  --to TIME           only measurements started before TIME\n"
-    "  --service NAME      only this service (repeatable; canaries are always kept)\n"
+    "  --store URL         read the records of a store (sqlite:PATH, clickhouse://...), not files\n"
+    "  --from, --since TIME   only measurements started at or after TIME (ISO 8601 UTC)\n"
+    "  --to, --until TIME     only measurements started before TIME\n"
+    "  --cc CC             only measurements from this country\n"
+    "  --service NAME      only this service (repeatable, once with --store; canaries are always kept)\n"
     "  --window MINUTES    time window for grouping (default 15)\n"
     "  --format json|md|html   output format (default: from --out's extension, else json)\n"
     "  --out PATH          write here instead of stdout\n"
@@ -35,7 +39,7 @@ const char* kAnalyzeUsage =
 struct AnalyzeArgs {
     std::vector<std::string> inputs;
     analyze::Options options;
-    std::string format, out;
+    std::string format, out, store_url;
 };
 
 int64_t time_option(const std::string& name, const std::string& value) {
@@ -61,7 +65,10 @@ std::string format_from_path(const std::string& path) {
 
 const CommandSpec& analyze_spec() {
     static const CommandSpec spec{
-        "analyze", {{"--from"}, {"--to"}, {"--service"}, {"--window"}, {"--format"}, {"--out"}}, true};
+        "analyze",
+        {{"--from"}, {"--to"}, {"--since"}, {"--until"}, {"--cc"}, {"--store"}, {"--service"}, {"--window"}, {"--format"},
+         {"--out"}},
+        true};
     return spec;
 }
 
@@ -69,14 +76,19 @@ AnalyzeArgs parse_args(const ParsedArgs& parsed) {
     AnalyzeArgs a;
     a.inputs = parsed.positionals;
     for (const auto& [name, value] : parsed.options) {
-        if (name == "--from") a.options.from_ms = time_option(name, value);
-        else if (name == "--to") a.options.to_ms = time_option(name, value);
+        if (name == "--from" || name == "--since") a.options.from_ms = time_option(name, value);
+        else if (name == "--to" || name == "--until") a.options.to_ms = time_option(name, value);
+        else if (name == "--cc") a.options.cc = country_code_option(name, value);
+        else if (name == "--store") a.store_url = value;
         else if (name == "--service") a.options.services.push_back(value);
         else if (name == "--window") a.options.window_minutes = window_option(value);
         else if (name == "--format") a.format = value;
         else if (name == "--out") a.out = value;
     }
-    if (a.inputs.empty()) throw InputError("analyze needs at least one report FILE or DIR (see 'meoktong analyze --help')");
+    if (!a.store_url.empty() && !a.inputs.empty()) throw InputError("analyze reads report files or --store, not both");
+    if (!a.store_url.empty() && a.options.services.size() > 1) throw InputError("--store takes one --service");
+    if (a.inputs.empty() && a.store_url.empty())
+        throw InputError("analyze needs at least one report FILE or DIR, or --store URL (see 'meoktong analyze --help')");
     if (a.format.empty()) a.format = a.out.empty() ? "json" : format_from_path(a.out);
     if (a.format != "json" && a.format != "md" && a.format != "html")
         throw InputError("bad --format '" + a.format + "': expected json, md or html");
@@ -96,6 +108,19 @@ bool write_whole(const std::string& path, const std::string& text) {
     return true;
 }
 
+analyze::Analysis analyse_files(const AnalyzeArgs& a) {
+    analyze::Aggregator agg(a.options);
+    std::vector<analyze::InputFile> files = analyze::read_inputs(a.inputs, agg);
+    return analyze::build_analysis(agg, std::move(files));
+}
+
+analyze::Analysis analyse_store(const AnalyzeArgs& a) {
+    store::StoreFilter filter{a.options.from_ms, a.options.to_ms, a.options.cc,
+                              a.options.services.empty() ? std::string() : a.options.services.front()};
+    auto store = store::open_store(a.store_url);
+    return store::analyse_store(*store, filter, a.options.window_minutes, a.store_url);
+}
+
 }  // namespace
 
 int cmd_analyze(const Args& args) {
@@ -105,9 +130,7 @@ int cmd_analyze(const Args& args) {
         return 0;
     }
     AnalyzeArgs a = parse_args(parsed);
-    analyze::Aggregator agg(a.options);
-    std::vector<analyze::InputFile> files = analyze::read_inputs(a.inputs, agg);
-    analyze::Analysis analysis = analyze::build_analysis(agg, std::move(files));
+    analyze::Analysis analysis = a.store_url.empty() ? analyse_files(a) : analyse_store(a);
     std::string text = a.format == "html" ? analyze::render_html(analysis)
                        : a.format == "md" ? analyze::render_markdown(analysis)
                                           : analyze::render_json(analysis);

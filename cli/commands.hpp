@@ -18,5 +18,7 @@ int cmd_run(const Args& args);
 int cmd_control(const Args& args);   // "control serve ..."
 int cmd_analyze(const Args& args);
 int cmd_lists(const Args& args);
+int cmd_collector(const Args& args);  // "collector serve ..."
+int cmd_store(const Args& args);      // "store import ..."
 
 }  // namespace meoktong

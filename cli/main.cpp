@@ -19,7 +19,9 @@ const char* kUsage =
     "commands:\n"
     "  run             measure targets and write a report\n"
     "  control serve   run the control vantage (a measuring server abroad)\n"
-    "  analyze         aggregate reports into incidents\n"
+    "  analyze         aggregate reports (files or a store) into incidents\n"
+    "  collector serve run the collector probes upload their reports to\n"
+    "  store import    load report files into a store\n"
     "  lists [NAME]    show built-in test lists\n"
     "\n"
     "'meoktong COMMAND --help' describes each command.\n";
@@ -28,7 +30,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << "meoktong: missing command (run, control serve, analyze, lists); see 'meoktong --help'\n";
+        std::cerr << "meoktong: missing command (run, control serve, analyze, lists, collector serve, store import); see 'meoktong --help'\n";
         return 2;
     }
     std::string command = argv[1];
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
         if (command == "control") return meoktong::cmd_control(args);
         if (command == "analyze") return meoktong::cmd_analyze(args);
         if (command == "lists") return meoktong::cmd_lists(args);
+        if (command == "collector") return meoktong::cmd_collector(args);
+        if (command == "store") return meoktong::cmd_store(args);
         if (command == "--help" || command == "-h" || command == "help") {
             std::cout << kUsage;
             return 0;

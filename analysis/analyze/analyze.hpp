@@ -57,6 +57,7 @@ std::string display_time(int64_t ms);   // "2014-07-02 03:00 UTC"
 struct Options {
     std::optional<int64_t> from_ms, to_ms;   // keep records with from <= started_at < to
     std::vector<std::string> services;       // empty: all
+    std::string cc;                          // only this country; empty: all
     int window_minutes = 15;
 };
 
@@ -124,6 +125,11 @@ public:
     void add_line(std::string_view line, uint64_t line_no, InputFile& file);
     // Folds one parsed record in (no filtering).
     void add(const ReportLine& r);
+    // Folds in a cell a store aggregated itself (store::Store::aggregate):
+    // `key` carries the endpoint fields (service, protocol, host, port, canary,
+    // role) and the vantage fields (vantage_label, cc, asn) of its records,
+    // `window` is window_of() of their times. Merged with what the cell holds.
+    void add_cell(const ReportLine& key, int64_t window, const Cell& cell);
 
     const Options& options() const { return options_; }
     const std::vector<Endpoint>& endpoints() const { return endpoints_; }
@@ -149,8 +155,13 @@ private:
     int64_t first_ms_ = INT64_MAX, last_ms_ = INT64_MIN;
 };
 
-// Reads every FILE, and every *.jsonl inside each DIR (sorted by name), line by
-// line into the aggregator. Throws InputError (one line) for an unreadable path.
+// Every FILE as given, and every *.jsonl inside each DIR (sorted by name), in
+// order: the report files that analyze (and store import) read. Throws
+// InputError (one line) for a directory that cannot be listed.
+std::vector<std::string> report_files(const std::vector<std::string>& paths);
+
+// Reads every file of report_files(paths), line by line into the aggregator.
+// Throws InputError (one line) for an unreadable path.
 std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggregator& agg);
 
 }  // namespace meoktong::analyze

@@ -141,6 +141,7 @@ int64_t Aggregator::window_of(int64_t ms) const {
 bool Aggregator::keep(const ReportLine& r) const {
     if (options_.from_ms && r.started_ms < *options_.from_ms) return false;
     if (options_.to_ms && r.started_ms >= *options_.to_ms) return false;
+    if (!options_.cc.empty() && r.cc != options_.cc) return false;
     if (!options_.services.empty() &&
         std::find(options_.services.begin(), options_.services.end(), r.service) == options_.services.end() &&
         !r.canary)
@@ -222,13 +223,40 @@ void Aggregator::add(const ReportLine& r) {
         cell.examples.push_back({r.id, r.started_ms, r.verdict, r.method, control, r.first_evidence});
 }
 
-std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggregator& agg) {
+void Aggregator::add_cell(const ReportLine& key, int64_t window, const Cell& from) {
+    if (from.total() == 0) return;
+    Cell& cell = cells_[CellKey{endpoint_id(key), vantage_id(key), window}];
+    for (int i = 0; i < kVerdictStatusCount; ++i) cell.statuses[i] += from.statuses[i];
+    for (const auto& [method, count] : from.methods) {
+        auto m = std::find_if(cell.methods.begin(), cell.methods.end(), [&](const auto& p) { return p.first == method; });
+        if (m != cell.methods.end()) m->second += count;
+        else if (cell.methods.size() < 16) cell.methods.emplace_back(method, count);
+    }
+    cell.control_saw += from.control_saw;
+    cell.control_failed += from.control_failed;
+    cell.failing_confidence_sum += from.failing_confidence_sum;
+    cell.first_fail_ms = std::min(cell.first_fail_ms, from.first_fail_ms);
+    cell.last_fail_ms = std::max(cell.last_fail_ms, from.last_fail_ms);
+    cell.first_ok_ms = std::min(cell.first_ok_ms, from.first_ok_ms);
+    cell.last_ok_ms = std::max(cell.last_ok_ms, from.last_ok_ms);
+    first_ms_ = std::min({first_ms_, from.first_fail_ms, from.first_ok_ms});
+    last_ms_ = std::max({last_ms_, from.last_fail_ms, from.last_ok_ms});
+    size_t kept_failing = 0;
+    for (const Example& e : cell.examples) kept_failing += e.status != VerdictStatus::accessible;
+    size_t kept_working = cell.examples.size() - kept_failing;
+    for (const Example& e : from.examples) {
+        bool failing = e.status != VerdictStatus::accessible;
+        if (failing ? kept_failing++ < kFailingExamples : kept_working++ < kWorkingExamples) cell.examples.push_back(e);
+    }
+}
+
+std::vector<std::string> report_files(const std::vector<std::string>& paths) {
     namespace fs = std::filesystem;
-    std::vector<InputFile> files;
+    std::vector<std::string> files;
     for (const std::string& path : paths) {
         std::error_code ec;
         if (!fs::is_directory(path, ec)) {
-            read_file(path, agg, files);
+            files.push_back(path);
             continue;
         }
         std::vector<std::string> inside;
@@ -238,8 +266,14 @@ std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggreg
         }
         if (ec) throw InputError("cannot read " + path + ": " + ec.message());
         std::sort(inside.begin(), inside.end());
-        for (const std::string& f : inside) read_file(f, agg, files);
+        files.insert(files.end(), inside.begin(), inside.end());
     }
+    return files;
+}
+
+std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggregator& agg) {
+    std::vector<InputFile> files;
+    for (const std::string& f : report_files(paths)) read_file(f, agg, files);
     return files;
 }
 

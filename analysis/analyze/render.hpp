@@ -16,4 +16,7 @@ std::string render_json(const Analysis& a);
 std::string render_markdown(const Analysis& a);
 std::string render_html(const Analysis& a);
 
+// Text escaped for HTML and XML content and attribute values (& < > " ').
+std::string html_escape(const std::string& s);
+
 }  // namespace meoktong::analyze

@@ -11,9 +11,8 @@
 #include "analysis/analyze/render.hpp"
 
 namespace meoktong::analyze {
-namespace {
 
-std::string h(const std::string& s) {
+std::string html_escape(const std::string& s) {
     std::string out;
     out.reserve(s.size() + 8);
     for (char c : s) {
@@ -28,6 +27,8 @@ std::string h(const std::string& s) {
     }
     return out;
 }
+
+namespace {
 
 std::string cut_utf8(const std::string& s, size_t n) {
     size_t end = std::min(n, s.size());
@@ -104,7 +105,7 @@ private:
            << a_.incidents.size() << (a_.incidents.size() == 1 ? " incident" : " incidents") << " \xC2\xB7 "
            << a_.totals.records << " measurements from " << a_.totals.files << " files";
         if (a_.first_record_ms)
-            o_ << " \xC2\xB7 " << h(display_time(*a_.first_record_ms)) << " \xE2\x80\x93 " << h(display_time(*a_.last_record_ms));
+            o_ << " \xC2\xB7 " << html_escape(display_time(*a_.first_record_ms)) << " \xE2\x80\x93 " << html_escape(display_time(*a_.last_record_ms));
         if (a_.totals.malformed) o_ << " \xC2\xB7 <a href=\"#inputs\">" << a_.totals.malformed << " malformed lines skipped</a>";
         o_ << "</p></header>\n";
     }
@@ -115,7 +116,7 @@ private:
         for (const std::string& id : ids) {
             auto it = anchor_.find(id);
             if (it == anchor_.end()) continue;
-            o_ << "<a href=\"#m-" << it->second << "\" title=\"measurement " << h(id) << "\">" << it->second << "</a>";
+            o_ << "<a href=\"#m-" << it->second << "\" title=\"measurement " << html_escape(id) << "\">" << it->second << "</a>";
         }
         o_ << "</span>";
     }
@@ -125,19 +126,19 @@ private:
         if (a_.incidents.empty()) o_ << "<p>No incidents: every service worked wherever it was measured.</p>\n";
         for (const Incident& inc : a_.incidents) {
             std::string badge = inc.classification + (inc.scope.empty() ? "" : " \xC2\xB7 " + inc.scope);
-            o_ << "<article class=\"incident " << h(inc.classification) << "\" id=\"" << h(inc.id) << "\">\n<h3><span class=\"badge "
-               << h(inc.classification) << "\">" << h(badge) << "</span>" << h(inc.headline) << "</h3>\n<p class=\"when\">"
-               << h(period_text(inc)) << " \xC2\xB7 confidence " << inc.confidence << "</p>\n<p class=\"summary\">"
-               << h(inc.summary) << "</p>\n<ul class=\"evidence\">\n";
+            o_ << "<article class=\"incident " << html_escape(inc.classification) << "\" id=\"" << html_escape(inc.id) << "\">\n<h3><span class=\"badge "
+               << html_escape(inc.classification) << "\">" << html_escape(badge) << "</span>" << html_escape(inc.headline) << "</h3>\n<p class=\"when\">"
+               << html_escape(period_text(inc)) << " \xC2\xB7 confidence " << inc.confidence << "</p>\n<p class=\"summary\">"
+               << html_escape(inc.summary) << "</p>\n<ul class=\"evidence\">\n";
             for (const EvidenceItem& e : inc.evidence) {
-                o_ << "<li>" << h(e.text);
+                o_ << "<li>" << html_escape(e.text);
                 refs(e.measurements);
                 o_ << "</li>\n";
             }
             o_ << "</ul>\n";
             if (!inc.endpoints.empty()) {
                 o_ << "<p>Endpoints affected:";
-                for (const std::string& e : inc.endpoints) o_ << " <code>" << h(e) << "</code>";
+                for (const std::string& e : inc.endpoints) o_ << " <code>" << html_escape(e) << "</code>";
                 o_ << "</p>\n";
             }
             o_ << "</article>\n";
@@ -159,7 +160,7 @@ private:
         int height = top + row_h * int(s.rows.size()) + 6;
         o_ << "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" << width << "\" height=\""
            << height << "\" viewBox=\"0 0 " << width << " " << height << "\" font-size=\"11\">\n<title>"
-           << h(service_display_name(s.service)) << ": status per vantage over time</title>\n";
+           << html_escape(service_display_name(s.service)) << ": status per vantage over time</title>\n";
         // One time label per ~110 px, so that labels never overlap.
         size_t ticks = std::clamp<size_t>(size_t(cell_w * double(columns) / 110.0), 1, std::min<size_t>(6, columns));
         int64_t column_ms = int64_t(s.column_minutes) * 60000;
@@ -167,22 +168,22 @@ private:
             size_t col = ticks == 1 ? 0 : t * (columns - 1) / (ticks - 1);
             double x = label_w + cell_w * double(col);
             std::string when = display_time(s.start_ms + int64_t(col) * column_ms);
-            o_ << "<text x=\"" << x << "\" y=\"12\" fill=\"#555\">" << h(when.substr(5, 11)) << "</text>\n";
+            o_ << "<text x=\"" << x << "\" y=\"12\" fill=\"#555\">" << html_escape(when.substr(5, 11)) << "</text>\n";
         }
         for (size_t r = 0; r < s.rows.size(); ++r) {
             const TimelineRow& row = s.rows[r];
             int y = top + row_h * int(r);
             std::string label = row.vantage.cc + " " + row.vantage.asn + " " + row.vantage.label;
             if (label.size() > 34) label = cut_utf8(label, 33) + "\xE2\x80\xA6";
-            o_ << "<text x=\"0\" y=\"" << y + 13 << "\">" << h(label) << "</text>\n";
+            o_ << "<text x=\"0\" y=\"" << y + 13 << "\">" << html_escape(label) << "</text>\n";
             o_ << "<rect x=\"" << label_w << "\" y=\"" << y + 1 << "\" width=\"" << cell_w * double(columns) << "\" height=\""
                << row_h - 3 << "\" fill=\"#eeeeee\"/>\n";
             for (size_t c = 0; c < row.cells.size(); ++c) {
                 if (row.cells[c].empty()) continue;
                 o_ << "<rect x=\"" << label_w + cell_w * double(c) << "\" y=\"" << y + 1 << "\" width=\"" << cell_w << "\" height=\""
-                   << row_h - 3 << "\" fill=\"" << colour_of(row.cells[c]) << "\"><title>" << h(row.vantage.label) << " ("
-                   << h(row.vantage.cc) << ", " << h(row.vantage.asn) << ") "
-                   << h(display_time(s.start_ms + int64_t(c) * column_ms)) << ": " << h(row.cells[c]) << "</title></rect>\n";
+                   << row_h - 3 << "\" fill=\"" << colour_of(row.cells[c]) << "\"><title>" << html_escape(row.vantage.label) << " ("
+                   << html_escape(row.vantage.cc) << ", " << html_escape(row.vantage.asn) << ") "
+                   << html_escape(display_time(s.start_ms + int64_t(c) * column_ms)) << ": " << html_escape(row.cells[c]) << "</title></rect>\n";
             }
         }
         o_ << "</svg></div>\n";
@@ -192,10 +193,10 @@ private:
         o_ << "<section id=\"timelines\"><h2>Timelines</h2>\n";
         legend();
         for (const ServiceTimeline& s : a_.services) {
-            o_ << "<h3>" << h(service_display_name(s.service)) << "</h3>\n<p class=\"meta\">" << s.measurements
+            o_ << "<h3>" << html_escape(service_display_name(s.service)) << "</h3>\n<p class=\"meta\">" << s.measurements
                << " measurements of " << s.endpoints.size() << (s.endpoints.size() == 1 ? " endpoint" : " endpoints")
                << "; one column per " << s.column_minutes << " minutes:";
-            for (const std::string& e : s.endpoints) o_ << " <code>" << h(e) << "</code>";
+            for (const std::string& e : s.endpoints) o_ << " <code>" << html_escape(e) << "</code>";
             o_ << "</p>\n";
             chart(s);
         }
@@ -209,8 +210,8 @@ private:
            << a_.options.window_minutes << " minutes.</p>\n<table><tr><th>file</th><th>records</th><th>malformed</th>"
            << "<th>first malformed lines</th></tr>\n";
         for (const InputFile& f : a_.files) {
-            o_ << "<tr><td><code>" << h(f.path) << "</code></td><td>" << f.records << "</td><td>" << f.malformed << "</td><td>";
-            for (const auto& [line, why] : f.first_malformed) o_ << "line " << line << ": " << h(why) << "<br>";
+            o_ << "<tr><td><code>" << html_escape(f.path) << "</code></td><td>" << f.records << "</td><td>" << f.malformed << "</td><td>";
+            for (const auto& [line, why] : f.first_malformed) o_ << "line " << line << ": " << html_escape(why) << "<br>";
             o_ << "</td></tr>\n";
         }
         o_ << "</table></section>\n";
@@ -221,10 +222,10 @@ private:
            << "<th>vantage</th><th>endpoint</th><th>verdict</th><th>control</th><th>evidence</th></tr>\n";
         for (size_t i = 0; i < a_.measurements.size(); ++i) {
             const MeasurementRef& m = a_.measurements[i];
-            o_ << "<tr id=\"m-" << i + 1 << "\"><td>" << i + 1 << "</td><td><code>" << h(m.id) << "</code></td><td>"
-               << h(display_time(m.at_ms)) << "</td><td>" << h(m.vantage.label) << " (" << h(m.vantage.cc) << ", "
-               << h(m.vantage.asn) << ")</td><td><code>" << h(m.endpoint) << "</code></td><td>" << h(m.status)
-               << (m.method.empty() ? "" : " / " + h(m.method)) << "</td><td>" << h(m.control) << "</td><td>" << h(m.evidence)
+            o_ << "<tr id=\"m-" << i + 1 << "\"><td>" << i + 1 << "</td><td><code>" << html_escape(m.id) << "</code></td><td>"
+               << html_escape(display_time(m.at_ms)) << "</td><td>" << html_escape(m.vantage.label) << " (" << html_escape(m.vantage.cc) << ", "
+               << html_escape(m.vantage.asn) << ")</td><td><code>" << html_escape(m.endpoint) << "</code></td><td>" << html_escape(m.status)
+               << (m.method.empty() ? "" : " / " + html_escape(m.method)) << "</td><td>" << html_escape(m.control) << "</td><td>" << html_escape(m.evidence)
                << "</td></tr>\n";
         }
         o_ << "</table></section>\n";

@@ -107,7 +107,8 @@ std::string render_json(const Analysis& a) {
     ojson params = {{"window_minutes", a.options.window_minutes},
                     {"from", time_or_null(a.options.from_ms)},
                     {"to", time_or_null(a.options.to_ms)},
-                    {"services", a.options.services}};
+                    {"services", a.options.services},
+                    {"cc", a.options.cc.empty() ? ojson(nullptr) : ojson(a.options.cc)}};
     ojson incidents = ojson::array(), services = ojson::array(), measurements = ojson::array();
     for (const Incident& inc : a.incidents) incidents.push_back(incident_json(inc));
     for (const ServiceTimeline& s : a.services) services.push_back(service_json(s));

@@ -16,6 +16,7 @@
 
 #include "meoktong/record.hpp"
 #include "meoktong/target.hpp"
+#include "probe/collector/live_view.hpp"
 #include "probe/collector/tokens.hpp"
 #include "probe/server/guarded_server.hpp"
 #include "probe/server/rate_limiter.hpp"
@@ -137,6 +138,7 @@ struct Collector::Impl {
         http.Get(kHealthPath, [](const httplib::Request&, httplib::Response& res) {
             reply(res, 200, json{{"status", "ok"}, {"version", kSoftwareVersion}});
         });
+        add_live_view_routes(http, store);
         http.Post(kReportsPath, [this](const httplib::Request& req, httplib::Response& res) { handle_report(req, res); });
         http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (res.body.empty()) reply_error(res, res.status, default_error_message(res.status));

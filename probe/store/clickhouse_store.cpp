@@ -2,9 +2,15 @@
 // JSONEachRow over ClickHouse's HTTP interface with libcurl.
 #include "probe/store/clickhouse_store.hpp"
 
+#include "probe/store/store_aggregate.hpp"
+
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
 #include <chrono>
 #include <mutex>
 
@@ -20,7 +26,8 @@ constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in Stor
 constexpr const char* kColumns =
     "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
     "line_no UInt32, id String, started_at DateTime, started_ms Int64, vantage_label String, cc String, "
-    "asn String, service String, host String, protocol String, port Int64, status String, method String, "
+    "asn String, service String, host String, protocol String, port Int64, role String, canary UInt8, "
+    "status String, verdict UInt8, method String, confidence Float64, control_view UInt8, evidence String, "
     "line String";
 
 // The look-up table: one row per identity of a report ("k:" Idempotency-Key,
@@ -96,6 +103,15 @@ public:
         return c;
     }
 
+    void aggregate(const StoreFilter& filter, analyze::Aggregator& into) override {
+        AggregateQueries q = aggregate_queries(SqlDialect::clickhouse, records_, filter, into.window_ms());
+        CellFolder folder;
+        each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row); });
+        each_row(q.methods, [&](const AggregateRow& row) { folder.add_methods_row(row); });
+        each_row(q.examples, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+        folder.fold_into(into);
+    }
+
 private:
     // An intent row exists for this report: did its records insert land? Only
     // the report's own partition (the month of its first record) is read.
@@ -124,6 +140,66 @@ private:
                  sql_string(kKeyPrefix) + ", report_key)], [concat(" + sql_string(kKeyPrefix) + ", report_key), concat(" +
                  sql_string(kRunIdPrefix) + ", run_id)])), " + std::to_string(kCommitted) + " FROM " + records_ +
                  " GROUP BY report_key, run_id");
+    }
+
+    // A row of a TabSeparated answer, its fields unescaped.
+    struct Row : AggregateRow {
+        std::vector<std::string> fields;
+        const std::string& at(int column) const {
+            if (size_t(column) >= fields.size()) throw StoreError("a column is missing");
+            return fields[size_t(column)];
+        }
+        std::string text(int column) const override { return at(column); }
+        int64_t integer(int column) const override {
+            int64_t v = 0;
+            const std::string& f = at(column);
+            auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+            if (ec != std::errc() || end != f.data() + f.size()) throw StoreError("not an integer: " + f.substr(0, 40));
+            return v;
+        }
+        double real(int column) const override {
+            const std::string& f = at(column);
+            char* end = nullptr;
+            double v = std::strtod(f.c_str(), &end);
+            if (f.empty() || *end != '\0') throw StoreError("not a number: " + f.substr(0, 40));
+            return v;
+        }
+    };
+
+    // Splits one TabSeparated line into `row`, undoing ClickHouse's escapes.
+    static void split_tsv(std::string_view line, Row& row) {
+        row.fields.assign(1, std::string());
+        for (size_t i = 0; i < line.size(); ++i) {
+            char c = line[i];
+            if (c == '\t') {
+                row.fields.emplace_back();
+            } else if (c == '\\' && i + 1 < line.size()) {
+                char e = line[++i];
+                row.fields.back() += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
+                                   : e == 'f' ? '\f' : e == '0' ? '\0' : e;
+            } else {
+                row.fields.back() += c;
+            }
+        }
+    }
+
+    // Runs the aggregation `sql` and hands each row of its answer to on_row.
+    template <typename OnRow>
+    void each_row(const std::string& sql, OnRow on_row) {
+        std::string answer = query(url_.hosts.front(), sql + " FORMAT TabSeparated");
+        Row row;
+        std::string_view rest = answer;
+        try {
+            while (!rest.empty()) {
+                size_t nl = rest.find('\n');
+                std::string_view line = rest.substr(0, nl);
+                rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+                split_tsv(line, row);
+                on_row(row);
+            }
+        } catch (const StoreError& e) {
+            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to an aggregation: " + e.what());
+        }
     }
 
     void create_schema(const HostPort& host) {
@@ -169,8 +245,14 @@ private:
                                   {"host", f.host},
                                   {"protocol", f.protocol},
                                   {"port", f.port},
+                                  {"role", f.role},
+                                  {"canary", f.canary ? 1 : 0},
                                   {"status", f.status},
+                                  {"verdict", int(f.verdict)},
                                   {"method", f.method},
+                                  {"confidence", f.confidence},
+                                  {"control_view", int(f.control_view())},
+                                  {"evidence", f.first_evidence},
                                   {"line", std::string(r.line)}};
             out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
             out += '\n';

@@ -37,4 +37,14 @@ std::optional<ReportProblem> read_report(std::string_view body, Report& out) {
     return std::nullopt;
 }
 
+std::string import_key(const Report& report) {
+    constexpr size_t kMaxKey = 255;
+    std::string key = report.run_id.empty() && !report.records.empty() ? "record:" + report.records.front().fields.id
+                                                                         : "run:" + report.run_id;
+    if (key.size() > kMaxKey) key.resize(kMaxKey);
+    for (char& c : key)
+        if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) c = '_';
+    return key;
+}
+
 }  // namespace meoktong::store

@@ -44,4 +44,10 @@ struct ReportProblem {
 // whole. Never throws for any input.
 std::optional<ReportProblem> read_report(std::string_view body, Report& out);
 
+// The Idempotency-Key `store import` stores a report file under, from its
+// content: "run:RUN_ID", or "record:ID" of its first record when it has no
+// run_id; at most 255 characters. The same file imported twice, or a report
+// imported and uploaded, is stored once (the store also matches the run_id).
+std::string import_key(const Report& report);
+
 }  // namespace meoktong::store

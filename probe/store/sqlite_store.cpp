@@ -1,6 +1,8 @@
 // The SQLite engine of the store (see sqlite_store.hpp), on libsqlite3.
 #include "probe/store/sqlite_store.hpp"
 
+#include "probe/store/store_aggregate.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -35,8 +37,14 @@ CREATE TABLE IF NOT EXISTS records (
     host          TEXT NOT NULL,
     protocol      TEXT NOT NULL,
     port          INTEGER NOT NULL,
+    role          TEXT NOT NULL,
+    canary        INTEGER NOT NULL,
     status        TEXT NOT NULL,
+    verdict       INTEGER NOT NULL,
     method        TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    control_view  INTEGER NOT NULL,
+    evidence      TEXT NOT NULL,
     line          TEXT NOT NULL,
     PRIMARY KEY (report_key, line_no)
 ) WITHOUT ROWID;
@@ -49,7 +57,8 @@ constexpr const char* kInsertReport =
     "INSERT INTO reports (idempotency_key, run_id, probe_label, stored_at_ms, records) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kInsertRecord =
     "INSERT INTO records (report_key, line_no, id, run_id, started_ms, vantage_label, cc, asn, service, host, "
-    "protocol, port, status, method, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    "protocol, port, role, canary, status, verdict, method, confidence, control_view, evidence, line) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 constexpr const char* kCounts = "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM records)";
 
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
@@ -90,7 +99,43 @@ public:
         return {uint64_t(sqlite3_column_int64(counts_.get(), 0)), uint64_t(sqlite3_column_int64(counts_.get(), 1))};
     }
 
+    void aggregate(const StoreFilter& filter, analyze::Aggregator& into) override {
+        AggregateQueries q = aggregate_queries(SqlDialect::sqlite, "records", filter, into.window_ms());
+        CellFolder folder;
+        {
+            std::lock_guard lock(mutex_);  // one connection: its statements run one at a time
+            each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row); });
+            each_row(q.methods, [&](const AggregateRow& row) { folder.add_methods_row(row); });
+            each_row(q.examples, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+        }
+        folder.fold_into(into);
+    }
+
 private:
+    // A row of the statement being stepped.
+    struct Row : AggregateRow {
+        sqlite3_stmt* s;
+        explicit Row(sqlite3_stmt* statement) : s(statement) {}
+        std::string text(int column) const override {
+            const unsigned char* t = sqlite3_column_text(s, column);
+            return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, column))) : std::string();
+        }
+        int64_t integer(int column) const override { return sqlite3_column_int64(s, column); }
+        double real(int column) const override { return sqlite3_column_double(s, column); }
+    };
+
+    template <typename OnRow>
+    void each_row(const std::string& sql, OnRow on_row) {
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v2(db_.get(), sql.c_str(), int(sql.size()), &raw, nullptr) != SQLITE_OK)
+            fail("cannot prepare the aggregation");
+        Statement statement(raw, sqlite3_finalize);
+        Row row(raw);
+        int rc;
+        while ((rc = sqlite3_step(raw)) == SQLITE_ROW) on_row(row);
+        if (rc != SQLITE_DONE) fail("cannot aggregate");
+    }
+
     struct Closer {
         void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
     };
@@ -164,9 +209,15 @@ private:
             bind(s, 10, f.host);
             bind(s, 11, f.protocol);
             sqlite3_bind_int64(s, 12, f.port);
-            bind(s, 13, f.status);
-            bind(s, 14, f.method);
-            bind(s, 15, r.line);
+            bind(s, 13, f.role);
+            sqlite3_bind_int(s, 14, f.canary ? 1 : 0);
+            bind(s, 15, f.status);
+            sqlite3_bind_int(s, 16, int(f.verdict));
+            bind(s, 17, f.method);
+            sqlite3_bind_double(s, 18, f.confidence);
+            sqlite3_bind_int(s, 19, int(f.control_view()));
+            bind(s, 20, f.first_evidence);
+            bind(s, 21, r.line);
             step_done(s);
         }
         return StoreOutcome::stored;

@@ -21,9 +21,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "analysis/analyze/analyze.hpp"
+#include "analysis/analyze/incident.hpp"
 #include "probe/store/report.hpp"
 
 namespace meoktong::store {
@@ -40,6 +43,14 @@ struct StoreCounts {
     uint64_t reports = 0, records = 0;
 };
 
+// Which stored records Store::aggregate reads: started since_ms <= t < until_ms,
+// of country cc, of service (canaries always kept, as analyze --service does);
+// unset or empty: no limit.
+struct StoreFilter {
+    std::optional<int64_t> since_ms, until_ms;
+    std::string cc, service;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -50,7 +61,19 @@ public:
                                       const Report& report) = 0;
     // How many reports and records are stored. Throws StoreError.
     virtual StoreCounts counts() = 0;
+    // Fills `into` with the cells (endpoint, vantage, time window of
+    // into.window_ms()) of the records `filter` selects, the aggregation done
+    // by the engine's GROUP BY (store_aggregate.hpp): what it returns grows
+    // with the number of cells, not of records. Throws StoreError.
+    virtual void aggregate(const StoreFilter& filter, analyze::Aggregator& into) = 0;
 };
+
+// `meoktong analyze --store` and the collector's live view: the incidents of
+// the records `filter` selects, aggregated by the store into windows of
+// `window_minutes`, judged by analyze as it judges files. The analysis names
+// one input, `source` (the store URL, or what the caller calls the store),
+// with the records read. Throws StoreError.
+analyze::Analysis analyse_store(Store& store, const StoreFilter& filter, int window_minutes, const std::string& source);
 
 // Opens (creating its schema when missing) the store that `url` names (see
 // store_url.hpp). Throws InputError for a bad URL, StoreError when the engine

@@ -294,6 +294,9 @@ public:
         throw store::StoreError("store: database or disk is full");
     }
     store::StoreCounts counts() override { return {}; }
+    void aggregate(const store::StoreFilter&, analyze::Aggregator&) override {
+        throw store::StoreError("store: database or disk is full");
+    }
 };
 
 // A collector in a child process (so it can be killed with SIGKILL) on an

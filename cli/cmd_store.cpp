@@ -1,0 +1,87 @@
+// `meoktong store import FILE|DIR... --store URL` (SPEC §6): loads report
+// files (every *.jsonl inside a DIR) into a store, one file as one report
+// under a key from its content (store::import_key), so importing again stores
+// nothing twice. Prints what it did; a file that is not a report is named on
+// stderr and skipped, and makes the exit status 2.
+#include <iostream>
+
+#include "analysis/analyze/analyze.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "meoktong/files.hpp"
+#include "meoktong/parse.hpp"
+#include "meoktong/target.hpp"
+#include "probe/store/report.hpp"
+#include "probe/store/store.hpp"
+
+namespace meoktong {
+namespace {
+
+const char* kStoreUsage =
+    "usage: meoktong store import FILE|DIR... --store URL\n"
+    "\n"
+    "Loads report files (JSONL; every *.jsonl inside a DIR) into a store. Each file is\n"
+    "one report, stored once: importing it again, or a probe uploading it, stores nothing twice.\n"
+    "\n"
+    "  --store URL   sqlite:PATH or clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE[?cluster=NAME]\n"
+    "  --help        this text\n";
+
+const CommandSpec& import_spec() {
+    static const CommandSpec spec{"store import", {{"--store"}}, true};
+    return spec;
+}
+
+int import(const Args& args) {
+    ParsedArgs parsed = parse_command_line(args, import_spec());
+    if (parsed.help) {
+        std::cout << kStoreUsage;
+        return 0;
+    }
+    std::string url;
+    for (const auto& [name, value] : parsed.options)
+        if (name == "--store") url = value;
+    if (url.empty()) throw InputError("store import: --store URL is required (see 'meoktong store import --help')");
+    if (parsed.positionals.empty()) throw InputError("store import needs at least one report FILE or DIR");
+    std::vector<std::string> files = analyze::report_files(parsed.positionals);
+    auto store = store::open_store(url);
+    uint64_t stored = 0, already = 0, refused = 0, records = 0;
+    for (const std::string& file : files) {
+        std::string body;
+        try {
+            body = read_file(file);
+        } catch (const FileError& e) {
+            std::cerr << "store import: " << e.what() << "\n";
+            ++refused;
+            continue;
+        }
+        store::Report report;
+        if (auto problem = store::read_report(body, report)) {
+            std::cerr << "store import: " << file << ": not stored: " << problem->describe() << "\n";
+            ++refused;
+            continue;
+        }
+        if (store->store_report(store::import_key(report), "import", report) == store::StoreOutcome::stored) {
+            ++stored;
+            records += report.records.size();
+        } else {
+            ++already;
+        }
+    }
+    std::cout << "store import: " << files.size() << " files: " << stored << " reports stored (" << records
+              << " records), " << already << " already stored, " << refused << " not reports\n";
+    return refused ? 2 : 0;
+}
+
+}  // namespace
+
+int cmd_store(const Args& args) {
+    if (args.empty()) throw InputError("store: missing subcommand (use 'store import'; see 'meoktong store --help')");
+    if (args[0] == "--help" || args[0] == "-h") {
+        std::cout << kStoreUsage;
+        return 0;
+    }
+    if (args[0] != "import") throw InputError("store: unknown subcommand '" + args[0] + "' (use 'store import')");
+    return import(Args(args.begin() + 1, args.end()));
+}
+
+}  // namespace meoktong

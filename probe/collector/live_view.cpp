@@ -1,0 +1,238 @@
+// The collector's live view: routes, the status page and the Atom feed (see
+// live_view.hpp).
+#include "probe/collector/live_view.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/analyze/render.hpp"
+#include "meoktong/parse.hpp"
+#include "probe/store/store.hpp"
+
+namespace meoktong::collector {
+namespace {
+
+using analyze::html_escape;
+
+constexpr int kWindowMinutes = 15;  // analyze's default window
+constexpr const char* kCanaryService = "canary";
+
+struct BadQuery {
+    std::string why;
+};
+
+bool is_service_name(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    });
+}
+
+store::StoreFilter filter_of(const httplib::Request& req) {
+    store::StoreFilter f;
+    auto time_param = [&](const char* name, std::optional<int64_t>& into) {
+        if (!req.has_param(name)) return;
+        into = analyze::parse_utc_time(req.get_param_value(name));
+        if (!into) throw BadQuery{std::string(name) + " must be an ISO 8601 UTC time like 2026-03-01T10:00Z"};
+    };
+    time_param("since", f.since_ms);
+    time_param("until", f.until_ms);
+    if (req.has_param("cc")) {
+        auto cc = parse_country_code(req.get_param_value("cc"));
+        if (!cc) throw BadQuery{"cc must be a two-letter country code"};
+        f.cc = *cc;
+    }
+    if (req.has_param("service")) {
+        f.service = req.get_param_value("service");
+        if (!is_service_name(f.service)) throw BadQuery{"service must be a service name such as line or kakaotalk"};
+    }
+    if (f.since_ms && f.until_ms && *f.since_ms >= *f.until_ms) throw BadQuery{"since must be before until"};
+    return f;
+}
+
+void reply_json_error(httplib::Response& res, int status, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+}
+
+// Serves `render` of the analysis of what the request's query selects.
+template <typename Render>
+void serve_analysis(store::Store& store, const httplib::Request& req, httplib::Response& res, const char* type,
+                    Render render) {
+    store::StoreFilter filter;
+    try {
+        filter = filter_of(req);
+    } catch (const BadQuery& bad) {
+        return reply_json_error(res, 400, bad.why);
+    }
+    try {
+        analyze::Analysis a = store::analyse_store(store, filter, kWindowMinutes, "store");
+        res.status = 200;
+        res.set_content(render(a), type);
+    } catch (const store::StoreError&) {
+        res.set_header("Retry-After", "60");
+        reply_json_error(res, 503, "the store failed; try again later");
+    }
+}
+
+bool affects(const analyze::Incident& i, const std::string& cc) {
+    return i.country == cc || std::find(i.countries.begin(), i.countries.end(), cc) != i.countries.end();
+}
+
+std::string title_of(const analyze::Incident& i) {
+    return i.headline.empty() ? analyze::service_display_name(i.service) + ": " + i.classification : i.headline;
+}
+
+struct State {
+    std::string css, text;  // "blocked", "blocked (tls_sni_reset)"
+    std::optional<int64_t> since_ms;
+};
+
+// The state now of `service` in `cc`: an ongoing incident of analyze's, or what
+// the last window of each of the country's vantages showed.
+State state_now(const analyze::Analysis& a, const analyze::ServiceTimeline& t, const std::string& cc) {
+    for (const auto& i : a.incidents) {
+        if (!i.ongoing || i.service != t.service || !affects(i, cc)) continue;
+        if (i.classification == "censorship")
+            return {"blocked", "blocked" + (i.dominant_method.empty() ? "" : " (" + i.dominant_method + ")"), i.onset_ms};
+        if (i.classification == "provider_outage") return {"provider_down", "provider down", i.onset_ms};
+    }
+    bool measured = false, working = false;
+    for (const auto& row : t.rows) {
+        if (row.vantage.cc != cc) continue;
+        auto last = std::find_if(row.cells.rbegin(), row.cells.rend(), [](const std::string& c) { return !c.empty(); });
+        if (last == row.cells.rend()) continue;
+        measured = true;
+        working = working || *last == "accessible";
+    }
+    if (!measured) return {"no_data", "no data", std::nullopt};
+    if (working) return {"accessible", "accessible", std::nullopt};
+    return {"inconclusive", "unclear", std::nullopt};
+}
+
+bool is_recent(const analyze::Analysis& a, const analyze::Incident& i) {
+    if (!a.last_record_ms) return false;
+    int64_t last_seen = i.end_ms.value_or(i.last_failure_ms);
+    return i.ongoing || last_seen >= *a.last_record_ms - kRecentIncidentsMs;
+}
+
+constexpr const char* kPageStyle =
+    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.45;color:#222}"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd}"
+    ".state{font-weight:600;white-space:nowrap}.blocked{color:#b00020}.provider_down{color:#a15c00}"
+    ".accessible{color:#1b6e20}.no_data,.inconclusive{color:#666}"
+    "article{border-left:4px solid #ccc;padding:.2rem 0 .2rem .8rem;margin:1rem 0}"
+    "article.censorship{border-color:#b00020}article.provider_outage{border-color:#a15c00}"
+    ".meta{color:#555;font-size:.9rem}@media (max-width:30rem){th,td{padding:.3rem .2rem;font-size:.9rem}}";
+
+}  // namespace
+
+std::string render_status_page(const analyze::Analysis& a) {
+    std::ostringstream o;
+    o << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+         "<title>Blocked or broken? Messenger services now</title><style>"
+      << kPageStyle << "</style></head><body>\n<h1>Blocked or broken?</h1>\n";
+    std::set<std::string> countries;
+    for (const auto& t : a.services)
+        for (const auto& row : t.rows)
+            if (!row.vantage.cc.empty()) countries.insert(row.vantage.cc);
+    if (!a.last_record_ms) {
+        o << "<p>No measurements are stored yet.</p>\n";
+    } else {
+        o << "<p class=\"meta\">" << a.totals.records << " measurements from " << countries.size()
+          << (countries.size() == 1 ? " country" : " countries") << "; the last at "
+          << html_escape(analyze::display_time(*a.last_record_ms)) << ".</p>\n";
+    }
+    o << "<h2>Now</h2>\n<table><tr><th>Country</th><th>Service</th><th>State</th><th>Since</th></tr>\n";
+    for (const auto& cc : countries)
+        for (const auto& t : a.services) {
+            if (t.service == kCanaryService) continue;  // the probe's own reference targets, not a service
+            State s = state_now(a, t, cc);
+            o << "<tr><td>" << html_escape(cc) << "</td><td>" << html_escape(analyze::service_display_name(t.service))
+              << "</td><td class=\"state " << s.css << "\">" << html_escape(s.text) << "</td><td>"
+              << (s.since_ms ? html_escape(analyze::display_time(*s.since_ms)) : "") << "</td></tr>\n";
+        }
+    o << "</table>\n<h2>Recent incidents</h2>\n";
+    size_t shown = 0;
+    for (auto it = a.incidents.rbegin(); it != a.incidents.rend(); ++it) {
+        const analyze::Incident& i = *it;
+        if (!is_recent(a, i)) continue;
+        ++shown;
+        std::set<std::string> networks(i.networks.begin(), i.networks.end());
+        o << "<article class=\"" << html_escape(i.classification) << "\"><h3>" << html_escape(title_of(i)) << "</h3>\n"
+          << "<p class=\"meta\">From " << html_escape(analyze::display_time(i.onset_ms)) << " "
+          << (i.ongoing ? std::string("and still failing at the last measurement")
+                        : i.end_ms ? "to " + html_escape(analyze::display_time(*i.end_ms))
+                                   : "to " + html_escape(analyze::display_time(i.last_failure_ms)) + " (last measured)")
+          << "; " << i.vantages.size() << (i.vantages.size() == 1 ? " vantage" : " vantages") << " in "
+          << networks.size() << (networks.size() == 1 ? " network" : " networks") << " agree.</p>\n";
+        if (!i.summary.empty()) o << "<p>" << html_escape(i.summary) << "</p>\n";
+        if (!i.evidence.empty()) {
+            o << "<ul>\n";
+            for (const auto& e : i.evidence) o << "<li>" << html_escape(e.text) << "</li>\n";
+            o << "</ul>\n";
+        }
+        o << "</article>\n";
+    }
+    if (shown == 0) o << "<p>No incident in the last days of measurements.</p>\n";
+    o << "<p class=\"meta\">Subscribe: <a href=\"feed.atom\">Atom feed</a> · the data: "
+         "<a href=\"v1/incidents\">incidents as JSON</a>.</p>\n</body></html>\n";
+    return o.str();
+}
+
+std::string render_atom_feed(const analyze::Analysis& a) {
+    struct Entry {
+        int64_t at_ms;
+        std::string id, title, text;
+    };
+    std::vector<Entry> entries;
+    for (const auto& i : a.incidents) {
+        // Stable across requests: what the incident is and when it began (analyze's ids are positions).
+        std::string id = "urn:meoktong:incident:" + i.service + ":" + i.classification + ":" + i.scope + ":" +
+                         (i.country.empty() ? std::string("-") : i.country) + ":" + std::to_string(i.onset_ms);
+        std::string evidence;
+        for (const auto& e : i.evidence) evidence += e.text + "\n";
+        entries.push_back({i.onset_ms, id + ":start", "Began: " + title_of(i),
+                           i.summary + "\n\n" + evidence});
+        if (i.end_ms)
+            entries.push_back({*i.end_ms, id + ":end", "Ended: " + title_of(i),
+                               "Working again from " + analyze::display_time(*i.end_ms) + ".\n\n" + i.summary});
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) { return x.at_ms > y.at_ms; });
+    int64_t updated = a.last_record_ms.value_or(0);
+    std::ostringstream o;
+    o << "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
+         "<title>Blocked or broken? Messenger incidents</title>\n<id>urn:meoktong:feed:incidents</id>\n"
+         "<updated>"
+      << analyze::iso_time(updated) << "</updated>\n<author><name>meoktong collector</name></author>\n"
+      << "<link rel=\"alternate\" type=\"text/html\" href=\"./\"/>\n";
+    for (const auto& e : entries)
+        o << "<entry><id>" << html_escape(e.id) << "</id><title>" << html_escape(e.title) << "</title><updated>"
+          << analyze::iso_time(e.at_ms) << "</updated><content type=\"text\">" << html_escape(e.text)
+          << "</content></entry>\n";
+    o << "</feed>\n";
+    return o.str();
+}
+
+void add_live_view_routes(httplib::Server& http, store::Store& store) {
+    http.Get("/v1/incidents", [&store](const httplib::Request& req, httplib::Response& res) {
+        serve_analysis(store, req, res, "application/json", [](const analyze::Analysis& a) { return analyze::render_json(a); });
+    });
+    http.Get("/", [&store](const httplib::Request& req, httplib::Response& res) {
+        serve_analysis(store, req, res, "text/html; charset=utf-8", render_status_page);
+    });
+    http.Get("/feed.atom", [&store](const httplib::Request& req, httplib::Response& res) {
+        serve_analysis(store, req, res, "application/atom+xml; charset=utf-8", render_atom_feed);
+    });
+}
+
+}  // namespace meoktong::collector
