@@ -56,7 +56,7 @@ done
 /usr/bin/meoktong lists | grep -q '^messengers' || fail "the built-in lists are not found under /usr/share/meoktong"
 
 step "meoktong run as the meoktong user against a server on loopback"
-python3 -m http.server --bind 127.0.0.1 0 --directory "$scratch" >"$scratch/server.log" 2>&1 &
+python3 -u -m http.server --bind 127.0.0.1 0 --directory "$scratch" >"$scratch/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$scratch/server.log" | head -1)
