@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (command == "--version") {
-            std::cout << meoktong::kSoftwareName << " " << meoktong::kSoftwareVersion << "\n";
+            std::cout << meoktong::kSoftwareName << " " << meoktong::kSoftwareVersion << "\n"
+                      << "commit " << meoktong::kSoftwareCommit << "\n"
+                      << "built " << meoktong::kSoftwareBuildDate << "\n";
             return 0;
         }
         std::cerr << "meoktong: unknown command '" << command << "' (see 'meoktong --help')\n";

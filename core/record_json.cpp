@@ -322,13 +322,18 @@ void from_json(const json& j, Vantage& v) { read_fields(j, v); }
 
 void to_json(json& j, const Record& v) {
     j = write_fields(v);
-    j["software"] = {{"name", v.software_name}, {"version", v.software_version}};
+    j["software"] = {{"name", v.software_name},
+                     {"version", v.software_version},
+                     {"commit", v.software_commit},
+                     {"build_date", v.software_build_date}};
 }
 void from_json(const json& j, Record& v) {
     read_fields(j, v);
     if (auto it = j.find("software"); it != j.end() && it->is_object()) {
         read(*it, "name", v.software_name);
         read(*it, "version", v.software_version);
+        read(*it, "commit", v.software_commit);
+        read(*it, "build_date", v.software_build_date);
     }
 }
 

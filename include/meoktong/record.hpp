@@ -20,7 +20,13 @@ namespace meoktong {
 
 inline constexpr const char* kSchema = "meoktong.measurement/v1";
 inline constexpr const char* kSoftwareName = "meoktong";
-inline constexpr const char* kSoftwareVersion = "0.1.0";
+// The build's provenance, fixed by CMake at configure time (core/software.cpp):
+// the version (CMake's project version, which the Debian package version
+// follows), the git commit ("unknown" outside git) and the UTC build date
+// (from SOURCE_DATE_EPOCH when set, so a rebuild of one commit is identical).
+extern const char* const kSoftwareVersion;
+extern const char* const kSoftwareCommit;     // e.g. "6337e34a1b2c"
+extern const char* const kSoftwareBuildDate;  // e.g. "2026-12-02T14:48:02Z"
 
 // What to measure: one service endpoint.
 struct Target {
@@ -176,6 +182,8 @@ struct Record {
     std::string run_id;
     std::string software_name = kSoftwareName;
     std::string software_version = kSoftwareVersion;
+    std::string software_commit = kSoftwareCommit;
+    std::string software_build_date = kSoftwareBuildDate;
     Vantage vantage;
     std::string started_at;   // ISO 8601 UTC with milliseconds
     int64_t runtime_ms = 0;

@@ -66,6 +66,8 @@ TEST_CASE("meoktong run writes one SPEC-conformant JSONL record per target") {
                        report.string() + " --format json --timeout-ms 2000 --vantage lab-1 --cc kr --asn 4766";
     Result r = run_meoktong(args, scratch.dir);
     CHECK_MESSAGE(r.status == 0, r.err);
+    Result version = run_command("--version", scratch.dir);
+    REQUIRE(version.status == 0);
     std::ifstream in(report);
     std::vector<json> records;
     for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
@@ -76,6 +78,11 @@ TEST_CASE("meoktong run writes one SPEC-conformant JSONL record per target") {
             CHECK_MESSAGE(rec.contains(key), key);
         CHECK(rec["schema"] == "meoktong.measurement/v1");
         CHECK(rec["software"]["name"] == "meoktong");
+        for (const char* key : {"version", "commit", "build_date"}) {
+            REQUIRE_MESSAGE(rec["software"].contains(key), key);
+            CHECK_MESSAGE(version.out.find(rec["software"][key].get<std::string>()) != std::string::npos,
+                          key << " is not in --version's '" << version.out << "'");
+        }
         CHECK(rec["vantage"] == json{{"label", "lab-1"}, {"cc", "KR"}, {"asn", "AS4766"}});
         CHECK(rec["run_id"] == records[0]["run_id"]);
         CHECK(rec["started_at"].get<std::string>().back() == 'Z');
@@ -155,6 +162,24 @@ TEST_CASE("bad usage of any command is one line on stderr and exit 2; --help win
         CHECK_MESSAGE(r.out.find("--help") != std::string::npos, "'" << help << "' does not list --help");
         CHECK(r.err.empty());
     }
+}
+
+TEST_CASE("meoktong --version prints the version, the git commit and the build date") {
+    Scratch scratch;
+    Result r = run_command("--version", scratch.dir);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+    std::istringstream lines(r.out);
+    std::string name_version, commit, built;
+    std::getline(lines, name_version);
+    std::getline(lines, commit);
+    std::getline(lines, built);
+    CHECK(name_version.rfind("meoktong ", 0) == 0);
+    CHECK(name_version.size() > std::string("meoktong ").size());
+    CHECK(commit.rfind("commit ", 0) == 0);
+    CHECK(commit.size() > std::string("commit ").size());
+    CHECK(built.rfind("built ", 0) == 0);
+    CHECK(built.size() == std::string("built YYYY-MM-DDTHH:MM:SSZ").size());
 }
 
 TEST_CASE("meoktong run --format text prints each service's outcome after the table") {

@@ -19,6 +19,9 @@ Record full_record() {
     Record r;
     r.id = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
     r.run_id = "16fd2706-8baf-433b-82eb-8c7fada847da";
+    r.software_version = "0.1.0";  // fixed, not this build's provenance, so the golden file stays put
+    r.software_commit = "0123456789ab";
+    r.software_build_date = "2026-11-22T00:00:00Z";
     r.vantage.label = "seoul-kt-1";
     r.vantage.cc = "KR";
     r.vantage.asn = "AS4766";
@@ -150,6 +153,17 @@ TEST_CASE("the golden record carries every key of SPEC section 4") {
         }
     }
     CHECK(g["verdict"]["method"] == "tls_sni_reset");
+    for (const char* key : {"name", "version", "commit", "build_date"}) CHECK_MESSAGE(g["software"].contains(key), key);
+}
+
+TEST_CASE("a new record carries this build's provenance") {
+    json j = Record{};
+    CHECK(j["software"]["name"] == "meoktong");
+    CHECK(j["software"]["version"] == kSoftwareVersion);
+    CHECK(j["software"]["commit"] == kSoftwareCommit);
+    CHECK(j["software"]["build_date"] == kSoftwareBuildDate);
+    CHECK_FALSE(std::string(kSoftwareCommit).empty());
+    CHECK(std::string(kSoftwareBuildDate).size() == 20);  // YYYY-MM-DDTHH:MM:SSZ
 }
 
 TEST_CASE("a record survives a JSON round trip") {
