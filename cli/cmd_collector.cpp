@@ -132,15 +132,6 @@ int serve(const Args& args) {
 
 }  // namespace
 
-int cmd_collector(const Args& args) {
-    if (args.empty())
-        throw InputError("collector: missing subcommand (use 'collector serve'; see 'meoktong collector --help')");
-    if (args[0] == "--help" || args[0] == "-h") {
-        std::cout << kCollectorUsage;
-        return 0;
-    }
-    if (args[0] != "serve") throw InputError("collector: unknown subcommand '" + args[0] + "' (use 'collector serve')");
-    return serve(Args(args.begin() + 1, args.end()));
-}
+int cmd_collector(const Args& args) { return run_subcommand("collector", "serve", kCollectorUsage, args, serve); }
 
 }  // namespace meoktong

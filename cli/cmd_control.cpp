@@ -150,14 +150,6 @@ int serve(const Args& args) {
 
 }  // namespace
 
-int cmd_control(const Args& args) {
-    if (args.empty()) throw InputError("control: missing subcommand (use 'control serve'; see 'meoktong control --help')");
-    if (args[0] == "--help" || args[0] == "-h") {
-        std::cout << kControlUsage;
-        return 0;
-    }
-    if (args[0] != "serve") throw InputError("control: unknown subcommand '" + args[0] + "' (use 'control serve')");
-    return serve(Args(args.begin() + 1, args.end()));
-}
+int cmd_control(const Args& args) { return run_subcommand("control", "serve", kControlUsage, args, serve); }
 
 }  // namespace meoktong

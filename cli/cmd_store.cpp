@@ -74,14 +74,6 @@ int import(const Args& args) {
 
 }  // namespace
 
-int cmd_store(const Args& args) {
-    if (args.empty()) throw InputError("store: missing subcommand (use 'store import'; see 'meoktong store --help')");
-    if (args[0] == "--help" || args[0] == "-h") {
-        std::cout << kStoreUsage;
-        return 0;
-    }
-    if (args[0] != "import") throw InputError("store: unknown subcommand '" + args[0] + "' (use 'store import')");
-    return import(Args(args.begin() + 1, args.end()));
-}
+int cmd_store(const Args& args) { return run_subcommand("store", "import", kStoreUsage, args, import); }
 
 }  // namespace meoktong

@@ -2,6 +2,7 @@
 #include "cli/options.hpp"
 
 #include <algorithm>
+#include <iostream>
 
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
@@ -53,6 +54,18 @@ ParsedArgs parse_command_line(const Args& args, const CommandSpec& spec) {
         parsed.options.push_back(std::move(given));
     }
     return parsed;
+}
+
+int run_subcommand(const std::string& command, const std::string& subcommand, const char* usage, const Args& args,
+                   const std::function<int(const Args&)>& run) {
+    std::string use = "use '" + command + " " + subcommand + "'";
+    if (args.empty()) throw InputError(command + ": missing subcommand (" + use + "; see 'meoktong " + command + " --help')");
+    if (args[0] == "--help" || args[0] == "-h") {
+        std::cout << usage;
+        return 0;
+    }
+    if (args[0] != subcommand) throw InputError(command + ": unknown subcommand '" + args[0] + "' (" + use + ")");
+    return run(Args(args.begin() + 1, args.end()));
 }
 
 int64_t integer_option(const std::string& option, const std::string& text, int64_t lo, int64_t hi) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,13 @@ struct ParsedArgs {
 // --help')", "option --x needs a value (...)", "option --x needs a non-empty
 // value", "option --x takes no value", "unexpected argument 'x' for COMMAND (...)".
 ParsedArgs parse_command_line(const Args& args, const CommandSpec& spec);
+
+// A command with one subcommand (`control serve`, `collector serve`, `store
+// import`): --help/-h prints `usage` (exit 0); no or another subcommand is an
+// InputError ("COMMAND: missing subcommand (use 'COMMAND SUB'; ...)");
+// otherwise `run` gets the arguments after the subcommand.
+int run_subcommand(const std::string& command, const std::string& subcommand, const char* usage, const Args& args,
+                   const std::function<int(const Args&)>& run);
 
 // Typed values of options; each throws InputError naming the option and the
 // text ("bad --timeout-ms ' 5': expected a number from 1 to 600000").

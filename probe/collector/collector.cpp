@@ -114,16 +114,6 @@ struct Collector::Impl {
         return tokens;
     }
 
-    server::ServerLimits server_limits() const {
-        server::ServerLimits limits;
-        limits.threads = std::max(1, settings.threads);
-        limits.max_queued = size_t(limits.threads) * 4;
-        limits.io_timeout_ms = settings.io_timeout_s * 1000;
-        limits.request_ms = settings.request_timeout_s * 1000;
-        limits.max_body_bytes = settings.max_body_bytes;
-        return limits;
-    }
-
     void configure(httplib::Server& http) {
         http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
             t_request = {Clock::now(), "-", 0};
@@ -198,7 +188,7 @@ void Collector::reload_tokens() {
 
 int Collector::bind() {
     const auto& s = impl_->settings;
-    impl_->guarded = std::make_unique<server::GuardedHttpServer>(impl_->server_limits(), s.tls_cert, s.tls_key);
+    impl_->guarded = std::make_unique<server::GuardedHttpServer>(server::server_limits_of(impl_->settings), s.tls_cert, s.tls_key);
     impl_->configure(impl_->guarded->http());
     std::string error;
     int port = impl_->guarded->bind(s.listen_host, s.listen_port, error);

@@ -28,6 +28,19 @@ struct ServerLimits {
     size_t max_body_bytes = 1 << 20; // httplib's payload limit (413 beyond); headers get a budget on top
 };
 
+// The limits of a server whose settings name them in seconds, as both servers'
+// settings structs do: `threads` serve, four times as many wait.
+template <typename Settings>
+ServerLimits server_limits_of(const Settings& s) {
+    ServerLimits limits;
+    limits.threads = s.threads < 1 ? 1 : s.threads;
+    limits.max_queued = size_t(limits.threads) * 4;
+    limits.io_timeout_ms = s.io_timeout_s * 1000;
+    limits.request_ms = s.request_timeout_s * 1000;
+    limits.max_body_bytes = s.max_body_bytes;
+    return limits;
+}
+
 class GuardedHttpServer {
 public:
     // Plain HTTP when both PEM paths are empty, else TLS (1.2 or newer).
