@@ -227,10 +227,10 @@ void Aggregator::add_cell(const ReportLine& key, int64_t window, const Cell& fro
     if (from.total() == 0) return;
     Cell& cell = cells_[CellKey{endpoint_id(key), vantage_id(key), window}];
     for (int i = 0; i < kVerdictStatusCount; ++i) cell.statuses[i] += from.statuses[i];
-    for (const auto& [method, count] : from.methods) {
-        auto m = std::find_if(cell.methods.begin(), cell.methods.end(), [&](const auto& p) { return p.first == method; });
-        if (m != cell.methods.end()) m->second += count;
-        else if (cell.methods.size() < 16) cell.methods.emplace_back(method, count);
+    for (const auto& entry : from.methods) {  // not a structured binding: clang 14 cannot capture one
+        auto m = std::find_if(cell.methods.begin(), cell.methods.end(), [&](const auto& p) { return p.first == entry.first; });
+        if (m != cell.methods.end()) m->second += entry.second;
+        else if (cell.methods.size() < 16) cell.methods.emplace_back(entry.first, entry.second);
     }
     cell.control_saw += from.control_saw;
     cell.control_failed += from.control_failed;
