@@ -87,11 +87,12 @@ TEST_CASE("read_file reads bytes as they are and names the path when it cannot")
 TEST_CASE("a token file's token is its first line without surrounding white space") {
     TempDir dir;
     std::string path = dir.file("token");
-    for (const auto& [content, token] : {std::pair<std::string, std::string>{"s3cret-token", "s3cret-token"},
+    for (const auto& [content_text, token] : {std::pair<std::string, std::string>{"s3cret-token", "s3cret-token"},
                                          {"s3cret-token\n", "s3cret-token"},
                                          {"s3cret-token\r\n", "s3cret-token"},
                                          {"  s3cret-token \t\nsecond line\n", "s3cret-token"},
                                          {"two words\n", "two words"}}) {
+        const std::string& content = content_text;  // CAPTURE cannot take a structured binding (clang 14)
         CAPTURE(content);
         write_plain(path, content);
         CHECK(read_token_file(path) == token);
