@@ -6,6 +6,7 @@
 // on loopback, `run --upload`'s own client against it, and the address a
 // probe connects from in no stored row and no log line. TEST_SUITE "fleet":
 // ctest runs it as `loopback_fleet`, with the cluster.
+#include <deque>
 #include <doctest/doctest.h>
 
 #include <curl/curl.h>
@@ -66,9 +67,13 @@ std::string report_body(const std::string& run_id, int records = 3) {
     return body;
 }
 
-store::Report read_or_fail(const std::string& body) {
+// A Report's records are views into its body: the bodies are kept for the
+// whole test process (a temporary body was read after it died: ASan).
+store::Report read_or_fail(std::string body) {
+    static std::deque<std::string> bodies;
+    const std::string& kept = bodies.emplace_back(std::move(body));
     store::Report r;
-    auto problem = store::read_report(body, r);
+    auto problem = store::read_report(kept, r);
     REQUIRE_MESSAGE(!problem, problem->describe());
     return r;
 }
