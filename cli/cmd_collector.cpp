@@ -80,15 +80,20 @@ struct Running {
     std::unique_ptr<collector::Collector> collector;
 };
 
-// Blocks SIGHUP, SIGINT and SIGTERM in this thread (and so in every thread
-// started after it) and takes them in one thread of its own.
-void handle_signals(std::shared_ptr<Running> running) {
+// Blocks SIGHUP, SIGINT and SIGTERM in this thread, and so in every thread
+// started after it (the collector's own threads among them): called before any.
+sigset_t block_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+// Takes the signals `set` (blocked by block_signals) in one thread of its own.
+void handle_signals(const sigset_t& set, std::shared_ptr<Running> running) {
     std::thread([set, running] {
         collector::Collector& server = *running->collector;
         for (;;) {
@@ -116,11 +121,12 @@ int serve(const Args& args) {
         return 0;
     }
     CollectorOptions o = parse_options(parsed);
+    sigset_t signals = block_signals();
     auto running = std::make_shared<Running>();
     running->store = store::open_store(o.store_url);
     running->collector = std::make_unique<collector::Collector>(o.settings, *running->store);
     int port = running->collector->bind();
-    handle_signals(running);
+    handle_signals(signals, running);
     std::cerr << "collector: serving " << (o.settings.tls_cert.empty() ? "http" : "https") << " on "
               << join_host_port(o.settings.listen_host, port) << "\n";
     if (!running->collector->serve()) {

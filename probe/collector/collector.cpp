@@ -20,6 +20,7 @@
 #include "probe/collector/tokens.hpp"
 #include "probe/server/guarded_server.hpp"
 #include "probe/server/rate_limiter.hpp"
+#include "probe/store/group_commit.hpp"
 #include "probe/store/report.hpp"
 
 namespace meoktong::collector {
@@ -97,6 +98,7 @@ bool is_valid_idempotency_key(std::string_view key) {
 struct Collector::Impl {
     CollectorSettings settings;
     store::Store& store;
+    store::GroupCommit commits{store};  // concurrent uploads are stored in one transaction
     std::shared_ptr<const ProbeTokens> tokens;
     std::mutex tokens_mutex;
     server::RateLimiter probe_limits, unauthenticated_limit;
@@ -158,7 +160,7 @@ struct Collector::Impl {
         t_request.records = report.records.size();
         store::StoreOutcome outcome;
         try {
-            outcome = store.store_report(key, *label, report);
+            outcome = commits.store_report(key, *label, report);
         } catch (const store::StoreError& e) {
             log_line(std::string("the store failed: ") + e.what());
             res.set_header("Retry-After", "60");

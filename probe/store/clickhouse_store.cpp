@@ -10,11 +10,11 @@
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
-#include <vector>
 #include <chrono>
+#include <map>
 #include <mutex>
-
-#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 namespace meoktong::store {
 namespace {
@@ -29,6 +29,11 @@ constexpr const char* kColumns =
     "asn String, service String, host String, protocol String, port Int64, role String, canary UInt8, "
     "status String, verdict UInt8, method String, confidence Float64, control_view UInt8, evidence String, "
     "line String";
+// kColumns' names, in the order append_rows writes them.
+constexpr const char* kColumnNames =
+    "report_key, run_id, probe_label, stored_at, report_started_at, line_no, id, started_at, started_ms, "
+    "vantage_label, cc, asn, service, host, protocol, port, role, canary, status, verdict, method, confidence, "
+    "control_view, evidence, line";
 
 // The look-up table: one row per identity of a report ("k:" Idempotency-Key,
 // "r:" run_id), first as intent, then as committed (clickhouse_store.hpp).
@@ -70,29 +75,58 @@ public:
             "0\n";
     }
 
-    // The look-up table first (O(log n)), the records only for a report whose
-    // earlier attempt stopped between its intent and its commit row.
-    StoreOutcome store_report(const std::string& key, const std::string& probe_label, const Report& report) override {
+    // The look-up table first (O(log n)) for the whole batch, the records only
+    // for a report whose earlier attempt stopped between its intent and its
+    // commit row; then one intent insert, one records insert and one commit
+    // insert for every report of the batch that is new.
+    std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
         std::lock_guard lock(mutex_);
-        std::string lookups = sql_string(kKeyPrefix + key);
-        if (!report.run_id.empty()) lookups += ", " + sql_string(kRunIdPrefix + report.run_id);
-        unsigned long found = 0, committed = 0;
-        std::string answer = query(url_.hosts.front(), "SELECT count(), max(state) FROM " + keys_ +
-                                                           " WHERE lookup IN (" + lookups + ")");
-        if (std::sscanf(answer.c_str(), "%lu\t%lu", &found, &committed) != 2)
-            throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to a look-up");
-        if (committed == kCommitted) return StoreOutcome::already_stored;
-        if (found > 0 && records_stored(key, report)) {
-            mark(lookups, kCommitted);
-            return StoreOutcome::already_stored;
+        std::vector<std::vector<std::string>> lookups_of(batch.size());
+        std::string all_lookups;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            lookups_of[i].push_back(kKeyPrefix + std::string(batch[i].idempotency_key));
+            if (!batch[i].report->run_id.empty()) lookups_of[i].push_back(kRunIdPrefix + batch[i].report->run_id);
+            for (const auto& l : lookups_of[i]) all_lookups += (all_lookups.empty() ? "" : ", ") + sql_string(l);
         }
-        if (found == 0) mark(lookups, kIntent);
-        std::string params = "query=" + escape("INSERT INTO " + records_ + " FORMAT JSONEachRow");
-        if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
-        if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";
-        post(url_.hosts.front(), params, rows(key, probe_label, report));
-        mark(lookups, kCommitted);
-        return StoreOutcome::stored;
+        std::map<std::string, unsigned long> state_of = lookup_states(all_lookups);
+
+        std::vector<StoreOutcome> outcomes(batch.size(), StoreOutcome::already_stored);
+        std::set<std::string> claimed;  // the lookups of this batch's reports that are stored now
+        std::string new_lookups, committed_lookups, new_rows;
+        auto add = [](std::string& list, const std::vector<std::string>& lookups) {
+            for (const auto& l : lookups) list += (list.empty() ? "" : ", ") + sql_string(l);
+        };
+        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const auto& lookups = lookups_of[i];
+            bool committed = false, found = false, in_batch = false;
+            for (const auto& l : lookups) {
+                auto it = state_of.find(l);
+                found = found || it != state_of.end();
+                committed = committed || (it != state_of.end() && it->second == kCommitted);
+                in_batch = in_batch || claimed.count(l) > 0;
+            }
+            if (committed || in_batch) continue;
+            if (found && records_stored(batch[i].idempotency_key, *batch[i].report)) {
+                add(committed_lookups, lookups);
+                continue;
+            }
+            outcomes[i] = StoreOutcome::stored;
+            claimed.insert(lookups.begin(), lookups.end());
+            add(new_lookups, lookups);
+            append_rows(batch[i], now_ms, new_rows);
+        }
+        if (!new_lookups.empty()) {
+            mark(new_lookups, kIntent);
+            std::string params = "query=" + escape("INSERT INTO " + records_ + " (" + kColumnNames + ") FORMAT TabSeparated");
+            if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
+            if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";  // one block: all or nothing
+            post(url_.hosts.front(), params, new_rows);
+            committed_lookups += (committed_lookups.empty() ? "" : ", ") + new_lookups;
+        }
+        if (!committed_lookups.empty()) mark(committed_lookups, kCommitted);
+        return outcomes;
     }
 
     StoreCounts counts() override {
@@ -115,7 +149,7 @@ public:
 private:
     // An intent row exists for this report: did its records insert land? Only
     // the report's own partition (the month of its first record) is read.
-    bool records_stored(const std::string& key, const Report& report) {
+    bool records_stored(std::string_view key, const Report& report) {
         std::string condition = "report_key = " + sql_string(key);
         if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
         std::string started = std::to_string(datetime_seconds(report.records.front().fields.started_ms));
@@ -221,43 +255,84 @@ private:
                         url_.cluster + ", " + db + ", report_keys_local, cityHash64(lookup))");
     }
 
-    // One JSONEachRow line per record; every row carries the report's identity.
-    static std::string rows(const std::string& key, const std::string& probe_label, const Report& report) {
-        auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-        int64_t report_started = datetime_seconds(report.records.front().fields.started_ms);
-        std::string out;
-        for (const auto& r : report.records) {
-            const auto& f = r.fields;
-            nlohmann::json row = {{"report_key", key},
-                                  {"run_id", report.run_id},
-                                  {"probe_label", probe_label},
-                                  {"stored_at", datetime_seconds(now_ms)},
-                                  {"report_started_at", report_started},
-                                  {"line_no", r.line_no},
-                                  {"id", f.id},
-                                  {"started_at", datetime_seconds(f.started_ms)},
-                                  {"started_ms", f.started_ms},
-                                  {"vantage_label", f.vantage_label},
-                                  {"cc", f.cc},
-                                  {"asn", f.asn},
-                                  {"service", f.service},
-                                  {"host", f.host},
-                                  {"protocol", f.protocol},
-                                  {"port", f.port},
-                                  {"role", f.role},
-                                  {"canary", f.canary ? 1 : 0},
-                                  {"status", f.status},
-                                  {"verdict", int(f.verdict)},
-                                  {"method", f.method},
-                                  {"confidence", f.confidence},
-                                  {"control_view", int(f.control_view())},
-                                  {"evidence", f.first_evidence},
-                                  {"line", std::string(r.line)}};
-            out += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // Each look-up of the SQL list `lookups` that the table holds, with its highest state.
+    std::map<std::string, unsigned long> lookup_states(const std::string& lookups) {
+        std::string answer = query(url_.hosts.front(), "SELECT lookup, max(state) FROM " + keys_ + " WHERE lookup IN (" +
+                                                           lookups + ") GROUP BY lookup FORMAT TabSeparated");
+        std::map<std::string, unsigned long> states;
+        Row row;
+        std::string_view rest = answer;
+        while (!rest.empty()) {
+            size_t nl = rest.find('\n');
+            split_tsv(rest.substr(0, nl), row);
+            rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+            if (row.fields.size() != 2) throw StoreError("store " + where(url_.hosts.front()) + ": unexpected answer to a look-up");
+            states[row.fields[0]] = row.fields[1] == "1" ? kCommitted : kIntent;
+        }
+        return states;
+    }
+
+    // A TabSeparated field: ClickHouse's escapes for backslash, tab, newline, CR and NUL.
+    static void append_tsv_field(std::string& out, std::string_view s) {
+        for (char c : s) {
+            switch (c) {
+                case '\\': out += "\\\\"; break;
+                case '\t': out += "\\t"; break;
+                case '\n': out += "\\n"; break;
+                case '\r': out += "\\r"; break;
+                case '\0': out += "\\0"; break;
+                default: out += c;
+            }
+        }
+    }
+
+    // One TabSeparated line per record of `r`, in kColumnNames' order; every
+    // row carries the report's identity.
+    static void append_rows(const ReportToStore& r, int64_t now_ms, std::string& out) {
+        const Report& report = *r.report;
+        std::string identity;
+        append_tsv_field(identity, r.idempotency_key);
+        identity += '\t';
+        append_tsv_field(identity, report.run_id);
+        identity += '\t';
+        append_tsv_field(identity, r.probe_label);
+        identity += '\t' + std::to_string(datetime_seconds(now_ms)) + '\t' +
+                    std::to_string(datetime_seconds(report.records.front().fields.started_ms));
+        auto text = [&out](std::string_view s) {
+            out += '\t';
+            append_tsv_field(out, s);
+        };
+        auto number = [&out](auto n) {
+            char digits[40];
+            auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+            out += '\t';
+            out.append(digits, end);
+        };
+        for (const auto& record : report.records) {
+            const auto& f = record.fields;
+            out += identity;
+            number(record.line_no);
+            text(f.id);
+            number(datetime_seconds(f.started_ms));
+            number(f.started_ms);
+            text(f.vantage_label);
+            text(f.cc);
+            text(f.asn);
+            text(f.service);
+            text(f.host);
+            text(f.protocol);
+            number(f.port);
+            text(f.role);
+            number(f.canary ? 1 : 0);
+            text(f.status);
+            number(int(f.verdict));
+            text(f.method);
+            number(f.confidence);
+            number(int(f.control_view()));
+            text(f.first_evidence);
+            text(record.line);
             out += '\n';
         }
-        return out;
     }
 
     std::string where(const HostPort& host) const { return join_host_port(host.host, host.port); }

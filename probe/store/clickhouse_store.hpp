@@ -11,10 +11,13 @@
 //
 // ClickHouse has no transactions, so the guarantees rest on what it does
 // promise: one INSERT whose rows fall in one partition of one table, below
-// max_insert_block_size (1,048,576 rows; a report has at most
-// kMaxReportRecords), is written as one part, all or nothing. Hence:
-// - all or nothing: a report is ONE insert; its rows share one partition key
-//   and one sharding key, so they land in one part on one shard. Parallel
+// max_insert_block_size (1,048,576 rows; a batch has at most
+// GroupCommit's 50,000 records or one report of kMaxReportRecords), is
+// written as one part per partition and shard, each all or nothing. Hence:
+// - all or nothing: a batch of reports is ONE insert; each report's rows share
+//   one partition key and one sharding key, so a report lands whole in one
+//   part on one shard (a failed batch may leave some of its reports stored
+//   whole: their intent rows make them already_stored when sent again). Parallel
 //   parsing, which could split the body into several blocks on releases that
 //   have it, is turned off for the insert; a cluster insert is synchronous
 //   (insert_distributed_sync=1), so the answer comes from the shard itself.
@@ -22,7 +25,7 @@
 //   with a cluster `report_keys_local` on every shard behind a Distributed
 //   table sharded by cityHash64(lookup)) holds one row per identity of a
 //   report ("k:" + Idempotency-Key, "r:" + run_id) and state: 0 intent,
-//   1 committed. store_report() writes the intent rows, then the report's ONE
+//   1 committed. store_reports() writes the batch's intent rows, then its ONE
 //   records insert, then the committed rows, and looks identities up there
 //   first, reading a few granules of the primary key per shard: O(log n).
 //   What holds after a crash at any point:

@@ -14,6 +14,7 @@ namespace {
 constexpr int kBusyTimeoutMs = 10000;  // another process holding the write lock
 
 constexpr const char* kSchema = R"sql(
+PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 CREATE TABLE IF NOT EXISTS reports (
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS records (
     evidence      TEXT NOT NULL,
     line          TEXT NOT NULL,
     PRIMARY KEY (report_key, line_no)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS records_by_time ON records(started_ms);
 )sql";
 
@@ -67,7 +68,7 @@ class SqliteStore : public Store {
 public:
     explicit SqliteStore(const std::string& path) : path_(path) {
         sqlite3* db = nullptr;
-        int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+        int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
         db_.reset(db);
         if (rc != SQLITE_OK) fail("cannot open");
@@ -79,13 +80,19 @@ public:
         counts_ = prepare(kCounts);
     }
 
-    StoreOutcome store_report(const std::string& key, const std::string& probe_label, const Report& report) override {
+    std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
         std::lock_guard lock(mutex_);
         exec("BEGIN IMMEDIATE");
         try {
-            StoreOutcome outcome = insert(key, probe_label, report);
-            exec(outcome == StoreOutcome::stored ? "COMMIT" : "ROLLBACK");
-            return outcome;
+            std::vector<StoreOutcome> outcomes;
+            outcomes.reserve(batch.size());
+            bool any_stored = false;
+            for (const auto& r : batch) {
+                outcomes.push_back(insert(r.idempotency_key, r.probe_label, *r.report));
+                any_stored = any_stored || outcomes.back() == StoreOutcome::stored;
+            }
+            exec(any_stored ? "COMMIT" : "ROLLBACK");
+            return outcomes;
         } catch (const StoreError&) {
             sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);  // a failed COMMIT may have rolled back already
             throw;
@@ -172,7 +179,7 @@ private:
         if (sqlite3_step(s) != SQLITE_DONE) fail("cannot store the report");
     }
 
-    StoreOutcome insert(const std::string& key, const std::string& probe_label, const Report& report) {
+    StoreOutcome insert(std::string_view key, std::string_view probe_label, const Report& report) {
         {
             Reset reset{find_.get()};
             bind(find_.get(), 1, key);

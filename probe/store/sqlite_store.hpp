@@ -1,12 +1,14 @@
 // The embedded store engine: one SQLite file in WAL mode (store URL
-// "sqlite:PATH"). One transaction per report, committed with
+// "sqlite:PATH"). One transaction per batch of reports, committed with
 // synchronous=FULL, so a report acknowledged as stored survives a crash or a
 // power cut and a report interrupted at any point leaves nothing behind.
 // Tables: reports (one row per stored report: idempotency_key primary key,
 // run_id unique when not empty, probe_label, stored_at_ms, records) and
 // records (one row per line: the line as sent and the fields analysis filters
-// on). Idempotency is decided inside that transaction, so two collectors on
-// the same file cannot both store one report.
+// on; a rowid table with 16 KiB pages, so that a typical 1-3 KB line sits in
+// its leaf page instead of an overflow chain). Idempotency is decided inside
+// that transaction, so two collectors on the same file cannot both store one
+// report.
 #pragma once
 
 #include <memory>

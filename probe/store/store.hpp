@@ -11,7 +11,7 @@
 //   every record of it is there or none is;
 // - idempotent: a report whose Idempotency-Key, or whose run_id, is already
 //   stored is not stored again and the answer says so (already_stored);
-// - store_report() returns only once the report is durable as far as the
+// - store_reports() returns only once the report is durable as far as the
 //   engine can make it (SQLite: committed with synchronous=FULL; ClickHouse:
 //   the insert acknowledged by the shard that holds it);
 // - what is stored is the report's lines, the key, the run_id and the label of
@@ -24,6 +24,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "analysis/analyze/analyze.hpp"
 #include "analysis/analyze/incident.hpp"
@@ -51,14 +53,31 @@ struct StoreFilter {
     std::string cc, service;
 };
 
+// One report handed to the store: the key it was sent under, the label of the
+// probe (its token) that sent it, and the report (validated by read_report).
+struct ReportToStore {
+    std::string_view idempotency_key;
+    std::string_view probe_label;
+    const Report* report = nullptr;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
-    // Stores `report` (already validated by read_report) as sent by the probe
-    // labelled `probe_label` under the key `idempotency_key`. Thread-safe.
-    // Throws StoreError when the engine fails.
-    virtual StoreOutcome store_report(const std::string& idempotency_key, const std::string& probe_label,
-                                      const Report& report) = 0;
+
+    // Stores every report of `batch` in one transaction of the engine, durable
+    // when this returns: outcome i is batch[i]'s. A report whose key or run_id
+    // is already stored, or is an earlier report's of the same batch, is
+    // already_stored. Thread-safe. Throws StoreError when the engine fails;
+    // then no report of the batch was stored in part (some may have been
+    // stored whole, and are already_stored when sent again).
+    virtual std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) = 0;
+
+    // store_reports of one report.
+    StoreOutcome store_report(std::string_view idempotency_key, std::string_view probe_label, const Report& report) {
+        return store_reports({ReportToStore{idempotency_key, probe_label, &report}}).front();
+    }
+
     // How many reports and records are stored. Throws StoreError.
     virtual StoreCounts counts() = 0;
     // Fills `into` with the cells (endpoint, vantage, time window of

@@ -38,6 +38,7 @@
 #include "small_tmpfs.hpp"
 #include "probe/collector/collector.hpp"
 #include "probe/ops/upload.hpp"
+#include "probe/store/group_commit.hpp"
 #include "probe/store/report.hpp"
 #include "probe/store/store.hpp"
 
@@ -183,6 +184,58 @@ void check_store_contract(store::Store& s) {
     auto end = s.counts();
     CHECK(end.reports == before.reports + 4);
     CHECK(end.records == before.records + 4 + 2 + 2);
+
+    // A batch: each report's outcome, a later report that repeats an earlier
+    // one's run_id (or a stored key) already stored, all in one transaction.
+    auto d = read_or_fail(report_body("run-d", 3));
+    auto e = read_or_fail(report_body("run-e", 1));
+    std::vector<store::ReportToStore> batch = {{"report-d.jsonl", "kr-seoul-kt", &d},
+                                               {"report-d-again.jsonl", "kr-seoul-kt", &d},
+                                               {"report-b.jsonl", "kr-seoul-kt", &e},
+                                               {"report-e.jsonl", "kr-seoul-kt", &e},
+                                               {"report-e.jsonl", "kr-seoul-kt", &e}};
+    std::vector<store::StoreOutcome> expected = {store::StoreOutcome::stored, store::StoreOutcome::already_stored,
+                                                 store::StoreOutcome::already_stored, store::StoreOutcome::stored,
+                                                 store::StoreOutcome::already_stored};
+    CHECK(s.store_reports(batch) == expected);
+    auto batched = s.counts();
+    CHECK(batched.reports == end.reports + 2);
+    CHECK(batched.records == end.records + 3 + 1);
+    CHECK(s.store_reports(batch) == std::vector<store::StoreOutcome>(5, store::StoreOutcome::already_stored));
+    CHECK(s.counts().records == batched.records);
+}
+
+// Concurrent callers through one GroupCommit: every distinct report stored
+// exactly once whatever batch it fell in, each caller told its own outcome.
+void check_group_commit(store::Store& s) {
+    constexpr int kCallers = 12, kReportsEach = 5;
+    std::vector<store::Report> reports;
+    for (int r = 0; r < kReportsEach; ++r) reports.push_back(read_or_fail(report_body("grouped-" + std::to_string(r), 2 + r)));
+    auto before = s.counts();
+    std::atomic<int> stored{0}, already{0}, failed{0};
+    {
+        store::GroupCommit commits(s, 8);  // small batches: several of them, some with two reports
+        std::vector<std::thread> callers;
+        for (int c = 0; c < kCallers; ++c)
+            callers.emplace_back([&, c] {
+                for (int r = 0; r < kReportsEach; ++r) {
+                    try {
+                        auto outcome = commits.store_report("grouped-" + std::to_string((c + r) % kReportsEach) + ".jsonl",
+                                                            "kr-seoul-kt", reports[size_t((c + r) % kReportsEach)]);
+                        ++(outcome == store::StoreOutcome::stored ? stored : already);
+                    } catch (const store::StoreError&) {
+                        ++failed;
+                    }
+                }
+            });
+        for (auto& t : callers) t.join();
+    }
+    CHECK(failed == 0);
+    CHECK(stored == kReportsEach);
+    CHECK(already == kCallers * kReportsEach - kReportsEach);
+    auto after = s.counts();
+    CHECK(after.reports == before.reports + kReportsEach);
+    CHECK(after.records == before.records + (2 + 3 + 4 + 5 + 6));
 }
 
 // A POST of `body` to the collector from kProbeAddress, with libcurl.
@@ -292,10 +345,10 @@ collector::CollectorSettings settings_for(const fs::path& tokens) {
     return s;
 }
 
-// A store whose engine fails as a full disk would: every store_report throws.
+// A store whose engine fails as a full disk would: every store_reports throws.
 class FailingStore : public store::Store {
 public:
-    store::StoreOutcome store_report(const std::string&, const std::string&, const store::Report&) override {
+    std::vector<store::StoreOutcome> store_reports(const std::vector<store::ReportToStore>&) override {
         throw store::StoreError("store: database or disk is full");
     }
     store::StoreCounts counts() override { return {}; }
@@ -474,11 +527,12 @@ TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
     {
         auto s = store::open_store("sqlite:" + file.string());
         check_store_contract(*s);
+        check_group_commit(*s);
     }
     // Reopened: everything is still there, and the schema is not created twice.
     auto again = store::open_store("sqlite:" + file.string());
-    CHECK(again->counts().reports == 4);
-    CHECK(again->counts().records == 8);
+    CHECK(again->counts().reports == 4 + 2 + 5);           // check_store_contract's, then check_group_commit's
+    CHECK(again->counts().records == 8 + 4 + (2 + 3 + 4 + 5 + 6));
     CHECK(fs::exists(dir.path / "store.db-wal"));
     std::string rows = sqlite_dump(file);
     CHECK(rows.find("label-of-a-token") != std::string::npos);  // the sending probe's label is stored with its report
@@ -495,6 +549,7 @@ TEST_CASE("ClickHouse store on the two-shard cluster: stored once, each report w
     std::string db = fresh_database();
     auto s = store::open_store(cluster->store_url(db));
     check_store_contract(*s);
+    check_group_commit(*s);
 
     // More reports, so both shards get some; every report sits whole on one shard.
     for (int i = 0; i < 12; ++i) {
@@ -514,7 +569,7 @@ TEST_CASE("ClickHouse store on the two-shard cluster: stored once, each report w
         bool on_second = per_shard[1].find(row) != std::string::npos;
         CHECK_MESSAGE(on_first != on_second, "report " << i << " is not whole on exactly one shard");
     }
-    CHECK(s->counts().reports == 4 + 12);
+    CHECK(s->counts().reports == 4 + 2 + 5 + 12);
 
     // A second store on the same database (a restarted collector) sees what is stored.
     auto reopened = store::open_store(cluster->store_url(db));
