@@ -197,8 +197,10 @@ int cmd_run(const Args& args) {
     }
     write_report(report, outcome.records);
     deadline.disarm();
+    int list_rows_skipped = 0;
+    for (const auto& list : lists) list_rows_skipped += list.rows_skipped;
     process_logger().info("run_done", {{"run_id", run_id}, {"records", std::to_string(outcome.records.size())},
-                                       {"report", report}});
+                                       {"list_rows_skipped", std::to_string(list_rows_skipped)}, {"report", report}});
     apply_retention_policy(ops, report_dir(report));
     upload_reports(ops, options, report);
 
@@ -208,7 +210,9 @@ int cmd_run(const Args& args) {
         std::cout << render_table(outcome.records) << render_services(outcome.records, lists);
         const RunContext& c = outcome.records.empty() ? RunContext{} : outcome.records.front().context;
         std::cout << "\n" << outcome.records.size() << " targets, canaries " << c.canaries_ok << "/"
-                  << c.canaries_total << " reachable; report: " << report << "\n";
+                  << c.canaries_total << " reachable; "
+                  << (list_rows_skipped > 0 ? std::to_string(list_rows_skipped) + " list rows skipped; " : "")
+                  << "report: " << report << "\n";
     }
     return 0;
 }

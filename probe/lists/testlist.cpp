@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meoktong/files.hpp"
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "meoktong/text.hpp"
 
@@ -375,7 +376,23 @@ std::string file_stem(const std::string& origin) {
     return stem.empty() ? origin : stem;
 }
 
-TestList parse_citizenlab_csv(const std::string& text, const std::string& origin) {
+// One data row of a Citizen Lab CSV as a target; throws InputError naming the row.
+ListTarget row_target(const CsvRecord& rec, size_t columns, int url_col, int source_col, const std::string& origin) {
+    std::string entry = "row " + std::to_string(rec.row);
+    if (rec.fields.size() != columns)
+        fail(origin, entry, "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
+                                std::to_string(columns));
+    std::string url(trim(rec.fields[url_col]));
+    if (url.empty()) fail(origin, entry, "empty url");
+    ListTarget lt;
+    lt.target = target_from_url(url, origin, entry);
+    lt.target.role = "web";
+    std::string source = source_col >= 0 ? rec.fields[source_col] : "";
+    lt.sources.push_back("citizenlab:" + (source.empty() ? fs::path(origin).filename().string() : source));
+    return lt;
+}
+
+TestList parse_citizenlab_csv(const std::string& text, const std::string& origin, const ListOptions& options) {
     std::vector<CsvRecord> records = read_csv(text, origin);
     if (records.empty()) fail(origin, "row 1", "empty file (expected a Citizen Lab header url,category_code,...)");
     std::vector<std::string> header;
@@ -395,19 +412,20 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
     list.description = "Citizen Lab test list imported from " + fs::path(origin).filename().string();
     std::map<std::string, size_t> service_index;
     std::set<std::string> seen;
+    std::string first_problem;
     for (size_t r = 1; r < records.size(); ++r) {
         const CsvRecord& rec = records[r];
-        std::string entry = "row " + std::to_string(rec.row);
-        if (rec.fields.size() != header.size())
-            fail(origin, entry, "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
-                                    std::to_string(header.size()));
-        std::string url(trim(rec.fields[url_col]));
-        if (url.empty()) fail(origin, entry, "empty url");
         ListTarget lt;
-        lt.target = target_from_url(url, origin, entry);
-        lt.target.role = "web";
-        std::string source = source_col >= 0 ? rec.fields[source_col] : "";
-        lt.sources.push_back("citizenlab:" + (source.empty() ? fs::path(origin).filename().string() : source));
+        try {
+            lt = row_target(rec, header.size(), url_col, source_col, origin);
+        } catch (const InputError& e) {
+            if (options.strict) throw;
+            process_logger().warn("list_row_skipped",
+                                  {{"list", origin}, {"row", std::to_string(rec.row)}, {"problem", e.what()}});
+            if (first_problem.empty()) first_problem = e.what();
+            ++list.rows_skipped;
+            continue;
+        }
         if (!seen.insert(target_key(lt.target)).second) continue;  // Citizen Lab lists repeat URLs
         std::string name = service_name_for(lt.target.host);
         lt.target.service = name;
@@ -422,6 +440,8 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
         }
         list.services[it->second].targets.push_back(std::move(lt));
     }
+    if (list.services.empty() && list.rows_skipped > 0)
+        fail(origin, "", "no usable row (" + std::to_string(list.rows_skipped) + " skipped; first: " + first_problem + ")");
     if (list.services.empty()) fail(origin, "", "no URLs in the file");
     return list;
 }
@@ -486,27 +506,28 @@ std::vector<std::string> builtin_list_names() {
     return names;
 }
 
-TestList parse_list(const std::string& text, const std::string& origin) {
+TestList parse_list(const std::string& text, const std::string& origin, const ListOptions& options) {
     size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // UTF-8 byte order mark
     std::string body = text.substr(start);
     std::string_view content = trim(body);
     if (content.empty()) fail(origin, "", "the file is empty");
     if (content.front() == '{' || content.front() == '[') return parse_json_list(body, origin);
-    if (ascii_lower(content.substr(0, 3)) == "url" || origin.ends_with(".csv")) return parse_citizenlab_csv(body, origin);
+    if (ascii_lower(content.substr(0, 3)) == "url" || origin.ends_with(".csv"))
+        return parse_citizenlab_csv(body, origin, options);
     fail(origin, "", "neither a JSON test list (starts with '{') nor a Citizen Lab CSV (starts with a url,... header)");
 }
 
-TestList load_list(const std::string& name_or_path) {
+TestList load_list(const std::string& name_or_path, const ListOptions& options) {
     std::error_code ec;
-    if (looks_like_path(name_or_path)) return parse_list(read_list_file(name_or_path), name_or_path);
+    if (looks_like_path(name_or_path)) return parse_list(read_list_file(name_or_path), name_or_path, options);
     std::string path = testlists_dir() + "/" + name_or_path + ".json";
     if (!fs::is_regular_file(path, ec) || is_other_data_file(path)) {
-        if (fs::is_regular_file(name_or_path, ec)) return parse_list(read_list_file(name_or_path), name_or_path);
+        if (fs::is_regular_file(name_or_path, ec)) return parse_list(read_list_file(name_or_path), name_or_path, options);
         auto names = builtin_list_names();
         fail(name_or_path, "", "no such built-in list or file (built-in lists: " +
                                    (names.empty() ? std::string("none found in ") + testlists_dir() : join(names)) + ")");
     }
-    return parse_list(read_list_file(path), path);
+    return parse_list(read_list_file(path), path, options);
 }
 
 }  // namespace meoktong
