@@ -36,7 +36,7 @@ const char* const kRunUsage =
     "  --routable CIDR         treat this private range as public (labs; repeatable)\n"
     "  --format text|json      stdout: a table for people (default) or the records as JSONL\n"
     "  --strict                refuse a Citizen Lab list with any unusable row (default: skip\n"
-    "                          the row with a warning and count it in the report)\n"
+    "                          the row with a warning and count it in the run summary)\n"
     "  --help                  this text\n"
     "\n"
     "Exit status: 0 when the run completed (whatever the verdicts), 2 for bad usage or input,\n"

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include <idn2.h>
 #include <nlohmann/json.hpp>
 
 #include "meoktong/files.hpp"
@@ -355,16 +356,56 @@ std::string service_name_for(const std::string& host) {
     return name;
 }
 
+// Bytes outside printable ASCII (a UTF-8 path or query, spaces) as %XX, the
+// form they take on the wire; everything else, '%' included, as written.
+std::string percent_encode_non_ascii(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (c > 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+        }
+    }
+    return out;
+}
+
+// HOST[:PORT] with a non-ASCII host name in its IDNA2008 (UTS #46) A-label
+// form through libidn2: "пример.рф" -> "xn--e1afmkfd.xn--p1ai".
+std::string ascii_authority(const std::string& authority, const std::string& origin, const std::string& entry) {
+    if (std::all_of(authority.begin(), authority.end(), [](unsigned char c) { return c < 0x80; })) return authority;
+    size_t colon = authority.rfind(':');
+    bool has_port = colon != std::string::npos && colon + 1 < authority.size() &&
+                    std::all_of(authority.begin() + static_cast<std::ptrdiff_t>(colon) + 1, authority.end(),
+                                [](unsigned char c) { return std::isdigit(c); });
+    std::string host = has_port ? authority.substr(0, colon) : authority;
+    char* ascii = nullptr;
+    int rc = idn2_to_ascii_8z(host.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK)
+        fail(origin, entry, "host '" + host + "' is not a valid internationalized domain name (" + idn2_strerror(rc) + ")");
+    std::string out(ascii);
+    idn2_free(ascii);
+    return has_port ? out + authority.substr(colon) : out;
+}
+
+// A Citizen Lab url as the target measured: the fragment dropped (never sent),
+// a non-ASCII host through IDNA, a non-ASCII path or query percent-encoded.
 Target target_from_url(const std::string& url, const std::string& origin, const std::string& entry) {
-    std::string scheme = ascii_lower(url.substr(0, url.find("://")));
-    if (url.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
+    size_t sep = url.find("://");
+    std::string scheme = ascii_lower(url.substr(0, sep));
+    if (sep == std::string::npos || (scheme != "http" && scheme != "https"))
         fail(origin, entry, "url '" + url + "' is not an http:// or https:// URL");
+    std::string rest = url.substr(sep + 3);
+    rest = rest.substr(0, rest.find('#'));
+    size_t end = rest.find_first_of("/?");
+    std::string authority = rest.substr(0, end);
+    std::string tail = end == std::string::npos ? "/" : rest.substr(end);
+    if (tail.front() == '?') tail.insert(0, "/");
+    std::string normalized = scheme + "://" + ascii_authority(authority, origin, entry) + percent_encode_non_ascii(tail);
     try {
-        std::string normalized = scheme + url.substr(url.find("://"));
-        auto query = normalized.find_first_of("?#", normalized.find("://") + 3);
-        auto slash = normalized.find('/', normalized.find("://") + 3);
-        if (query != std::string::npos && (slash == std::string::npos || query < slash))
-            normalized.insert(query, "/");
         return parse_target_uri(normalized);
     } catch (const InputError& e) {
         fail(origin, entry, e.what());

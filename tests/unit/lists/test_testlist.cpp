@@ -298,3 +298,43 @@ TEST_CASE("Citizen Lab CSV: --strict refuses the list on its first unusable row"
     CHECK(load_error(kLists + "csv_empty_host.csv") == "(no error)");
     CHECK(load_error(kLists + "citizenlab_sample.csv", ListOptions{true}) == "(no error)");
 }
+
+TEST_CASE("Citizen Lab CSV: fragments are dropped, rows differing only by fragment are one target") {
+    TestList list = load_list(kLists + "csv_fragment.csv");
+    CHECK(list.rows_skipped == 0);
+    REQUIRE(count_targets(list) == 2);
+    const Service* twitter = find_service(list, "twitter-com");
+    REQUIRE(twitter != nullptr);
+    REQUIRE(twitter->targets.size() == 1);
+    CHECK(target_uri(twitter->targets[0].target) == "https://twitter.com:443/");
+    const Service* example = find_service(list, "example-org");
+    REQUIRE(example != nullptr);
+    CHECK(target_uri(example->targets[0].target) == "http://www.example.org:80/");
+}
+
+TEST_CASE("Citizen Lab CSV: non-ASCII paths and queries are percent-encoded") {
+    TestList list = load_list(kLists + "csv_non_ascii_path.csv");
+    REQUIRE(count_targets(list) == 2);
+    const Service* wiki = find_service(list, "wikipedia-org");
+    REQUIRE(wiki != nullptr);
+    CHECK(wiki->targets[0].target.path == "/wiki/%D0%9D%D0%B0%D0%B2%D0%B0%D0%BB%D1%8C%D0%BD%D1%8B%D0%B9");
+    const Service* example = find_service(list, "example-org");
+    REQUIRE(example != nullptr);
+    CHECK(example->targets[0].target.path == "/a%20b?q=%C3%BC");
+}
+
+TEST_CASE("Citizen Lab CSV: non-ASCII host names go through IDNA; an invalid one is a skipped row") {
+    TestList list;
+    auto warnings = warnings_of([&] { list = load_list(kLists + "csv_idn_host.csv"); });
+    REQUIRE(count_targets(list) == 2);
+    const Service* rf = find_service(list, "xn--e1afmkfd-xn--p1ai");
+    REQUIRE(rf != nullptr);
+    CHECK(target_uri(rf->targets[0].target) == "http://xn--e1afmkfd.xn--p1ai:80/");
+    const Service* buecher = find_service(list, "xn--bcher-kva-example");
+    REQUIRE(buecher != nullptr);
+    CHECK(target_uri(buecher->targets[0].target) == "https://xn--bcher-kva.example:8443/x");
+    CHECK(list.rows_skipped == 1);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("row=4") != std::string::npos);
+    CHECK(warnings[0].find("not a valid internationalized domain name") != std::string::npos);
+}
