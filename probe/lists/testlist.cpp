@@ -14,9 +14,9 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include <idn2.h>
+#include <libpsl.h>
 #include <nlohmann/json.hpp>
 
 #include "meoktong/files.hpp"
@@ -332,21 +332,16 @@ std::vector<CsvRecord> read_csv(const std::string& text, const std::string& orig
     return records;
 }
 
-// "www.line.me" -> "line.me"; keeps three labels under two-letter country
-// second levels ("news.kbs.co.kr" -> "kbs.co.kr"). Not a public-suffix list.
+// The registrable domain of `host` by the Public Suffix List (libpsl, the
+// system's publicsuffix data when newer than the built-in copy):
+// "www.line.me" -> "line.me", "news.kbs.co.kr" -> "kbs.co.kr",
+// "alice.github.io" -> "alice.github.io". IP addresses and public suffixes
+// themselves stay as they are.
 std::string registrable_name(const std::string& host) {
     if (is_ip_literal(host)) return host;
-    std::vector<std::string> labels;
-    std::stringstream ss(host);
-    for (std::string label; std::getline(ss, label, '.');) labels.push_back(label);
-    if (labels.size() <= 2) return host;
-    static const std::set<std::string> kSecondLevels = {"co", "com", "net", "org", "or", "go", "ac", "ne", "gov", "edu"};
-    size_t keep = 2;
-    const std::string& tld = labels.back();
-    if (tld.size() == 2 && kSecondLevels.count(labels[labels.size() - 2])) keep = 3;
-    std::string out;
-    for (size_t i = labels.size() - keep; i < labels.size(); ++i) out += (out.empty() ? "" : ".") + labels[i];
-    return out;
+    static const psl_ctx_t* const psl = psl_latest(nullptr);
+    const char* domain = psl == nullptr ? nullptr : psl_registrable_domain(psl, host.c_str());
+    return domain == nullptr ? host : domain;
 }
 
 std::string service_name_for(const std::string& host) {

@@ -338,3 +338,15 @@ TEST_CASE("Citizen Lab CSV: non-ASCII host names go through IDNA; an invalid one
     CHECK(warnings[0].find("row=4") != std::string::npos);
     CHECK(warnings[0].find("not a valid internationalized domain name") != std::string::npos);
 }
+
+TEST_CASE("Citizen Lab CSV: rows are grouped by registrable domain (Public Suffix List)") {
+    TestList list = load_list(kLists + "csv_psl_grouping.csv");
+    std::set<std::string> names;
+    for (const auto& s : list.services) names.insert(s.name);
+    CHECK(names == std::set<std::string>{"alice-github-io", "bob-github-io", "carol-blogspot-com", "kbs-co-kr",
+                                         "bbc-co-uk"});
+    const Service* kbs = find_service(list, "kbs-co-kr");
+    REQUIRE(kbs != nullptr);
+    CHECK(kbs->targets.size() == 2);  // www. and news. are one site
+    CHECK(kbs->display_name == "kbs.co.kr");
+}
