@@ -60,8 +60,8 @@ const CommandSpec& run_spec() {
         "run",
         {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--control"},
          {"--control-token", true, true}, {"--ca-file"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
-         {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false}, {"--config"},
-         {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
+         {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
+         {"--config"}, {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
         false};
     return spec;
 }

@@ -380,7 +380,8 @@ std::string ascii_authority(const std::string& authority, const std::string& ori
     char* ascii = nullptr;
     int rc = idn2_to_ascii_8z(host.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     if (rc != IDN2_OK)
-        fail(origin, entry, "host '" + host + "' is not a valid internationalized domain name (" + idn2_strerror(rc) + ")");
+        fail(origin, entry,
+             "host '" + host + "' is not a valid internationalized domain name (" + idn2_strerror(rc) + ")");
     std::string out(ascii);
     idn2_free(ascii);
     return has_port ? out + authority.substr(colon) : out;
@@ -399,7 +400,8 @@ Target target_from_url(const std::string& url, const std::string& origin, const 
     std::string authority = rest.substr(0, end);
     std::string tail = end == std::string::npos ? "/" : rest.substr(end);
     if (tail.front() == '?') tail.insert(0, "/");
-    std::string normalized = scheme + "://" + ascii_authority(authority, origin, entry) + percent_encode_non_ascii(tail);
+    std::string normalized =
+        scheme + "://" + ascii_authority(authority, origin, entry) + percent_encode_non_ascii(tail);
     try {
         return parse_target_uri(normalized);
     } catch (const InputError& e) {
@@ -448,6 +450,7 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
     list.description = "Citizen Lab test list imported from " + fs::path(origin).filename().string();
     std::map<std::string, size_t> service_index;
     std::set<std::string> seen;
+    const std::string row_error_prefix = "test list '" + origin + "': ";  // fail()'s, left out of the summary
     std::string first_problem;
     for (size_t r = 1; r < records.size(); ++r) {
         const CsvRecord& rec = records[r];
@@ -458,7 +461,7 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
             if (options.strict) throw;
             process_logger().warn("list_row_skipped",
                                   {{"list", origin}, {"row", std::to_string(rec.row)}, {"problem", e.what()}});
-            if (first_problem.empty()) first_problem = e.what();
+            if (first_problem.empty()) first_problem = std::string(e.what()).substr(row_error_prefix.size());
             ++list.rows_skipped;
             continue;
         }
@@ -477,7 +480,8 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
         list.services[it->second].targets.push_back(std::move(lt));
     }
     if (list.services.empty() && list.rows_skipped > 0)
-        fail(origin, "", "no usable row (" + std::to_string(list.rows_skipped) + " skipped; first: " + first_problem + ")");
+        fail(origin, "",
+             "no usable row (" + std::to_string(list.rows_skipped) + " skipped; first: " + first_problem + ")");
     if (list.services.empty()) fail(origin, "", "no URLs in the file");
     return list;
 }
@@ -558,7 +562,8 @@ TestList load_list(const std::string& name_or_path, const ListOptions& options) 
     if (looks_like_path(name_or_path)) return parse_list(read_list_file(name_or_path), name_or_path, options);
     std::string path = testlists_dir() + "/" + name_or_path + ".json";
     if (!fs::is_regular_file(path, ec) || is_other_data_file(path)) {
-        if (fs::is_regular_file(name_or_path, ec)) return parse_list(read_list_file(name_or_path), name_or_path, options);
+        if (fs::is_regular_file(name_or_path, ec))
+            return parse_list(read_list_file(name_or_path), name_or_path, options);
         auto names = builtin_list_names();
         fail(name_or_path, "", "no such built-in list or file (built-in lists: " +
                                    (names.empty() ? std::string("none found in ") + testlists_dir() : join(names)) + ")");

@@ -94,7 +94,7 @@ TEST_CASE("each validation error names file, entry and problem") {
     check_error("csv_unterminated_quote.csv", "row 2", "unterminated quoted field");
     check_error("csv_bad_url.csv", "row 3", "is not an http:// or https:// URL", ListOptions{true});
     check_error("csv_empty_host.csv", "row 3", "http:///www.blackblocg.info", ListOptions{true});
-    check_error("csv_no_usable_row.csv", "", "no usable row (2 skipped; first: ");
+    check_error("csv_no_usable_row.csv", "", "no usable row (2 skipped; first: row 2: url 'ftp://");
 }
 
 TEST_CASE("unreadable files and unknown built-in names are input errors") {
