@@ -195,10 +195,11 @@ int cmd_run(const Args& args) {
         std::erase_if(outcome.records, [&](const Record& r) { return skipped.count(r.target.service + " " + target_uri(r.target)) > 0; });
         process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(skipped.size())}});
     }
-    write_report(report, outcome.records);
-    deadline.disarm();
     int list_rows_skipped = 0;
     for (const auto& list : lists) list_rows_skipped += list.rows_skipped;
+    for (auto& r : outcome.records) r.context.list_rows_skipped = list_rows_skipped;
+    write_report(report, outcome.records);
+    deadline.disarm();
     process_logger().info("run_done", {{"run_id", run_id}, {"records", std::to_string(outcome.records.size())},
                                        {"list_rows_skipped", std::to_string(list_rows_skipped)}, {"report", report}});
     apply_retention_policy(ops, report_dir(report));
