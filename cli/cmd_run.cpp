@@ -195,10 +195,13 @@ int cmd_run(const Args& args) {
         std::erase_if(outcome.records, [&](const Record& r) { return skipped.count(r.target.service + " " + target_uri(r.target)) > 0; });
         process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(skipped.size())}});
     }
+    int list_rows_skipped = 0;
+    for (const auto& list : lists) list_rows_skipped += list.rows_skipped;
+    for (auto& r : outcome.records) r.context.list_rows_skipped = list_rows_skipped;
     write_report(report, outcome.records);
     deadline.disarm();
     process_logger().info("run_done", {{"run_id", run_id}, {"records", std::to_string(outcome.records.size())},
-                                       {"report", report}});
+                                       {"list_rows_skipped", std::to_string(list_rows_skipped)}, {"report", report}});
     apply_retention_policy(ops, report_dir(report));
     upload_reports(ops, options, report);
 
@@ -208,7 +211,9 @@ int cmd_run(const Args& args) {
         std::cout << render_table(outcome.records) << render_services(outcome.records, lists);
         const RunContext& c = outcome.records.empty() ? RunContext{} : outcome.records.front().context;
         std::cout << "\n" << outcome.records.size() << " targets, canaries " << c.canaries_ok << "/"
-                  << c.canaries_total << " reachable; report: " << report << "\n";
+                  << c.canaries_total << " reachable; "
+                  << (list_rows_skipped > 0 ? std::to_string(list_rows_skipped) + " list rows skipped; " : "")
+                  << "report: " << report << "\n";
     }
     return 0;
 }

@@ -35,6 +35,8 @@ const char* const kRunUsage =
     "  --capture IFACE|auto|off  packet capture for injection evidence (default off)\n"
     "  --routable CIDR         treat this private range as public (labs; repeatable)\n"
     "  --format text|json      stdout: a table for people (default) or the records as JSONL\n"
+    "  --strict                refuse a Citizen Lab list with any unusable row (default: skip\n"
+    "                          the row with a warning and count it in the run summary)\n"
     "  --help                  this text\n"
     "\n"
     "Exit status: 0 when the run completed (whatever the verdicts), 2 for bad usage or input,\n"
@@ -58,8 +60,8 @@ const CommandSpec& run_spec() {
         "run",
         {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--control"},
          {"--control-token", true, true}, {"--ca-file"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
-         {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--config"},
-         {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
+         {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
+         {"--config"}, {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
         false};
     return spec;
 }
@@ -99,7 +101,8 @@ void apply_run_option(RunCommandLine& cl, const std::string& name, const std::st
     } else if (name == "--format") {
         if (v != "text" && v != "json") throw InputError("bad --format '" + v + "': expected text or json");
         cl.format = v;
-    } else if (name == "--config") cl.config_path = v;
+    } else if (name == "--strict") cl.strict = true;
+    else if (name == "--config") cl.config_path = v;
     else if (name == "--max-runtime") o.max_runtime_s = static_cast<int>(duration_option(name, v, 1, kMaxRuntimeSeconds));
     else if (name == "--geoip-db") o.geoip_db.push_back(v);
     else if (name == "--upload") {
@@ -145,6 +148,7 @@ RunSettings run_settings(const RunConfig& merged, const RunCommandLine& command_
     if (merged.concurrency) s.concurrency = *merged.concurrency;
     if (merged.capture) s.capture = *merged.capture;
     if (command_line.format) s.format = *command_line.format;
+    s.strict_lists = command_line.strict;
     return s;
 }
 

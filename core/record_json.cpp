@@ -167,6 +167,7 @@ void fields(Is<RunContext> auto& v, auto&& field) {
     field("canaries_ok", v.canaries_ok);
     field("capture_enabled", v.capture_enabled);
     field("routable", v.routable);
+    field("list_rows_skipped", v.list_rows_skipped);
 }
 void fields(Is<Verdict> auto& v, auto&& field) {
     field("status", v.status);

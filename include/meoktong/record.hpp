@@ -153,6 +153,7 @@ struct RunContext {
     int canaries_ok = 0;
     bool capture_enabled = false;
     std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
+    int list_rows_skipped = 0;              // unusable Citizen Lab list rows the run skipped
 };
 
 // A verdict's status (SPEC §2). Reports and every text carry its name.

@@ -33,6 +33,7 @@ struct TestList {
     std::string path;            // file it was read from
     std::vector<Service> services;
     std::vector<ListTarget> canaries;
+    int rows_skipped = 0;        // Citizen Lab CSV rows that cannot be measured (skipped, warned)
 };
 
 inline constexpr const char* kTestListSchema = "meoktong.testlist/v1";

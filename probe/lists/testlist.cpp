@@ -14,11 +14,13 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
+#include <idn2.h>
+#include <libpsl.h>
 #include <nlohmann/json.hpp>
 
 #include "meoktong/files.hpp"
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "meoktong/text.hpp"
 
@@ -330,21 +332,16 @@ std::vector<CsvRecord> read_csv(const std::string& text, const std::string& orig
     return records;
 }
 
-// "www.line.me" -> "line.me"; keeps three labels under two-letter country
-// second levels ("news.kbs.co.kr" -> "kbs.co.kr"). Not a public-suffix list.
+// The registrable domain of `host` by the Public Suffix List (libpsl, the
+// system's publicsuffix data when newer than the built-in copy):
+// "www.line.me" -> "line.me", "news.kbs.co.kr" -> "kbs.co.kr",
+// "alice.github.io" -> "alice.github.io". IP addresses and public suffixes
+// themselves stay as they are.
 std::string registrable_name(const std::string& host) {
     if (is_ip_literal(host)) return host;
-    std::vector<std::string> labels;
-    std::stringstream ss(host);
-    for (std::string label; std::getline(ss, label, '.');) labels.push_back(label);
-    if (labels.size() <= 2) return host;
-    static const std::set<std::string> kSecondLevels = {"co", "com", "net", "org", "or", "go", "ac", "ne", "gov", "edu"};
-    size_t keep = 2;
-    const std::string& tld = labels.back();
-    if (tld.size() == 2 && kSecondLevels.count(labels[labels.size() - 2])) keep = 3;
-    std::string out;
-    for (size_t i = labels.size() - keep; i < labels.size(); ++i) out += (out.empty() ? "" : ".") + labels[i];
-    return out;
+    static const psl_ctx_t* const psl = psl_latest(nullptr);
+    const char* domain = psl == nullptr ? nullptr : psl_registrable_domain(psl, host.c_str());
+    return domain == nullptr ? host : domain;
 }
 
 std::string service_name_for(const std::string& host) {
@@ -354,16 +351,58 @@ std::string service_name_for(const std::string& host) {
     return name;
 }
 
+// Bytes outside printable ASCII (a UTF-8 path or query, spaces) as %XX, the
+// form they take on the wire; everything else, '%' included, as written.
+std::string percent_encode_non_ascii(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (c > 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+        }
+    }
+    return out;
+}
+
+// HOST[:PORT] with a non-ASCII host name in its IDNA2008 (UTS #46) A-label
+// form through libidn2: "пример.рф" -> "xn--e1afmkfd.xn--p1ai".
+std::string ascii_authority(const std::string& authority, const std::string& origin, const std::string& entry) {
+    if (std::all_of(authority.begin(), authority.end(), [](unsigned char c) { return c < 0x80; })) return authority;
+    size_t colon = authority.rfind(':');
+    bool has_port = colon != std::string::npos && colon + 1 < authority.size() &&
+                    std::all_of(authority.begin() + static_cast<std::ptrdiff_t>(colon) + 1, authority.end(),
+                                [](unsigned char c) { return std::isdigit(c); });
+    std::string host = has_port ? authority.substr(0, colon) : authority;
+    char* ascii = nullptr;
+    int rc = idn2_to_ascii_8z(host.c_str(), &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc != IDN2_OK)
+        fail(origin, entry,
+             "host '" + host + "' is not a valid internationalized domain name (" + idn2_strerror(rc) + ")");
+    std::string out(ascii);
+    idn2_free(ascii);
+    return has_port ? out + authority.substr(colon) : out;
+}
+
+// A Citizen Lab url as the target measured: the fragment dropped (never sent),
+// a non-ASCII host through IDNA, a non-ASCII path or query percent-encoded.
 Target target_from_url(const std::string& url, const std::string& origin, const std::string& entry) {
-    std::string scheme = ascii_lower(url.substr(0, url.find("://")));
-    if (url.find("://") == std::string::npos || (scheme != "http" && scheme != "https"))
+    size_t sep = url.find("://");
+    std::string scheme = ascii_lower(url.substr(0, sep));
+    if (sep == std::string::npos || (scheme != "http" && scheme != "https"))
         fail(origin, entry, "url '" + url + "' is not an http:// or https:// URL");
+    std::string rest = url.substr(sep + 3);
+    rest = rest.substr(0, rest.find('#'));
+    size_t end = rest.find_first_of("/?");
+    std::string authority = rest.substr(0, end);
+    std::string tail = end == std::string::npos ? "/" : rest.substr(end);
+    if (tail.front() == '?') tail.insert(0, "/");
+    std::string normalized =
+        scheme + "://" + ascii_authority(authority, origin, entry) + percent_encode_non_ascii(tail);
     try {
-        std::string normalized = scheme + url.substr(url.find("://"));
-        auto query = normalized.find_first_of("?#", normalized.find("://") + 3);
-        auto slash = normalized.find('/', normalized.find("://") + 3);
-        if (query != std::string::npos && (slash == std::string::npos || query < slash))
-            normalized.insert(query, "/");
         return parse_target_uri(normalized);
     } catch (const InputError& e) {
         fail(origin, entry, e.what());
@@ -375,7 +414,23 @@ std::string file_stem(const std::string& origin) {
     return stem.empty() ? origin : stem;
 }
 
-TestList parse_citizenlab_csv(const std::string& text, const std::string& origin) {
+// One data row of a Citizen Lab CSV as a target; throws InputError naming the row.
+ListTarget row_target(const CsvRecord& rec, size_t columns, int url_col, int source_col, const std::string& origin) {
+    std::string entry = "row " + std::to_string(rec.row);
+    if (rec.fields.size() != columns)
+        fail(origin, entry, "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
+                                std::to_string(columns));
+    std::string url(trim(rec.fields[url_col]));
+    if (url.empty()) fail(origin, entry, "empty url");
+    ListTarget lt;
+    lt.target = target_from_url(url, origin, entry);
+    lt.target.role = "web";
+    std::string source = source_col >= 0 ? rec.fields[source_col] : "";
+    lt.sources.push_back("citizenlab:" + (source.empty() ? fs::path(origin).filename().string() : source));
+    return lt;
+}
+
+TestList parse_citizenlab_csv(const std::string& text, const std::string& origin, const ListOptions& options) {
     std::vector<CsvRecord> records = read_csv(text, origin);
     if (records.empty()) fail(origin, "row 1", "empty file (expected a Citizen Lab header url,category_code,...)");
     std::vector<std::string> header;
@@ -395,19 +450,21 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
     list.description = "Citizen Lab test list imported from " + fs::path(origin).filename().string();
     std::map<std::string, size_t> service_index;
     std::set<std::string> seen;
+    const std::string row_error_prefix = "test list '" + origin + "': ";  // fail()'s, left out of the summary
+    std::string first_problem;
     for (size_t r = 1; r < records.size(); ++r) {
         const CsvRecord& rec = records[r];
-        std::string entry = "row " + std::to_string(rec.row);
-        if (rec.fields.size() != header.size())
-            fail(origin, entry, "has " + std::to_string(rec.fields.size()) + " columns, the header has " +
-                                    std::to_string(header.size()));
-        std::string url(trim(rec.fields[url_col]));
-        if (url.empty()) fail(origin, entry, "empty url");
         ListTarget lt;
-        lt.target = target_from_url(url, origin, entry);
-        lt.target.role = "web";
-        std::string source = source_col >= 0 ? rec.fields[source_col] : "";
-        lt.sources.push_back("citizenlab:" + (source.empty() ? fs::path(origin).filename().string() : source));
+        try {
+            lt = row_target(rec, header.size(), url_col, source_col, origin);
+        } catch (const InputError& e) {
+            if (options.strict) throw;
+            process_logger().warn("list_row_skipped",
+                                  {{"list", origin}, {"row", std::to_string(rec.row)}, {"problem", e.what()}});
+            if (first_problem.empty()) first_problem = std::string(e.what()).substr(row_error_prefix.size());
+            ++list.rows_skipped;
+            continue;
+        }
         if (!seen.insert(target_key(lt.target)).second) continue;  // Citizen Lab lists repeat URLs
         std::string name = service_name_for(lt.target.host);
         lt.target.service = name;
@@ -422,6 +479,9 @@ TestList parse_citizenlab_csv(const std::string& text, const std::string& origin
         }
         list.services[it->second].targets.push_back(std::move(lt));
     }
+    if (list.services.empty() && list.rows_skipped > 0)
+        fail(origin, "",
+             "no usable row (" + std::to_string(list.rows_skipped) + " skipped; first: " + first_problem + ")");
     if (list.services.empty()) fail(origin, "", "no URLs in the file");
     return list;
 }
@@ -486,27 +546,29 @@ std::vector<std::string> builtin_list_names() {
     return names;
 }
 
-TestList parse_list(const std::string& text, const std::string& origin) {
+TestList parse_list(const std::string& text, const std::string& origin, const ListOptions& options) {
     size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // UTF-8 byte order mark
     std::string body = text.substr(start);
     std::string_view content = trim(body);
     if (content.empty()) fail(origin, "", "the file is empty");
     if (content.front() == '{' || content.front() == '[') return parse_json_list(body, origin);
-    if (ascii_lower(content.substr(0, 3)) == "url" || origin.ends_with(".csv")) return parse_citizenlab_csv(body, origin);
+    if (ascii_lower(content.substr(0, 3)) == "url" || origin.ends_with(".csv"))
+        return parse_citizenlab_csv(body, origin, options);
     fail(origin, "", "neither a JSON test list (starts with '{') nor a Citizen Lab CSV (starts with a url,... header)");
 }
 
-TestList load_list(const std::string& name_or_path) {
+TestList load_list(const std::string& name_or_path, const ListOptions& options) {
     std::error_code ec;
-    if (looks_like_path(name_or_path)) return parse_list(read_list_file(name_or_path), name_or_path);
+    if (looks_like_path(name_or_path)) return parse_list(read_list_file(name_or_path), name_or_path, options);
     std::string path = testlists_dir() + "/" + name_or_path + ".json";
     if (!fs::is_regular_file(path, ec) || is_other_data_file(path)) {
-        if (fs::is_regular_file(name_or_path, ec)) return parse_list(read_list_file(name_or_path), name_or_path);
+        if (fs::is_regular_file(name_or_path, ec))
+            return parse_list(read_list_file(name_or_path), name_or_path, options);
         auto names = builtin_list_names();
         fail(name_or_path, "", "no such built-in list or file (built-in lists: " +
                                    (names.empty() ? std::string("none found in ") + testlists_dir() : join(names)) + ")");
     }
-    return parse_list(read_list_file(path), path);
+    return parse_list(read_list_file(path), path, options);
 }
 
 }  // namespace meoktong

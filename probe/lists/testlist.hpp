@@ -14,11 +14,19 @@
 
 namespace meoktong {
 
+struct ListOptions {
+    // Citizen Lab CSV: refuse the list on its first unusable row instead of
+    // skipping the row with a warning (`run --strict`).
+    bool strict = false;
+};
+
 // A built-in list name ("messengers", "kr", "cn") or a path to a .json list
 // or a Citizen Lab .csv. Throws InputError (one line: file, entry, problem).
-TestList load_list(const std::string& name_or_path);
+// A Citizen Lab CSV is refused only when it is not one (header) or has no
+// usable row; unusable rows are skipped, logged and counted in rows_skipped.
+TestList load_list(const std::string& name_or_path, const ListOptions& options = {});
 // Parses list text; `origin` names it in errors. Format chosen by content.
-TestList parse_list(const std::string& text, const std::string& origin);
+TestList parse_list(const std::string& text, const std::string& origin, const ListOptions& options = {});
 // Names of the built-in lists: the *.json files in testlists_dir() whose
 // "schema" is kTestListSchema (other data files there are not test lists).
 std::vector<std::string> builtin_list_names();

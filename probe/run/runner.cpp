@@ -60,7 +60,7 @@ std::vector<TestList> selected_lists(const RunSettings& o) {
     std::vector<std::string> names = o.lists;
     if (names.empty() && o.target_uris.empty()) names.push_back("messengers");
     std::vector<TestList> lists;
-    for (const auto& name : names) lists.push_back(load_list(name));
+    for (const auto& name : names) lists.push_back(load_list(name, ListOptions{o.strict_lists}));
     return lists;
 }
 

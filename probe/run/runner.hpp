@@ -38,6 +38,7 @@ struct RunSettings {
     std::string capture = "off";           // IFACE|auto|off
     bool capture_active = false;           // set by the run once its packet capture started
     std::string format = "text";           // text|json
+    bool strict_lists = false;             // --strict: refuse a Citizen Lab list with an unusable row
 };
 
 // The test lists the options select: --list, else "messengers" when no

@@ -51,6 +51,13 @@ TEST_CASE("run options are parsed, in both --opt value and --opt=value forms") {
     CHECK(defaults.capture == "off");
 }
 
+TEST_CASE("--strict is a flag that makes Citizen Lab lists refuse unusable rows") {
+    CHECK(settings_of({"--strict", "--list", "ru.csv"}).strict_lists);
+    CHECK_FALSE(settings_of({"--list", "ru.csv"}).strict_lists);
+    CHECK_THROWS_AS(parse_run_command_line({"--strict=yes"}), InputError);
+    CHECK(std::string(kRunUsage).find("--strict") != std::string::npos);
+}
+
 TEST_CASE("--help wins over a bad option") {
     CHECK(parse_run_command_line({"--help"}).help);
     CHECK(parse_run_command_line({"--timeout-ms", "abc", "--help"}).help);

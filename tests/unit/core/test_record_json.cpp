@@ -110,6 +110,7 @@ Record full_record() {
     r.context.canaries_total = 3;
     r.context.canaries_ok = 2;
     r.context.routable = {"10.0.0.0/8"};
+    r.context.list_rows_skipped = 1;
     r.verdict.status = VerdictStatus::blocked;
     r.verdict.method = "tls_sni_reset";
     r.verdict.confidence = 0.9;

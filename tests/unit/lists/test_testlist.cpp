@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 
@@ -20,9 +23,9 @@ namespace {
 const std::string kLists = std::string(MEOKTONG_TEST_DATA) + "/lists/";
 const std::string kSourceLists = std::string(MEOKTONG_SOURCE_DIR) + "/testlists/";
 
-std::string load_error(const std::string& path) {
+std::string load_error(const std::string& path, const ListOptions& options = {}) {
     try {
-        load_list(path);
+        load_list(path, options);
     } catch (const InputError& e) {
         return e.what();
     }
@@ -38,8 +41,9 @@ std::string parse_error(const std::string& text, const std::string& origin) {
     return "(no error)";
 }
 
-void check_error(const std::string& file, const std::string& entry, const std::string& problem) {
-    std::string msg = load_error(kLists + file);
+void check_error(const std::string& file, const std::string& entry, const std::string& problem,
+                 const ListOptions& options = {}) {
+    std::string msg = load_error(kLists + file, options);
     CAPTURE(msg);
     CHECK(msg.find('\n') == std::string::npos);
     CHECK(msg.find(kLists + file) != std::string::npos);
@@ -51,6 +55,16 @@ size_t count_targets(const TestList& list) {
     size_t n = list.canaries.size();
     for (const auto& s : list.services) n += s.targets.size();
     return n;
+}
+
+// The warnings logged while `body` runs, one line each.
+template <typename Body>
+std::vector<std::string> warnings_of(Body body) {
+    auto lines = std::make_shared<std::vector<std::string>>();
+    set_process_logger(Logger([lines](LogLevel, const std::string& line) { lines->push_back(line); }, LogLevel::warn));
+    body();
+    set_process_logger(Logger::discard());
+    return *lines;
 }
 
 const Service* find_service(const TestList& list, const std::string& name) {
@@ -76,9 +90,11 @@ TEST_CASE("each validation error names file, entry and problem") {
     check_error("tcp_without_port.json", "service 'kakaotalk' target 2 (ticket-loco.kakao.com)",
                 "'port' is required for tcp");
     check_error("duplicate_service.json", "service 'line'", "duplicate service name");
-    check_error("csv_wrong_columns.csv", "row 3", "has 4 columns, the header has 6");
+    check_error("csv_wrong_columns.csv", "row 3", "has 4 columns, the header has 6", ListOptions{true});
     check_error("csv_unterminated_quote.csv", "row 2", "unterminated quoted field");
-    check_error("csv_bad_url.csv", "row 3", "is not an http:// or https:// URL");
+    check_error("csv_bad_url.csv", "row 3", "is not an http:// or https:// URL", ListOptions{true});
+    check_error("csv_empty_host.csv", "row 3", "http:///www.blackblocg.info", ListOptions{true});
+    check_error("csv_no_usable_row.csv", "", "no usable row (2 skipped; first: row 2: url 'ftp://");
 }
 
 TEST_CASE("unreadable files and unknown built-in names are input errors") {
@@ -252,4 +268,85 @@ TEST_CASE("built-in names: only files with the test-list schema; other data file
     CHECK(load_error("broken").find("bad JSON") != std::string::npos);
     unsetenv("MEOKTONG_TESTLISTS");
     fs::remove_all(dir);
+}
+
+TEST_CASE("Citizen Lab CSV: an unusable row is skipped with a warning naming file and row, and counted") {
+    struct Case {
+        std::string file, row, problem;
+    };
+    for (const Case& c : std::vector<Case>{{"csv_bad_url.csv", "row=3", "is not an http:// or https:// URL"},
+                                           {"csv_wrong_columns.csv", "row=3", "has 4 columns, the header has 6"},
+                                           {"csv_empty_host.csv", "row=3", "http:///www.blackblocg.info"}}) {
+        CAPTURE(c.file);
+        TestList list;
+        auto warnings = warnings_of([&] { list = load_list(kLists + c.file); });
+        CHECK(list.rows_skipped == 1);
+        CHECK(count_targets(list) >= 1);
+        REQUIRE(warnings.size() == 1);
+        CHECK(warnings[0].find("event=list_row_skipped") != std::string::npos);
+        CHECK(warnings[0].find(kLists + c.file) != std::string::npos);
+        CHECK(warnings[0].find(c.row) != std::string::npos);
+        CHECK(warnings[0].find(c.problem) != std::string::npos);
+    }
+    TestList old_ru = load_list(kLists + "csv_empty_host.csv");
+    CHECK(count_targets(old_ru) == 2);  // the rows around the broken one are measured
+    CHECK(load_list(kLists + "citizenlab_sample.csv").rows_skipped == 0);
+}
+
+TEST_CASE("Citizen Lab CSV: --strict refuses the list on its first unusable row") {
+    CHECK(load_error(kLists + "csv_empty_host.csv", ListOptions{true}).find("row 3") != std::string::npos);
+    CHECK(load_error(kLists + "csv_empty_host.csv") == "(no error)");
+    CHECK(load_error(kLists + "citizenlab_sample.csv", ListOptions{true}) == "(no error)");
+}
+
+TEST_CASE("Citizen Lab CSV: fragments are dropped, rows differing only by fragment are one target") {
+    TestList list = load_list(kLists + "csv_fragment.csv");
+    CHECK(list.rows_skipped == 0);
+    REQUIRE(count_targets(list) == 2);
+    const Service* twitter = find_service(list, "twitter-com");
+    REQUIRE(twitter != nullptr);
+    REQUIRE(twitter->targets.size() == 1);
+    CHECK(target_uri(twitter->targets[0].target) == "https://twitter.com:443/");
+    const Service* example = find_service(list, "example-org");
+    REQUIRE(example != nullptr);
+    CHECK(target_uri(example->targets[0].target) == "http://www.example.org:80/");
+}
+
+TEST_CASE("Citizen Lab CSV: non-ASCII paths and queries are percent-encoded") {
+    TestList list = load_list(kLists + "csv_non_ascii_path.csv");
+    REQUIRE(count_targets(list) == 2);
+    const Service* wiki = find_service(list, "wikipedia-org");
+    REQUIRE(wiki != nullptr);
+    CHECK(wiki->targets[0].target.path == "/wiki/%D0%9D%D0%B0%D0%B2%D0%B0%D0%BB%D1%8C%D0%BD%D1%8B%D0%B9");
+    const Service* example = find_service(list, "example-org");
+    REQUIRE(example != nullptr);
+    CHECK(example->targets[0].target.path == "/a%20b?q=%C3%BC");
+}
+
+TEST_CASE("Citizen Lab CSV: non-ASCII host names go through IDNA; an invalid one is a skipped row") {
+    TestList list;
+    auto warnings = warnings_of([&] { list = load_list(kLists + "csv_idn_host.csv"); });
+    REQUIRE(count_targets(list) == 2);
+    const Service* rf = find_service(list, "xn--e1afmkfd-xn--p1ai");
+    REQUIRE(rf != nullptr);
+    CHECK(target_uri(rf->targets[0].target) == "http://xn--e1afmkfd.xn--p1ai:80/");
+    const Service* buecher = find_service(list, "xn--bcher-kva-example");
+    REQUIRE(buecher != nullptr);
+    CHECK(target_uri(buecher->targets[0].target) == "https://xn--bcher-kva.example:8443/x");
+    CHECK(list.rows_skipped == 1);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("row=4") != std::string::npos);
+    CHECK(warnings[0].find("not a valid internationalized domain name") != std::string::npos);
+}
+
+TEST_CASE("Citizen Lab CSV: rows are grouped by registrable domain (Public Suffix List)") {
+    TestList list = load_list(kLists + "csv_psl_grouping.csv");
+    std::set<std::string> names;
+    for (const auto& s : list.services) names.insert(s.name);
+    CHECK(names == std::set<std::string>{"alice-github-io", "bob-github-io", "carol-blogspot-com", "kbs-co-kr",
+                                         "bbc-co-uk"});
+    const Service* kbs = find_service(list, "kbs-co-kr");
+    REQUIRE(kbs != nullptr);
+    CHECK(kbs->targets.size() == 2);  // www. and news. are one site
+    CHECK(kbs->display_name == "kbs.co.kr");
 }
