@@ -81,21 +81,21 @@ public:
     // insert for every report of the batch that is new.
     std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
         std::lock_guard lock(mutex_);
+        auto add = [](std::string& list, const std::vector<std::string>& lookups) {  // to an SQL list
+            for (const auto& l : lookups) list += (list.empty() ? "" : ", ") + sql_string(l);
+        };
         std::vector<std::vector<std::string>> lookups_of(batch.size());
         std::string all_lookups;
         for (size_t i = 0; i < batch.size(); ++i) {
             lookups_of[i].push_back(kKeyPrefix + std::string(batch[i].idempotency_key));
             if (!batch[i].report->run_id.empty()) lookups_of[i].push_back(kRunIdPrefix + batch[i].report->run_id);
-            for (const auto& l : lookups_of[i]) all_lookups += (all_lookups.empty() ? "" : ", ") + sql_string(l);
+            add(all_lookups, lookups_of[i]);
         }
         std::map<std::string, unsigned long> state_of = lookup_states(all_lookups);
 
         std::vector<StoreOutcome> outcomes(batch.size(), StoreOutcome::already_stored);
         std::set<std::string> claimed;  // the lookups of this batch's reports that are stored now
         std::string new_lookups, committed_lookups, new_rows;
-        auto add = [](std::string& list, const std::vector<std::string>& lookups) {
-            for (const auto& l : lookups) list += (list.empty() ? "" : ", ") + sql_string(l);
-        };
         int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
         for (size_t i = 0; i < batch.size(); ++i) {
