@@ -21,7 +21,8 @@ const char* const kRunUsage =
     "  --target URI            ad-hoc target (repeatable): tls://HOST[:PORT], tcp://HOST:PORT,\n"
     "                          https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST\n"
     "  --service NAME          only the list targets of this service (repeatable)\n"
-    "  --canary URI            extra canary target, measured in every run (repeatable)\n"
+    "  --canary URI            canary target (repeatable): replaces the lists' and built-in canaries;\n"
+    "                          without it, ad-hoc --target runs on public hosts borrow the built-in ones\n"
     "  --resolver IP[:PORT]    extra UDP resolver to query besides the system one (repeatable)\n"
     "  --control URL           control vantage, e.g. https://ctl.example.org:8443\n"
     "  --control-token TOKEN   bearer token for the control\n"
@@ -75,7 +76,7 @@ void apply_run_option(RunCommandLine& cl, const std::string& name, const std::st
     RunConfig& o = cl.values;
     if (name == "--list") o.lists.push_back(v);
     else if (name == "--target") cl.target_uris.push_back(target_option(v));
-    else if (name == "--canary") cl.canary_uris.push_back(target_option(v));
+    else if (name == "--canary") o.canaries.push_back(target_option(v));
     else if (name == "--service") o.services.push_back(v);
     else if (name == "--resolver") {
         if (!dns::normalise_resolver(v)) throw InputError("bad --resolver '" + v + "': expected IP or IP:PORT ([IPv6]:PORT)");
@@ -130,7 +131,7 @@ RunSettings run_settings(const RunConfig& merged, const RunCommandLine& command_
     bool only_targets = !command_line.target_uris.empty() && command_line.values.lists.empty();
     if (!only_targets) s.lists = merged.lists;
     s.target_uris = command_line.target_uris;
-    s.canary_uris = command_line.canary_uris;
+    s.canary_uris = merged.canaries;
     s.services = merged.services;
     s.measure.resolvers = merged.resolvers;
     s.routable = merged.routable;

@@ -19,7 +19,6 @@ struct RunCommandLine {
     RunConfig values;
     std::optional<std::string> config_path;  // --config
     std::vector<std::string> target_uris;    // --target, validated
-    std::vector<std::string> canary_uris;    // --canary, validated
     std::optional<std::string> format;       // --format text|json
     bool strict = false;                     // --strict: refuse lists with unusable rows
     bool help = false;                       // --help: nothing else was parsed

@@ -192,4 +192,26 @@ const Fingerprint* match_cert_issuer(const FingerprintSet& set, const std::strin
     return nullptr;
 }
 
+namespace {
+
+// The CN of an RFC 2253 subject ("CN=warning.or.kr,O=KCSC"), "" when it has none.
+std::string subject_common_name(const std::string& subject) {
+    size_t at = subject.rfind("CN=", 0) == 0 ? 0 : subject.find(",CN=");
+    if (at == std::string::npos) return "";
+    size_t start = subject.find('=', at) + 1;
+    return subject.substr(start, subject.find(',', start) - start);
+}
+
+}  // namespace
+
+CertNameMatch match_cert_names(const FingerprintSet& set, const CertificateInfo& cert) {
+    std::vector<std::string> names = cert.dns_names;
+    names.push_back(subject_common_name(cert.subject));
+    for (const auto& name : names) {
+        std::string plain = name.rfind("*.", 0) == 0 ? name.substr(2) : name;
+        if (const auto* f = match_dns_answer(set, plain)) return {f, name};
+    }
+    return {};
+}
+
 }  // namespace meoktong

@@ -1,7 +1,7 @@
 // Known blockpage, DNS-sinkhole and interception-CA fingerprints
 // (testlists/blockpages.json, each with its sources): loading with validation,
 // and the pure matchers the verdict engine uses on HTTP answers, DNS answers
-// and certificate issuers.
+// certificate issuers and the names a certificate is for.
 #pragma once
 
 #include <stdexcept>
@@ -53,5 +53,13 @@ const std::string& builtin_fingerprints_error();
 const Fingerprint* match_http(const FingerprintSet& set, const HttpObservation& http);
 const Fingerprint* match_dns_answer(const FingerprintSet& set, const std::string& answer_value);
 const Fingerprint* match_cert_issuer(const FingerprintSet& set, const std::string& issuer);
+
+// A certificate for a known blockpage host: its subject CN or a SAN (a wildcard
+// "*.NAME" counts as NAME) matches a DNS-sinkhole name fingerprint.
+struct CertNameMatch {
+    const Fingerprint* fingerprint = nullptr;
+    std::string name;  // the certificate's name that matched
+};
+CertNameMatch match_cert_names(const FingerprintSet& set, const CertificateInfo& cert);
 
 }  // namespace meoktong

@@ -71,6 +71,28 @@ bool throttled(const Facts& f) {
     return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f);
 }
 
+// A timed-out download here at most a tenth of the control's complete one.
+bool throttled_partial(const Facts& f) {
+    double here = f.partial_here_kbps, ctl = f.throughput_control_kbps;
+    return f.control_usable && here >= 0 && ctl > 0 && here * 10 <= ctl && reached_past_handshake(f);
+}
+
+const CertIssue* blockpage_cert(const Facts& f) {
+    for (const auto& c : f.cert_issues)
+        if (c.blockpage_host) return &c;
+    return nullptr;
+}
+
+// An app-path address DNS gave here, unlike the control's, turned out to be
+// someone else: a wrong or untrusted certificate or a blockpage, where the
+// control got past that step, and no address from elsewhere fared the same.
+bool impostor_kind(Kind k) { return kind_in(k, {Kind::cert_authority, Kind::cert_hostname, Kind::blockpage}); }
+bool dns_led_to_impostor(const Facts& f) {
+    if (!f.dns_compared || f.dns_consistent || !impostor_kind(f.here_kind)) return false;
+    if (!(here_at(f, Step::tls) || here_at(f, Step::http)) || !f.control_passed(f.here_step)) return false;
+    return std::none_of(f.here.begin(), f.here.end(), [](const auto& a) { return !a.app_path && impostor_kind(a.kind); });
+}
+
 // ---- evidence ---------------------------------------------------------------
 
 std::string kbps(double v) {
@@ -98,6 +120,16 @@ void explain_throttling(const Facts& f, Ev& ev) {
     ev.push_back("the download ran at " + kbps(f.throughput_here_kbps) + " here against " + kbps(f.throughput_control_kbps) +
                  " at the control (" + pct + "), while the " + (f.needs_tls ? "TLS handshake" : "connection") +
                  " itself succeeded");
+}
+
+void explain_throttling_partial(const Facts& f, Ev& ev) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * f.partial_here_kbps / f.throughput_control_kbps);
+    ev.push_back("the download ran at " + kbps(f.partial_here_kbps) + " here and timed out after " + std::to_string(f.partial_here_bytes) +
+                 " bytes in " + millis(f.partial_here_ms) + ", while the control downloaded it at " + kbps(f.throughput_control_kbps) +
+                 " (" + pct + ")");
+    ev.push_back(std::string("the ") + (f.needs_tls ? "TLS handshake" : "connection") +
+                 " itself succeeded: the path works, at a tenth of the speed or less");
 }
 
 void explain_accessible(const Facts& f, Ev& ev) {
@@ -145,6 +177,32 @@ void explain_blockpage(const Facts& f, Ev& ev) {
     if (f.dns_compared && !f.dns_consistent)
         ev.push_back("the DNS answer " + list_addresses(f.dns_here.addresses) + " differs from the control's " +
                      list_addresses(f.dns_control.addresses) + ": DNS sent the request to the blockpage");
+}
+
+std::string blockpage_cert_sentence(const CertIssue& c, const std::string& host) {
+    return "the certificate presented by " + endpoint(c.ip, c.port) + " for " + host + " is for " + c.blockpage_name +
+           ", a known blockpage host (" + c.blockpage_host->name + ": " + clause(c.blockpage_host->description) + ")";
+}
+
+void explain_blockpage_cert(const Facts& f, Ev& ev) { ev.push_back(blockpage_cert_sentence(*blockpage_cert(f), f.host)); }
+
+void explain_dns_impostor(const Facts& f, Ev& ev) {
+    ev.push_back("the DNS answer " + list_addresses(f.dns_here.addresses) + " here shares no address or network with the control's " +
+                 list_addresses(f.dns_control.addresses) + ", and the address it gave is not the service's:");
+    if (const auto* c = blockpage_cert(f))
+        ev.push_back(blockpage_cert_sentence(*c, f.host));
+    else if (!f.blockpages.empty())
+        explain_blockpage(f, ev);
+    else
+        ev.push_back(describe_here_failures(f));
+    if (f.bypass_works) ev.push_back("the addresses resolved elsewhere work from here");
+    ev.push_back(describe_control(f) + "; the first step that was tampered with is DNS, what followed is its consequence");
+}
+
+void explain_own_link_down(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    ev.push_back("every DNS query and every connection from here failed with network_unreachable: this machine has no route "
+                 "(interface down or no default route), so nothing left it and nothing about the target can be concluded");
 }
 
 void explain_interception_ca(const Facts& f, Ev& ev) {
@@ -291,6 +349,8 @@ const std::vector<Rule> kRules = {
      "the record holds no observation"},
     {"throttling", VerdictStatus::blocked, "throttling", 0.7, false, false, throttled, explain_throttling,
      "download at most 20% of the control's and at most 4000 kbit/s, handshake fine"},
+    {"throttling_partial_download", VerdictStatus::blocked, "throttling", 0.7, false, false, throttled_partial,
+     explain_throttling_partial, "download timed out here at a tenth of the control's rate or less, handshake fine"},
     {"accessible_all_addresses", VerdictStatus::accessible, nullptr, 0.95, false, false,
      [](const Facts& f) { return f.needs_tcp && f.app_path_works() && f.failing_here().empty() && !unverified_dns_suspect(f); },
      explain_accessible, "every address the app would use completed every step"},
@@ -306,9 +366,14 @@ const std::vector<Rule> kRules = {
     {"dns_bogon_answer", VerdictStatus::blocked, "dns_tampering", 0.85, true, false,
      [](const Facts& f) { return !f.bogons.empty(); }, explain_bogon,
      "a DNS answer is a private, loopback or reserved address (and the control's is not)"},
+    {"dns_differs_to_impostor", VerdictStatus::blocked, "dns_tampering", 0.9, false, false, dns_led_to_impostor, explain_dns_impostor,
+     "answers share nothing with the control's and lead to a wrong certificate or a blockpage; the control's pass"},
     {"http_blockpage", VerdictStatus::blocked, "http_blockpage", 0.9, true, false,
      [](const Facts& f) { return !f.blockpages.empty(); }, explain_blockpage,
      "an HTTP answer matches a known blockpage fingerprint the control did not get"},
+    {"tls_blockpage_certificate", VerdictStatus::blocked, "http_blockpage", 0.85, true, false,
+     [](const Facts& f) { return blockpage_cert(f) != nullptr; }, explain_blockpage_cert,
+     "the certificate that did not verify is for a known blockpage host (subject CN or SAN)"},
     {"tls_interception_ca", VerdictStatus::blocked, "tls_mitm", 0.9, true, false,
      [](const Facts& f) { return interception_cert(f) != nullptr; }, explain_interception_ca,
      "the certificate was issued by a known interception CA"},
@@ -333,6 +398,9 @@ const std::vector<Rule> kRules = {
     {"unaged_synack_untrusted_certificate", VerdictStatus::blocked, "tls_mitm", 0.75, true, false,
      [](const Facts& f) { return untrusted_cert_from_segment(f) != nullptr; }, explain_unaged_synack,
      "the address that presented an unverifiable certificate answered the SYN with an initial TTL (64/128/255)"},
+    {"local_failure_own_link_down", VerdictStatus::local_failure, nullptr, 0.9, true, false,
+     [](const Facts& f) { return f.own_link_down; }, explain_own_link_down,
+     "every DNS query and connection here failed with network_unreachable; no canary worked"},
     {"local_failure_control_unreachable", VerdictStatus::local_failure, nullptr, 0.9, false, false,
      [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
      "every canary failed and the control could not be reached"},

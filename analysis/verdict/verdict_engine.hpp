@@ -91,6 +91,8 @@ struct CertIssue {  // a certificate that did not verify for the host
     std::string subject, issuer, not_before, not_after, sha256;
     bool out_of_date = false;          // not_after before (or not_before after) the measurement
     const Fingerprint* interception_ca = nullptr;
+    const Fingerprint* blockpage_host = nullptr;  // the certificate names a known blockpage host (subject CN or SAN)
+    std::string blockpage_name;                   // that name
     std::optional<PacketEvidence> unaged_synack;  // the address's SYN-ACK arrived with an initial TTL (captured)
 };
 
@@ -149,6 +151,13 @@ struct Facts {
     std::vector<ForgedRst> forged_rsts;
     std::vector<BlockpageHit> blockpages;
     double throughput_here_kbps = -1, throughput_control_kbps = -1;
+    // A download here that timed out part-way: what arrived, and its rate (-1 when none).
+    double partial_here_kbps = -1, partial_here_ms = 0;
+    int64_t partial_here_bytes = 0;
+
+    // The probe's own first hop failed: every DNS query and every connection here
+    // failed with network_unreachable (no route, interface down) and no canary worked.
+    bool own_link_down = false;
 
     bool nothing_measured = false;
     std::string fingerprints_error;

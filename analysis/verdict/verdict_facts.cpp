@@ -2,7 +2,8 @@
 // happened here and at the control, and every piece of in-band evidence
 // (injected DNS answers, bogons, sinkholes, SNI differential, certificates,
 // forged resets and other packet evidence from packet_evidence.hpp,
-// blockpages, throughput). Pure.
+// blockpages, throughput, a partial download), and whether the probe's own
+// link was down. Pure.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -309,6 +310,10 @@ void find_cert_issues(const Record& r, const FingerprintSet& fps, Facts& f) {
         }
         for (const auto& cert : t.peer_certificates)
             if (!c.interception_ca) c.interception_ca = match_cert_issuer(fps, cert.issuer);
+        if (!t.peer_certificates.empty() && !match_dns_answer(fps, r.target.host)) {
+            auto named = match_cert_names(fps, t.peer_certificates.front());
+            c.blockpage_host = named.fingerprint, c.blockpage_name = named.name;
+        }
         f.cert_issues.push_back(c);
     }
     for (const auto& t : r.control.observations.tls)
@@ -360,6 +365,33 @@ double max_throughput(const std::vector<HttpObservation>& http) {
     for (const auto& h : http)
         if (!h.failure && h.status >= 200 && h.status < 300) best = std::max(best, h.throughput_kbps);
     return best;
+}
+
+// A download (it carries a rate) that timed out after some bytes arrived: the
+// fastest such, as what arrived, its rate and its duration.
+void find_partial_download(const std::vector<HttpObservation>& http, Facts& f) {
+    for (const auto& h : http) {
+        if (h.failure != failure::kTimeout || h.throughput_kbps < 0 || h.body_length <= 0) continue;
+        if (h.throughput_kbps <= f.partial_here_kbps) continue;
+        f.partial_here_kbps = h.throughput_kbps;
+        f.partial_here_bytes = h.body_length;
+        f.partial_here_ms = h.transfer_ms >= 0 ? h.transfer_ms : h.t_ms - h.t0_ms;
+    }
+}
+
+// Every DNS query and every connection here failed for want of a route
+// (network_unreachable; a connection may also be host_unreachable after DNS
+// failed so). Without DNS (an address target), the connections alone decide
+// unless the control connected: a router's ICMP could then be aimed at it.
+bool own_link_down(const Observations& obs, const Facts& f) {
+    auto is = [](const std::optional<std::string>& fail, bool host_too) {
+        return fail == failure::kNetworkUnreachable || (host_too && fail == failure::kHostUnreachable);
+    };
+    if (f.canaries_ok > 0 || (obs.dns.empty() && obs.tcp.empty())) return false;
+    bool dns_down = std::all_of(obs.dns.begin(), obs.dns.end(), [&](const auto& o) { return is(o.failure, false); });
+    bool tcp_down = std::all_of(obs.tcp.begin(), obs.tcp.end(), [&](const auto& o) { return is(o.failure, !obs.dns.empty()); });
+    if (!dns_down || !tcp_down) return false;
+    return !obs.dns.empty() || !f.control_passed(Step::tcp);
 }
 
 }  // namespace
@@ -466,6 +498,8 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     }
     f.throughput_here_kbps = max_throughput(obs.http);
     if (f.control_usable) f.throughput_control_kbps = max_throughput(ctl.http);
+    find_partial_download(obs.http, f);
+    f.own_link_down = own_link_down(obs, f);
     return f;
 }
 

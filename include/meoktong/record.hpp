@@ -115,7 +115,8 @@ struct HttpObservation : Timing {
     std::string body_sha256;
     std::string title;
     std::string body_excerpt;      // first bytes of the body, scrubbed, for fingerprinting
-    double throughput_kbps = -1;   // for download targets, -1 when not measured
+    double throughput_kbps = -1;   // for download targets (also of a timed-out one: what arrived), -1 when not measured
+    double transfer_ms = -1;       // for download targets: how long the transfer ran, -1 when not measured
 };
 
 // Facts read from captured packets (issue 5): TTL/ID of what the server and

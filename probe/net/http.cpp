@@ -255,10 +255,14 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
         obs.failure = failure::from_curl(rc);
         obs.raw_error = sanitize_utf8(error_buffer[0] != 0 ? error_buffer : curl_easy_strerror(rc));
     }
-    if (req.measure_throughput && !obs.failure) {
-        curl_off_t bytes_per_second = 0;
+    // A download that ran into the deadline keeps what arrived and how fast:
+    // a throttled path times out, and its rate is the evidence.
+    if (req.measure_throughput && (!obs.failure || obs.failure == failure::kTimeout)) {
+        curl_off_t bytes_per_second = 0, total_us = 0;
         curl_easy_getinfo(c, CURLINFO_SPEED_DOWNLOAD_T, &bytes_per_second);
+        curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
         obs.throughput_kbps = static_cast<double>(bytes_per_second) * 8.0 / 1000.0;
+        obs.transfer_ms = static_cast<double>(total_us) / 1000.0;
     }
     return obs;
 }

@@ -88,6 +88,7 @@ public:
             {"services", [&](const json& v, const std::string& k) { out_.services = string_list(v, k); }},
             {"resolvers", [&](const json& v, const std::string& k) { read_resolvers(v, k); }},
             {"routable", [&](const json& v, const std::string& k) { read_routable(v, k); }},
+            {"canaries", [&](const json& v, const std::string& k) { read_canaries(v, k); }},
             {"control", [&](const json& v, const std::string& k) { read_control(v, k); }},
             {"vantage", [&](const json& v, const std::string& k) { read_vantage(v, k); }},
             {"retention", [&](const json& v, const std::string& k) { read_retention(v, k); }},
@@ -116,6 +117,17 @@ private:
         out_.routable = string_list(v, key);
         for (const auto& c : out_.routable)
             if (!parse_cidr(c)) fail(key, "'" + c + "' is not a CIDR");
+    }
+
+    void read_canaries(const json& v, const std::string& key) {
+        out_.canaries = string_list(v, key);
+        for (const auto& uri : out_.canaries) {
+            try {
+                parse_target_uri(uri);
+            } catch (const InputError& e) {
+                fail(key, e.what());
+            }
+        }
     }
 
     void read_control(const json& v, const std::string& key) {
@@ -254,6 +266,7 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) 
     override_if_given(merged.services, cli.services);
     override_if_given(merged.resolvers, cli.resolvers);
     override_if_given(merged.routable, cli.routable);
+    override_if_given(merged.canaries, cli.canaries);
     override_if_given(merged.geoip_db, cli.geoip_db);
     override_if_set(merged.control_url, cli.control_url);
     if (cli.control_token || cli.control_token_file) {

@@ -24,6 +24,7 @@ struct RunConfig {
     std::vector<std::string> services;        // --service
     std::vector<std::string> resolvers;       // --resolver IP[:PORT]
     std::vector<std::string> routable;        // --routable CIDR
+    std::vector<std::string> canaries;        // --canary URI: replaces the lists' and built-in canaries
     std::optional<std::string> control_url;   // --control
     std::optional<std::string> control_token; // --control-token
     std::optional<std::string> control_token_file;  // file holding the token (config only)

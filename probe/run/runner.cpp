@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "probe/control/client.hpp"
+#include "meoktong/ipaddr.hpp"
 #include "meoktong/log.hpp"
 #include "meoktong/parallel.hpp"
 #include "meoktong/target.hpp"
@@ -26,6 +27,12 @@ namespace {
 
 void add_unique(std::vector<Target>& out, std::set<std::string>& seen, Target t) {
     if (seen.insert(t.service + " " + target_uri(t) + (t.canary ? " canary" : "")).second) out.push_back(std::move(t));
+}
+
+void add_canary(std::vector<Target>& out, std::set<std::string>& seen, Target t) {
+    t.canary = true;
+    if (t.service.empty()) t.service = "canary";
+    add_unique(out, seen, std::move(t));
 }
 
 ControlClientSettings control_settings(const RunSettings& o) {
@@ -54,6 +61,28 @@ void complete_record(Record& r, const RunSettings& o, const std::string& run_id,
     for (auto& e : r.verdict.evidence) e = scrubber.apply(e);
 }
 
+// Built-in canaries ride along with ad-hoc --target runs (issue 16), unless
+// canaries were named (--canary replaces them), a list brings its own, or the
+// run is a lab or a test: --routable given, or a loopback/private target,
+// where hosts on the internet say nothing about the network under test.
+bool builtin_canaries_fit(const RunSettings& o) {
+    if (!o.lists.empty() || !o.canary_uris.empty() || !o.routable.empty() || o.target_uris.empty()) return false;
+    return std::none_of(o.target_uris.begin(), o.target_uris.end(), [](const std::string& uri) {
+        std::string host = parse_target_uri(uri).host;
+        return host == "localhost" || (is_ip_literal(host) && special_purpose(host).has_value());
+    });
+}
+
+// The built-in "messengers" list's canaries, or none when it cannot be loaded.
+std::vector<ListTarget> builtin_canaries() {
+    try {
+        return load_list("messengers").canaries;
+    } catch (const InputError& e) {
+        process_logger().warn("builtin_canaries_unavailable", {{"error", e.what()}});
+        return {};
+    }
+}
+
 }  // namespace
 
 std::vector<TestList> selected_lists(const RunSettings& o) {
@@ -80,12 +109,8 @@ std::vector<Target> select_targets(const RunSettings& o, const std::vector<TestL
                 add_unique(targets, seen, t);
             }
         }
-        for (const auto& lc : list.canaries) {
-            Target t = lc.target;
-            t.canary = true;
-            if (t.service.empty()) t.service = "canary";
-            add_unique(canaries, seen, t);
-        }
+        if (!o.canary_uris.empty()) continue;  // named canaries replace the lists'
+        for (const auto& lc : list.canaries) add_canary(canaries, seen, lc.target);
     }
     if (lists.empty() && !o.services.empty())
         throw InputError("--service selects from test lists, and ad-hoc --target targets have none: add --list");
@@ -94,11 +119,13 @@ std::vector<Target> select_targets(const RunSettings& o, const std::vector<TestL
             throw InputError("no service '" + s + "' in the selected test lists (see 'meoktong lists')");
     }
     for (const auto& uri : o.target_uris) add_unique(targets, seen, parse_target_uri(uri));
+    if (builtin_canaries_fit(o)) {
+        for (const auto& lc : builtin_canaries()) add_canary(canaries, seen, lc.target);
+    }
     for (const auto& uri : o.canary_uris) {
         Target t = parse_target_uri(uri);
         t.service = "canary";
-        t.canary = true;
-        add_unique(canaries, seen, t);
+        add_canary(canaries, seen, t);
     }
     targets.insert(targets.end(), canaries.begin(), canaries.end());
     return targets;

@@ -45,8 +45,10 @@ struct RunSettings {
 // --target is given. Throws InputError for a list that does not load.
 std::vector<TestList> selected_lists(const RunSettings& options);
 
-// The targets to measure: canaries (from the lists and --canary, canary=true)
-// after the targets of `lists` (selected_lists) and --target ones. Throws InputError.
+// The targets to measure: canaries (canary=true) after the targets of `lists`
+// (selected_lists) and --target ones. Canaries are --canary's when given, else
+// the lists'; an ad-hoc run on public targets borrows the built-in list's.
+// Throws InputError.
 std::vector<Target> select_targets(const RunSettings& options, const std::vector<TestList>& lists);
 
 using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;

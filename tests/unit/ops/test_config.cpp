@@ -62,6 +62,15 @@ TEST_CASE("a full config is read into RunConfig") {
     CHECK(o.log == "syslog");
 }
 
+TEST_CASE("canaries from the config, replaced as a whole by --canary") {
+    auto file = parse_config(R"({"canaries": ["tls://canary.example", "tcp://192.0.2.1:443"]})", "test");
+    CHECK(file.canaries == std::vector<std::string>{"tls://canary.example", "tcp://192.0.2.1:443"});
+    RunConfig cli;
+    CHECK(merge_options(file, cli).canaries.size() == 2);
+    cli.canaries = {"tls://mine.example"};
+    CHECK(merge_options(file, cli).canaries == std::vector<std::string>{"tls://mine.example"});
+}
+
 TEST_CASE("an empty object is a valid config with nothing set") {
     auto o = parse_config("{}", "test");
     CHECK(o.lists.empty());
@@ -91,6 +100,7 @@ TEST_CASE("errors are one line and name the file and the key") {
         {R"({"resolvers": ["8.8.8.8:99999"]})", "key 'resolvers': '8.8.8.8:99999' is not IP or IP:PORT"},
         {R"({"resolvers": ["dns.google"]})", "key 'resolvers'"},
         {R"({"routable": ["10.0.0.0/33"]})", "key 'routable'"},
+        {R"({"canaries": ["ftp://x"]})", "key 'canaries'"},
         {R"({"lists": [1]})", "key 'lists[0]': must be a string"},
         {R"({"lists": [""]})", "key 'lists[0]': must not be empty"},
         {R"({"out": "a\nb"})", "key 'out': must be one line"},

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
+#include "probe/lists/testlist.hpp"
 #include "probe/run/report_writer.hpp"
 #include "meoktong/time.hpp"
 #include "probe/run/runner.hpp"
@@ -40,6 +42,34 @@ TEST_CASE("ad-hoc targets and --canary URIs are selected, canaries last and mark
     CHECK_FALSE(targets[0].canary);
     CHECK(targets[1].canary);
     CHECK(targets[1].service == "canary");
+}
+
+static size_t canaries_in(const std::vector<Target>& targets) {
+    return static_cast<size_t>(std::count_if(targets.begin(), targets.end(), [](const Target& t) { return t.canary; }));
+}
+
+TEST_CASE("ad-hoc runs on public hosts borrow the built-in canaries; local targets and labs do not") {
+    RunSettings o;
+    o.target_uris = {"tls://line.me"};
+    auto targets = select_targets(o, selected_lists(o));
+    size_t builtin = load_list("messengers").canaries.size();
+    REQUIRE(builtin > 0);
+    CHECK(canaries_in(targets) == builtin);
+    CHECK_FALSE(targets.front().canary);
+    o.target_uris = {"tcp://127.0.0.1:9"};
+    CHECK(canaries_in(select_targets(o, selected_lists(o))) == 0);
+    o.target_uris = {"tls://line.me"};
+    o.routable = {"10.77.0.0/16"};
+    CHECK(canaries_in(select_targets(o, selected_lists(o))) == 0);
+}
+
+TEST_CASE("--canary replaces the lists' canaries") {
+    RunSettings o;
+    o.lists = {"messengers"};
+    o.canary_uris = {"tls://canary.example"};
+    auto targets = select_targets(o, selected_lists(o));
+    REQUIRE(canaries_in(targets) == 1);
+    CHECK(targets.back().host == "canary.example");
 }
 
 TEST_CASE("the pool measures every target once, never more than --concurrency at a time") {

@@ -62,6 +62,24 @@ TEST_CASE("the shipped fingerprint file is valid, sourced, and covers Korea's wa
     CHECK(match_cert_issuer(set, "C=KZ, CN=Qaznet Trust Network") != nullptr);
 }
 
+TEST_CASE("a certificate names a blockpage host by its subject CN or a SAN, wildcards included") {
+    FingerprintSet set = load_fingerprints(kShipped);
+    CertificateInfo cert;
+    cert.subject = "CN=warning.or.kr,O=KCSC,C=KR";
+    auto by_cn = match_cert_names(set, cert);
+    REQUIRE(by_cn.fingerprint != nullptr);
+    CHECK(by_cn.name == "warning.or.kr");
+    cert.subject = "O=KCSC,CN=block.example";
+    CHECK(match_cert_names(set, cert).fingerprint == nullptr);
+    cert.dns_names = {"other.example", "*.warning.or.kr"};
+    auto by_san = match_cert_names(set, cert);
+    REQUIRE(by_san.fingerprint != nullptr);
+    CHECK(by_san.name == "*.warning.or.kr");
+    cert.dns_names = {"line.me"};
+    cert.subject = "CN=line.me";
+    CHECK(match_cert_names(set, cert).fingerprint == nullptr);
+}
+
 TEST_CASE("fingerprint loader rejects malformed entries, naming them") {
     nlohmann::json good_match = {{"field", "body"}, {"type", "contains"}, {"pattern", "blocked"}};
     CHECK(parse_error(one_entry(good_match)).empty());
