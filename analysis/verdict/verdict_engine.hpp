@@ -164,7 +164,7 @@ struct Facts {
 
     bool control_passed(Step s) const;           // the control got past step s
     bool control_failed_by(Step s) const;        // the control failed at s or before
-    bool app_path_works() const;
+    bool app_path_works() const;                 // every step passed, no download timed out part-way
     std::vector<const AddressOutcome*> failing_here() const;
 };
 

@@ -412,7 +412,9 @@ bool Facts::control_failed_by(Step s) const {
     return control_usable && control_step <= s && control_kind != Kind::not_measured;
 }
 
-bool Facts::app_path_works() const { return here_step == Step::passed; }
+// A download that ran into its deadline part-way is not a working path, even
+// when every handshake and the first page passed.
+bool Facts::app_path_works() const { return here_step == Step::passed && partial_here_kbps < 0; }
 
 std::vector<const AddressOutcome*> Facts::failing_here() const {
     std::vector<const AddressOutcome*> out;
