@@ -168,6 +168,7 @@ void fields(Is<RunContext> auto& v, auto&& field) {
     field("capture_enabled", v.capture_enabled);
     field("routable", v.routable);
     field("list_rows_skipped", v.list_rows_skipped);
+    field("canary_download_kbps", v.canary_download_kbps);
 }
 void fields(Is<Verdict> auto& v, auto&& field) {
     field("status", v.status);

@@ -25,9 +25,13 @@ bool canaries_fine(const Facts& f) { return f.canaries_ok > 0; }
 bool all_canaries_down(const Facts& f) { return f.canaries_total > 0 && f.canaries_ok == 0; }
 
 // Without TLS, nothing authenticates the address we reached: a flagged DNS answer taints it.
+// A target without TLS cannot authenticate its server, so a suspect DNS
+// answer keeps it from being called accessible; an answer that merely differs
+// from the control's is cleared when the page it led to is the control's page.
 bool unverified_dns_suspect(const Facts& f) {
     if (f.needs_tls) return false;
-    return !f.injections.empty() || !f.bogons.empty() || !f.sinkholes.empty() || (f.dns_compared && !f.dns_consistent);
+    if (!f.injections.empty() || !f.bogons.empty() || !f.sinkholes.empty()) return true;
+    return f.dns_compared && !f.dns_consistent && !f.http_same_as_control;
 }
 
 bool reached_past_handshake(const Facts& f) { return f.here_step > (f.needs_tls ? Step::tls : Step::tcp); }
@@ -66,15 +70,24 @@ const CertIssue* cert_issue(const Facts& f, std::initializer_list<Kind> ks, bool
     return nullptr;
 }
 
+// Throttling singles a destination out: when a canary's download from here ran
+// no more than six times as fast, the probe's own link explains the rate, not a
+// censor. In the lab a lossy link's flows differ up to 3.6-fold; a 2 Mbit/s
+// throttle against a clean canary is 11-fold.
+bool own_link_as_slow(const Facts& f, double here_kbps) {
+    return f.canary_download_kbps >= 0 && f.canary_download_kbps <= 6 * here_kbps;
+}
+
 bool throttled(const Facts& f) {
     double here = f.throughput_here_kbps, ctl = f.throughput_control_kbps;
-    return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f);
+    return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f) &&
+           !own_link_as_slow(f, here);
 }
 
 // A timed-out download here at most a tenth of the control's complete one.
 bool throttled_partial(const Facts& f) {
     double here = f.partial_here_kbps, ctl = f.throughput_control_kbps;
-    return f.control_usable && here >= 0 && ctl > 0 && here * 10 <= ctl && reached_past_handshake(f);
+    return f.control_usable && here >= 0 && ctl > 0 && here * 10 <= ctl && reached_past_handshake(f) && !own_link_as_slow(f, here);
 }
 
 const CertIssue* blockpage_cert(const Facts& f) {
@@ -142,6 +155,13 @@ void explain_accessible(const Facts& f, Ev& ev) {
     std::vector<std::string> failed;
     for (const auto* a : f.failing_here()) failed.push_back(describe_outcome(*a, f.host));
     if (!failed.empty()) ev.push_back("failing addresses: " + join_words(failed));
+    double here = f.throughput_here_kbps;
+    if (here >= 0 && f.throughput_control_kbps > 0 && here <= 0.2 * f.throughput_control_kbps && own_link_as_slow(f, here))
+        ev.push_back("the download ran at " + kbps(here) + " here against " + kbps(f.throughput_control_kbps) + " at the control, but a canary's ran at " +
+                     kbps(f.canary_download_kbps) + ": the probe's own link is slow, this destination is not singled out");
+    if (!f.needs_tls && f.dns_compared && !f.dns_consistent)
+        ev.push_back("its DNS answer (" + list_addresses(f.dns_here.addresses) + ") differs from the control's (" +
+                     list_addresses(f.dns_control.addresses) + "), but the page there is the control's page: another node of the same service");
 }
 
 void explain_injection(const Facts& f, Ev& ev) {
@@ -337,6 +357,8 @@ void explain_undecided(const Facts& f, Ev& ev) {
     if (both) ev.push_back("a neutral SNI (" + both->neutral_sni + ") failed the same way: this is not SNI filtering");
     if (const auto* c = cert_issue(f, {Kind::cert_authority}, false); c && !c->issuer.empty())
         ev.push_back("the certificate was issued by \"" + c->issuer + "\", which is not a known interception authority");
+    if (f.partial_here_kbps >= 0 && own_link_as_slow(f, f.partial_here_kbps))
+        ev.push_back("a canary's download ran at " + kbps(f.canary_download_kbps) + ": the probe's own link is slow");
     if (f.partial_here_kbps >= 0)
         ev.push_back("the download ran at " + kbps(f.partial_here_kbps) + " and timed out after " + std::to_string(f.partial_here_bytes) +
                      " bytes: a slow server and a throttled path look the same from here");

@@ -121,12 +121,14 @@ struct Facts {
     bool control_unreachable = false;     // a control was asked and did not answer at all
     std::string control_unusable_reason;  // "" when no control was configured
     int canaries_total = 0, canaries_ok = 0;
+    double canary_download_kbps = -1;     // the run's fastest complete canary download here, -1 when none
 
     // DNS.
     DnsSide dns_here;      // the app's resolver ("system"), or all resolvers when it was not asked
     DnsSide dns_control;
     bool dns_compared = false;            // both sides resolved
     bool dns_consistent = false;          // they share an address or a /24 (/48)
+    bool http_same_as_control = false;    // an HTTP answer here is the control's page (status, body or title and length)
     std::vector<std::string> other_resolvers_ok;  // resolvers other than the app's that resolved
     std::vector<Injection> injections;
     std::vector<DnsAnswerFlag> bogons;

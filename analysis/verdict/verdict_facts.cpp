@@ -59,14 +59,31 @@ bool share_network(const std::vector<std::string>& a, const std::vector<std::str
     return false;
 }
 
-// The observations an app would rely on: the system resolver's, else all.
+// The addresses (IP:PORT) the system resolver's queries went to.
+std::vector<std::string> system_resolver_addresses(const std::vector<DnsObservation>& dns) {
+    std::vector<std::string> out;
+    for (const auto& o : dns)
+        if (o.resolver == "system" && !o.resolver_address.empty()) add_unique(out, {o.resolver_address});
+    return out;
+}
+
+bool at_system_resolver(const DnsObservation& o, const std::vector<std::string>& system_addresses) {
+    return o.resolver == "system" ||
+           std::find(system_addresses.begin(), system_addresses.end(), o.resolver_address) != system_addresses.end();
+}
+
+// The observations an app would rely on: the system resolver's (with any
+// query sent to the same server by its address: one of them lost on a lossy
+// path is not the server's silence), else all.
 std::vector<const DnsObservation*> app_resolver_obs(const std::vector<DnsObservation>& dns) {
+    auto system_addresses = system_resolver_addresses(dns);
     std::vector<const DnsObservation*> system, all;
     for (const auto& o : dns) {
         all.push_back(&o);
-        if (o.resolver == "system") system.push_back(&o);
+        if (at_system_resolver(o, system_addresses)) system.push_back(&o);
     }
-    return system.empty() ? all : system;
+    bool has_system = std::any_of(dns.begin(), dns.end(), [](const auto& o) { return o.resolver == "system"; });
+    return has_system ? system : all;
 }
 
 DnsSide make_dns_side(const std::vector<const DnsObservation*>& obs) {
@@ -367,6 +384,23 @@ double max_throughput(const std::vector<HttpObservation>& http) {
     return best;
 }
 
+// The page here is the control's own page: the same URL answered with the
+// same status and either the same body or the same non-empty title with a
+// body length within 30 % (as OONI's web_connectivity compares). That is what
+// another node of a CDN or a geo-DNS answer serves, not what a censor does.
+bool same_page_as_control(const std::vector<HttpObservation>& here, const std::vector<HttpObservation>& ctl) {
+    for (const auto& h : here) {
+        if (h.failure || h.status == 0) continue;
+        for (const auto& c : ctl) {
+            if (c.failure || c.url != h.url || c.status != h.status) continue;
+            if (!h.body_sha256.empty() && h.body_sha256 == c.body_sha256) return true;
+            auto longer = std::max(h.body_length, c.body_length), shorter = std::min(h.body_length, c.body_length);
+            if (!h.title.empty() && h.title == c.title && longer > 0 && shorter * 10 >= longer * 7) return true;
+        }
+    }
+    return false;
+}
+
 // A download (it carries a rate) that timed out after some bytes arrived: the
 // fastest such, as what arrived, its rate and its duration.
 void find_partial_download(const std::vector<HttpObservation>& http, Facts& f) {
@@ -443,6 +477,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.control_usable = !r.control.failure && control_any && f.control_unusable_reason.empty();
     f.canaries_total = r.context.canaries_total;
     f.canaries_ok = r.context.canaries_ok;
+    f.canary_download_kbps = r.context.canary_download_kbps;
 
     std::vector<Cidr> routable;
     for (const auto& text : r.context.routable)
@@ -456,8 +491,10 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.dns_consistent = f.dns_compared && (share_any(f.dns_here.addresses, f.dns_control.addresses) ||
                                           share_network(f.dns_here.addresses, f.dns_control.addresses));
     bool has_system = std::any_of(obs.dns.begin(), obs.dns.end(), [](const auto& o) { return o.resolver == "system"; });
+    auto system_addresses = system_resolver_addresses(obs.dns);
     for (const auto& o : obs.dns)
-        if (has_system && o.resolver != "system" && !addresses_of(o.answers).empty()) add_unique(f.other_resolvers_ok, {o.resolver});
+        if (has_system && !at_system_resolver(o, system_addresses) && !addresses_of(o.answers).empty())
+            add_unique(f.other_resolvers_ok, {o.resolver});
     for (const auto& o : obs.dns) find_injections(o, routable, fps, f.injections);
     find_dns_flags(r, routable, fps, f);
     auto packet_evidence = packet_injection_evidence(obs.packets, routable);
@@ -498,6 +535,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
         if (fp && !(f.control_usable && fingerprint_seen_at_control(fp, ctl, fps)))
             f.blockpages.push_back({h.ip, h.url, h.status, fp});
     }
+    f.http_same_as_control = f.control_usable && same_page_as_control(obs.http, ctl.http);
     f.throughput_here_kbps = max_throughput(obs.http);
     if (f.control_usable) f.throughput_control_kbps = max_throughput(ctl.http);
     find_partial_download(obs.http, f);

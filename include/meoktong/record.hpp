@@ -155,6 +155,7 @@ struct RunContext {
     bool capture_enabled = false;
     std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
     int list_rows_skipped = 0;              // unusable Citizen Lab list rows the run skipped
+    double canary_download_kbps = -1;       // the fastest complete canary download of the run here, -1 when none
 };
 
 // A verdict's status (SPEC §2). Reports and every text carry its name.

@@ -178,6 +178,9 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
         if (!r.target.canary) continue;
         ++context.canaries_total;
         if (canary_reached(r.target, r.observations)) ++context.canaries_ok;
+        for (const auto& h : r.observations.http)
+            if (!h.failure && h.status >= 200 && h.status < 300 && h.throughput_kbps >= 0)
+                context.canary_download_kbps = std::max(context.canary_download_kbps, h.throughput_kbps);
     }
     for (size_t i = 0; i < records.size(); ++i) {
         if (!o.control_url.empty()) {

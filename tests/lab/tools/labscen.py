@@ -12,7 +12,9 @@ import re
 import sys
 
 SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios")
-KINDS = ("baseline", "censorship", "provider", "local")
+# trap: a messy but uncensored network that must not come out blocked or provider_down;
+# stacked: several faults at once, each target with its own verdict.
+KINDS = ("baseline", "censorship", "provider", "local", "trap", "stacked")
 STATUSES = ("accessible", "blocked", "provider_down", "local_failure", "inconclusive")
 BLOCKED_METHODS = ("dns_injection", "dns_tampering", "dns_nxdomain", "dns_blackhole", "tcp_reset",
                    "tcp_blackhole", "tls_sni_reset", "tls_sni_blackhole", "tls_mitm", "http_blockpage",
