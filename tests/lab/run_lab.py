@@ -163,8 +163,8 @@ class ScenarioResult:
         self.seconds = 0.0
 
     def verdict_failures(self):
-        def ok(expected, actual, also, proven_without_control):
-            if actual == expected:
+        def ok(expected, actual, also, proven_without_control, also_with_control):
+            if actual == expected or fmt_verdict(actual) in also_with_control:
                 return True
             if proven_without_control:  # the probe's own evidence must decide it (issue 5)
                 return False
@@ -203,7 +203,7 @@ def evaluate(result, records, hosts, control_on):
         verdict = record.get("verdict", {})
         result.verdicts.append((key, (exp["status"], exp.get("method")),
                                 (verdict.get("status"), verdict.get("method")), exp.get("without_control", []),
-                                exp.get("proven_without_control", False)))
+                                exp.get("proven_without_control", False), exp.get("also", [])))
 
 
 # -------------------------------------------------------------------- lab
