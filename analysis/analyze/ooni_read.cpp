@@ -521,6 +521,14 @@ bool ooni_records(const object& root, std::vector<Record>& out, std::string& why
         why = "OONI " + m.test_name + " measurement names no endpoint";
         return false;
     }
+    if (embedded) {  // our own record coming back: as it was, with the observations read above
+        Record& r = out.emplace_back(std::move(*embedded));
+        r.observations.dns = std::move(m.dns);
+        r.observations.tcp = std::move(m.tcp);
+        r.observations.tls = std::move(m.tls);
+        r.observations.http = std::move(m.http);
+        return true;
+    }
     for (size_t i = 0; i < endpoints.size(); ++i) {
         Record r = base;
         r.id = measurement_id + "#" + std::to_string(i + 1);
@@ -535,13 +543,7 @@ bool ooni_records(const object& root, std::vector<Record>& out, std::string& why
         }
         r.observations = observations_for(m, endpoints[i].host, endpoints[i].port, web);
         if (web) r.control = web_control(keys, m, r.target);
-        if (embedded) {
-            r.control = embedded->control;
-            r.context = embedded->context;
-            r.verdict = embedded->verdict;
-        } else {
-            r.verdict = decide_verdict(r);
-        }
+        r.verdict = decide_verdict(r);
         if (messenger)
             r.verdict.evidence.push_back("OONI's " + m.test_name +
                                          " test measures without a control vantage: this verdict rests on this vantage's observations alone");
