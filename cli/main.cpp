@@ -22,7 +22,7 @@ const char* kUsage =
     "  analyze         aggregate reports (files or a store) into incidents\n"
     "  collector serve run the collector probes upload their reports to\n"
     "  store import    load report files (and OONI measurements) into a store\n"
-    "  export          write reports and OONI measurements as CSV or OONI measurements\n"
+    "  export          write records (reports, OONI measurements) as CSV or OONI measurements\n"
     "  lists [NAME]    show built-in test lists\n"
     "\n"
     "'meoktong COMMAND --help' describes each command.\n";
