@@ -470,12 +470,12 @@ bool ooni_records(const object& root, std::vector<Record>& out, std::string& why
     origin.test_name = m.test_name;
     origin.test_version = text(string_of(root, "test_version"), 32);
     origin.report_id = text(string_of(root, "report_id"));
-    origin.measurement_uid = text(string_of(root, "measurement_uid"));
+    origin.measurement_uid = text(!string_of(root, "measurement_uid").empty() ? string_of(root, "measurement_uid")
+                                                                              : string_of(root, "id"));
     origin.input = text(string_of(root, "input"), 2000);
     m.scrub(origin.input);
     origin.blocking_json = blocking_json(keys, m.test_name);
     std::string measurement_id = !origin.measurement_uid.empty() ? origin.measurement_uid
-                                 : !string_of(root, "id").empty() ? text(string_of(root, "id"))
                                  : origin.input.empty()           ? origin.report_id
                                                                   : origin.report_id + " " + origin.input;
 

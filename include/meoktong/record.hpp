@@ -183,7 +183,7 @@ struct OoniOrigin {
     std::string test_name;        // "whatsapp", "web_connectivity", ...
     std::string test_version;
     std::string report_id;
-    std::string measurement_uid;  // the measurement's own id ("" when OONI gave none)
+    std::string measurement_uid;  // the measurement's own id (measurement_uid, or the older "id"; "" when OONI gave none)
     std::string input;            // the measured URL, "" for tests without input
     std::string blocking_json;    // OONI's blocking keys of that test as one JSON object, e.g. {"signal_backend_status":"ok"}
 };
