@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 
 #include "analysis/analyze/json_dom.hpp"
 #include "analysis/analyze/ooni.hpp"
@@ -118,6 +119,12 @@ struct Measurement {
     std::vector<HttpObservation> http;
     std::vector<std::string> http_hosts;  // the host of each http[i]'s URL
     std::vector<uint16_t> http_ports;
+    std::unordered_map<std::string, std::vector<std::string>> names_of_ip;  // each answered address: the names it answered
+
+    bool answers_name(const std::string& host, const std::string& ip) const {
+        auto it = names_of_ip.find(ip);
+        return it != names_of_ip.end() && std::find(it->second.begin(), it->second.end(), host) != it->second.end();
+    }
 
     // The probe's IP in any copied text becomes "[scrubbed]" (127.0.0.1 is
     // OONI's placeholder for "not shared"). Over-scrubbing is harmless.
@@ -153,7 +160,10 @@ void read_queries(const object& keys, Measurement& m) {
             double ttl = number_of(a, "ttl", 0);
             answer.ttl = ttl > 0 && ttl < 4294967296.0 ? uint32_t(ttl) : 0;
             m.scrub(answer.value);
-            if (!answer.value.empty()) d.answers.push_back(std::move(answer));
+            if (answer.value.empty()) return;
+            auto& names = m.names_of_ip[answer.value];
+            if (std::find(names.begin(), names.end(), d.hostname) == names.end()) names.push_back(d.hostname);
+            d.answers.push_back(std::move(answer));
         });
         m.dns.push_back(std::move(d));
     });
@@ -272,14 +282,6 @@ void read_requests(const object& keys, Measurement& m) {
 
 // ---- endpoints --------------------------------------------------------------
 
-bool answers_name(const Measurement& m, const std::string& host, const std::string& ip) {
-    for (const auto& d : m.dns)
-        if (d.hostname == host)
-            for (const auto& a : d.answers)
-                if (a.value == ip) return true;
-    return false;
-}
-
 // The observations of one endpoint (host, port): DNS of the host, TCP to its
 // addresses at the port, TLS with its SNI at the port, HTTP to its URLs at
 // the port (at any port with `any_http_port`: web_connectivity follows the
@@ -292,7 +294,7 @@ Observations observations_for(const Measurement& m, const std::string& host, uin
     for (const auto& d : m.dns)
         if (d.hostname == host) o.dns.push_back(d);
     for (const auto& t : m.tcp)
-        if (t.port == port && (literal ? t.ip == host : answers_name(m, host, t.ip))) o.tcp.push_back(t);
+        if (t.port == port && (literal ? t.ip == host : m.answers_name(host, t.ip))) o.tcp.push_back(t);
     std::string connected;
     for (const auto& t : o.tcp)
         if (!t.failure) {
@@ -340,16 +342,17 @@ std::vector<EndpointKey> messenger_endpoints(const Measurement& m) {
     for (size_t i = 0; i < m.http.size(); ++i)
         add_endpoint(list, {m.http_hosts[i], m.http_ports[i], m.http[i].url.rfind("https:", 0) == 0 ? "tls" : "tcp"});
     for (const auto& t : m.tcp) {
-        bool named = false;
-        for (const auto& d : m.dns) {
-            if (!answers_name(m, d.hostname, t.ip)) continue;
-            named = true;
-            bool elsewhere = std::any_of(list.begin(), list.end(), [&](const EndpointKey& k) {
-                return k.host == d.hostname && k.protocol == "tls";
-            });
-            if (!elsewhere) add_endpoint(list, {d.hostname, t.port, "tcp"});
+        auto names = m.names_of_ip.find(t.ip);
+        if (names == m.names_of_ip.end()) {
+            add_endpoint(list, {t.ip, t.port, "tcp"});
+            continue;
         }
-        if (!named) add_endpoint(list, {t.ip, t.port, "tcp"});
+        for (const std::string& name : names->second) {
+            bool elsewhere = std::any_of(list.begin(), list.end(), [&](const EndpointKey& k) {
+                return k.host == name && k.protocol == "tls";
+            });
+            if (!elsewhere) add_endpoint(list, {name, t.port, "tcp"});
+        }
     }
     return list;
 }
