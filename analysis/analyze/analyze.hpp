@@ -31,7 +31,6 @@ enum class ControlView : uint8_t { none, saw_target, failed };
 struct ReportLine {
     std::string id, run_id;
     std::string started_at;
-    std::string source;            // "" for meoktong's records, "ooni" for OONI measurements
     std::string vantage_label, cc, asn;
     std::string service, host, protocol, role;
     int64_t port = 0;

@@ -113,7 +113,6 @@ void read_record_fields(const object& root, ReportLine& out) {
     string_at(root, "id", out.id);
     string_at(root, "run_id", out.run_id);
     string_at(root, "started_at", out.started_at, 64);
-    string_at(root, "source", out.source, 16);
     object part;
     if (root["vantage"].get(part) == simdjson::SUCCESS) {
         string_at(part, "label", out.vantage_label);
@@ -199,7 +198,6 @@ void ReportLine::clear() {
     id.clear();
     run_id.clear();
     started_at.clear();
-    source.clear();
     vantage_label.clear();
     cc.clear();
     asn.clear();
@@ -286,7 +284,6 @@ bool report_line_of(const Record& r, ReportLine& out, std::string& why) {
     take(out.id, r.id);
     take(out.run_id, r.run_id);
     take(out.started_at, r.started_at, 64);
-    take(out.source, r.source, 16);
     take(out.vantage_label, r.vantage.label);
     take(out.cc, r.vantage.cc, 8);
     take(out.asn, r.vantage.asn, 16);
