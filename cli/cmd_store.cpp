@@ -1,7 +1,7 @@
-// `meoktong store import FILE|DIR... --store URL` (SPEC §6): loads report
-// files (every *.jsonl inside a DIR) into a store, one file as one report
-// under a key from its content (store::import_key), so importing again stores
-// nothing twice. Prints what it did; a file that is not a report is named on
+// `meoktong store import FILE|DIR... --store URL` (SPEC §6, §8): loads report
+// files (what analyze reads, OONI measurements as their records) into a
+// store, one file as one report under a key from its content
+// (store::import_key), so importing again stores nothing twice. Prints what it did; a file that is not a report is named on
 // stderr and skipped, and makes the exit status 2.
 #include <iostream>
 
@@ -20,8 +20,10 @@ namespace {
 const char* kStoreUsage =
     "usage: meoktong store import FILE|DIR... --store URL\n"
     "\n"
-    "Loads report files (JSONL; every *.jsonl inside a DIR) into a store. Each file is\n"
-    "one report, stored once: importing it again, or a probe uploading it, stores nothing twice.\n"
+    "Loads report files (JSONL; every *.jsonl, *.json and their .gz inside a DIR) into a\n"
+    "store; OONI measurements in them are stored as the records analyze reads them as.\n"
+    "Each file is one report, stored once: importing it again, or a probe uploading it,\n"
+    "stores nothing twice.\n"
     "\n"
     "  --store URL   sqlite:PATH or clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE[?cluster=NAME]\n"
     "  --help        this text\n";
@@ -46,11 +48,16 @@ int import(const Args& args) {
     auto store = store::open_store(url);
     uint64_t stored = 0, already = 0, refused = 0, records = 0;
     for (const std::string& file : files) {
-        std::string body;
+        std::string body, unreadable;
         try {
-            body = read_file(file);
-        } catch (const FileError& e) {
+            body = analyze::report_body(file, unreadable);
+        } catch (const InputError& e) {
             std::cerr << "store import: " << e.what() << "\n";
+            ++refused;
+            continue;
+        }
+        if (!unreadable.empty()) {
+            std::cerr << "store import: " << file << ": not stored: " << unreadable << "\n";
             ++refused;
             continue;
         }

@@ -20,5 +20,6 @@ int cmd_analyze(const Args& args);
 int cmd_lists(const Args& args);
 int cmd_collector(const Args& args);  // "collector serve ..."
 int cmd_store(const Args& args);      // "store import ..."
+int cmd_export(const Args& args);
 
 }  // namespace meoktong

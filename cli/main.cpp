@@ -21,7 +21,8 @@ const char* kUsage =
     "  control serve   run the control vantage (a measuring server abroad)\n"
     "  analyze         aggregate reports (files or a store) into incidents\n"
     "  collector serve run the collector probes upload their reports to\n"
-    "  store import    load report files into a store\n"
+    "  store import    load report files (and OONI measurements) into a store\n"
+    "  export          write records (reports, OONI measurements) as CSV or OONI measurements\n"
     "  lists [NAME]    show built-in test lists\n"
     "\n"
     "'meoktong COMMAND --help' describes each command.\n";
@@ -30,7 +31,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << "meoktong: missing command (run, control serve, analyze, lists, collector serve, store import); see 'meoktong --help'\n";
+        std::cerr << "meoktong: missing command (run, control serve, analyze, lists, collector serve, store import, export); see 'meoktong --help'\n";
         return 2;
     }
     std::string command = argv[1];
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
         if (command == "lists") return meoktong::cmd_lists(args);
         if (command == "collector") return meoktong::cmd_collector(args);
         if (command == "store") return meoktong::cmd_store(args);
+        if (command == "export") return meoktong::cmd_export(args);
         if (command == "--help" || command == "-h" || command == "help") {
             std::cout << kUsage;
             return 0;

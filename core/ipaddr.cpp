@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "meoktong/parse.hpp"
 
@@ -104,10 +106,16 @@ std::optional<std::string> special_purpose(const std::string& ip, const std::vec
     if (!parse_ip(ip, family, buf)) return std::string("invalid");
     for (const auto& r : routable)
         if (cidr_contains(r, ip)) return std::nullopt;
-    for (const auto& range : kSpecialRanges) {
-        auto c = parse_cidr(range.cidr);
-        if (c && cidr_contains(*c, ip)) return std::string(range.kind);
-    }
+    // The table parsed once: special_purpose runs for every DNS answer of every record analyze reads.
+    static const std::vector<std::pair<Cidr, const char*>> parsed = [] {
+        std::vector<std::pair<Cidr, const char*>> out;
+        for (const auto& range : kSpecialRanges)
+            if (auto c = parse_cidr(range.cidr)) out.emplace_back(*c, range.kind);
+        return out;
+    }();
+    for (const auto& range : parsed)
+        if (range.first.family == family && prefix_equal(range.first.addr, buf, range.first.prefix))
+            return std::string(range.second);
     if (family == AF_INET6)
         if (auto v4 = embedded_ipv4(buf)) return special_purpose(*v4, routable);
     return std::nullopt;

@@ -324,12 +324,23 @@ void from_json(const json& j, Verdict& v) { read_fields(j, v); }
 void to_json(json& j, const Vantage& v) { j = write_fields(v); }
 void from_json(const json& j, Vantage& v) { read_fields(j, v); }
 
+// "source" and "ooni" appear only on records meoktong did not measure.
 void to_json(json& j, const Record& v) {
     j = write_fields(v);
     j["software"] = {{"name", v.software_name},
                      {"version", v.software_version},
                      {"commit", v.software_commit},
                      {"build_date", v.software_build_date}};
+    if (!v.source.empty()) j["source"] = v.source;
+    if (v.ooni) {
+        json blocking = json::parse(v.ooni->blocking_json, nullptr, false);
+        j["ooni"] = {{"test_name", v.ooni->test_name},
+                     {"test_version", v.ooni->test_version},
+                     {"report_id", v.ooni->report_id},
+                     {"measurement_uid", v.ooni->measurement_uid},
+                     {"input", v.ooni->input},
+                     {"blocking", blocking.is_object() ? blocking : json::object()}};
+    }
 }
 void from_json(const json& j, Record& v) {
     read_fields(j, v);
@@ -338,6 +349,17 @@ void from_json(const json& j, Record& v) {
         read(*it, "version", v.software_version);
         read(*it, "commit", v.software_commit);
         read(*it, "build_date", v.software_build_date);
+    }
+    read(j, "source", v.source);
+    if (auto it = j.find("ooni"); it != j.end() && it->is_object()) {
+        OoniOrigin o;
+        read(*it, "test_name", o.test_name);
+        read(*it, "test_version", o.test_version);
+        read(*it, "report_id", o.report_id);
+        read(*it, "measurement_uid", o.measurement_uid);
+        read(*it, "input", o.input);
+        if (auto b = it->find("blocking"); b != it->end() && b->is_object()) o.blocking_json = b->dump();
+        v.ooni = std::move(o);
     }
 }
 

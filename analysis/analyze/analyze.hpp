@@ -2,8 +2,9 @@
 // report lines, folding them into cells, finding incidents and rendering them
 // as JSON, Markdown and HTML; pure functions over records.
 //
-// meoktong analyze, ingestion side: reads report lines (SPEC §4) with a SAX
-// handler that keeps only the fields analysis needs, and folds each record
+// meoktong analyze, ingestion side: reads report lines (SPEC §4), keeping only
+// the fields analysis needs, and OONI measurements (SPEC §8, ooni.hpp) as the
+// records they map to, plain or gzip; and folds each record
 // into counters per (endpoint, vantage, time window) "cell". Memory grows with
 // the number of distinct cells (plus a few example measurement ids per cell),
 // never with the number of records read.
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,10 @@ struct ReportLine {
 // Parses one JSONL line. On failure returns false and sets `why` to a short
 // reason ("not JSON: ...", "no verdict.status", ...). Never throws.
 bool read_report_line(std::string_view line, ReportLine& out, std::string& why);
+
+// The same fields from a whole record (an OONI measurement's records);
+// false with `why` as read_report_line would say it.
+bool report_line_of(const Record& record, ReportLine& out, std::string& why);
 
 // ISO 8601 UTC times: "2014-07-02", "2014-07-02T03:00", "2014-07-02T03:00:00.123Z",
 // with an optional "Z" or "+HH:MM"/"-HH:MM" offset. Milliseconds since the epoch.
@@ -121,7 +127,8 @@ class Aggregator {
 public:
     explicit Aggregator(Options options);
 
-    // Reads one report line (line_no counts from 1) into the cells.
+    // Reads one input unit (a report line or an OONI measurement; line_no
+    // counts from 1) into the cells.
     void add_line(std::string_view line, uint64_t line_no, InputFile& file);
     // Folds one parsed record in (no filtering).
     void add(const ReportLine& r);
@@ -142,11 +149,13 @@ public:
 
 private:
     bool keep(const ReportLine& r) const;
+    void add_kept(const ReportLine& r, InputFile& file);  // add() when keep(), counted into file
     uint32_t endpoint_id(const ReportLine& r);
     uint32_t vantage_id(const ReportLine& r);
 
     Options options_;
     ReportLine line_;
+    std::vector<Record> ooni_records_;
     std::string why_, key_;
     std::vector<Endpoint> endpoints_;
     std::vector<VantageInfo> vantages_;
@@ -155,13 +164,34 @@ private:
     int64_t first_ms_ = INT64_MAX, last_ms_ = INT64_MIN;
 };
 
-// Every FILE as given, and every *.jsonl inside each DIR (sorted by name), in
-// order: the report files that analyze (and store import) read. Throws
-// InputError (one line) for a directory that cannot be listed.
+// Every FILE as given, and every *.jsonl, *.json, *.jsonl.gz and *.json.gz
+// inside each DIR (sorted by name), in order: the files that analyze, store
+// import and export read. Throws InputError (one line) for a directory that
+// cannot be listed.
 std::vector<std::string> report_files(const std::vector<std::string>& paths);
 
-// Reads every file of report_files(paths), line by line into the aggregator.
+// Reads one file, gzip or plain (told by its magic bytes), as input units:
+// its lines (JSONL), or the whole file when it holds one JSON document over
+// several lines (an OONI measurement as the API serves it). Calls on_unit
+// with each unit and the number of its first line; counts lines and overlong
+// units into `file`. Throws InputError (one line) for an unreadable file.
+void read_units(const std::string& path, const std::function<void(std::string_view, uint64_t)>& on_unit,
+                InputFile& file);
+
+// Reads every file of report_files(paths) unit by unit into the aggregator.
 // Throws InputError (one line) for an unreadable path.
 std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggregator& agg);
+
+// The records of one input unit: a meoktong record as it is, an OONI
+// measurement as the records it maps to. False with `why` for a unit that
+// is neither.
+bool unit_records(std::string_view unit, std::vector<Record>& out, std::string& why);
+
+// One input file as a meoktong report body (JSONL, SPEC §4), for store
+// import: meoktong lines as they are, each OONI measurement as the lines of
+// its records, anything else as it is (the store names the bad line).
+// `problem` names the first OONI measurement that could not be read, or an
+// overlong line or broken gzip stream ("line 3: ..."); empty when none.
+std::string report_body(const std::string& path, std::string& problem);
 
 }  // namespace meoktong::analyze

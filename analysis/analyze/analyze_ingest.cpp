@@ -1,7 +1,9 @@
 // Streaming ingestion for `meoktong analyze`: files and directories are read
-// in fixed-size chunks, split into lines, parsed by read_report_line and
-// folded into per-(endpoint, vantage, window) cells. Malformed lines are
-// counted per file (with the first few line numbers), never fatal.
+// in fixed-size chunks (gzip or plain, through zlib), split into input units
+// (JSONL lines, or one pretty-printed JSON document), read as meoktong records
+// or OONI measurements and folded into per-(endpoint, vantage, time window)
+// cells. Malformed units are counted per file (with the first few line
+// numbers), never fatal.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -9,8 +11,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "analysis/analyze/analyze.hpp"
+#include "analysis/analyze/json_dom.hpp"
+#include "analysis/analyze/ooni.hpp"
 #include "meoktong/parse.hpp"
+#include "meoktong/record_json.hpp"
 #include "meoktong/target.hpp"
 
 namespace meoktong::analyze {
@@ -30,72 +37,154 @@ int severity(VerdictStatus s) {  // tie-break order for Cell::dominant
     return 0;
 }
 
+// The names of files a directory's reports and measurements are read from.
+bool is_input_name(std::string_view name) {
+    for (std::string_view suffix : {".jsonl", ".json", ".jsonl.gz", ".json.gz"})
+        if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) return true;
+    return false;
+}
+
 void note_malformed(InputFile& file, uint64_t line_no, const std::string& why) {
     ++file.malformed;
     if (file.first_malformed.size() < kMalformedLinesKept) file.first_malformed.emplace_back(line_no, why);
 }
 
-// Splits the stream from fd into lines and hands each to the aggregator.
-void read_lines(int fd, const std::string& path, Aggregator& agg, InputFile& file) {
-    std::string pending;       // an unfinished line carried over between chunks
-    bool overlong = false;     // skipping the rest of a line longer than kMaxLine
-    std::vector<char> buf(kChunk);
-    uint64_t line_no = 0;
-    for (;;) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw InputError("cannot read " + path + ": " + std::strerror(errno));
-        if (n == 0) break;
-        const char* p = buf.data();
-        const char* end = p + n;
-        while (p < end) {
+// Splits a byte stream into input units. The first non-blank line decides:
+// a line that is JSON by itself makes the stream JSONL (one unit per line);
+// a line opening an object it does not close starts one document spanning
+// the stream (pretty-printed JSON), which falls back to lines when it turns
+// out not to be one JSON object or grows past kMaxLine.
+class UnitSplitter {
+public:
+    using OnUnit = std::function<void(std::string_view, uint64_t)>;
+    UnitSplitter(const OnUnit& on_unit, InputFile& file) : on_unit_(on_unit), file_(file) {}
+
+    void feed(std::string_view bytes) {
+        if (mode_ == Mode::document) {
+            if (document_.size() + bytes.size() <= kMaxLine) {
+                document_.append(bytes);
+                return;
+            }
+            switch_to_lines();
+        }
+        feed_lines(bytes);
+    }
+
+    void finish() {
+        if (mode_ != Mode::document) {
+            if (overlong_) {
+                ++file_.lines;
+                note_malformed(file_, ++line_no_, "line longer than 16 MiB");
+                return;
+            }
+            if (pending_.empty()) return;
+            std::string last;
+            last.swap(pending_);
+            line(last);
+            if (mode_ != Mode::document) return;
+        }
+        simdjson::dom::object root;
+        std::string why;
+        if (parse_json_object(document_, root, why)) {
+            on_unit_(document_, document_line_);
+            return;
+        }
+        switch_to_lines();
+        if (!pending_.empty()) on_unit_(pending_, ++line_no_);
+    }
+
+private:
+    enum class Mode { undecided, lines, document };
+
+    void feed_lines(std::string_view bytes) {
+        const char* p = bytes.data();
+        const char* end = p + bytes.size();
+        while (p < end && mode_ != Mode::document) {
             const char* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
             const char* stop = nl ? nl : end;
-            if (!overlong) {
-                if (pending.size() + size_t(stop - p) > kMaxLine) {
-                    overlong = true;
-                    pending.clear();
-                } else if (nl && pending.empty()) {
-                    agg.add_line(std::string_view(p, size_t(nl - p)), ++line_no, file);
+            if (!overlong_) {
+                if (pending_.size() + size_t(stop - p) > kMaxLine) {
+                    overlong_ = true;
+                    pending_.clear();
+                } else if (nl && pending_.empty()) {
+                    line(std::string_view(p, size_t(nl - p)));
                 } else {
-                    pending.append(p, stop);
+                    pending_.append(p, stop);
                     if (nl) {
-                        agg.add_line(pending, ++line_no, file);
-                        pending.clear();
+                        line(pending_);
+                        pending_.clear();
                     }
                 }
             }
-            if (!nl) break;
-            if (overlong) {
-                ++line_no;
-                ++file.lines;
-                note_malformed(file, line_no, "line longer than 16 MiB");
-                overlong = false;
+            if (!nl) return;
+            if (overlong_) {
+                ++line_no_;
+                ++file_.lines;
+                note_malformed(file_, line_no_, "line longer than 16 MiB");
+                overlong_ = false;
             }
             p = nl + 1;
         }
+        if (mode_ == Mode::document) document_.append(p, end);  // the rest of the stream after the opening line
     }
-    if (overlong) {
-        ++file.lines;
-        note_malformed(file, ++line_no, "line longer than 16 MiB");
-    } else if (!pending.empty()) {
-        agg.add_line(pending, ++line_no, file);
-    }
-}
 
-void read_file(const std::string& path, Aggregator& agg, std::vector<InputFile>& files) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw InputError("cannot read " + path + ": " + std::strerror(errno));
-    InputFile file;
-    file.path = path;
-    try {
-        read_lines(fd, path, agg, file);
-    } catch (...) {
-        ::close(fd);
-        throw;
+    // One complete line; while undecided it may open a document instead.
+    void line(std::string_view text) {
+        ++line_no_;
+        if (mode_ == Mode::undecided) {
+            size_t first = text.find_first_not_of(" \t\r");
+            if (first == std::string_view::npos) {
+                on_unit_(text, line_no_);
+                return;
+            }
+            simdjson::dom::object root;
+            std::string why;
+            if (text[first] == '{' && !parse_json_object(text, root, why)) {
+                mode_ = Mode::document;
+                document_line_ = line_no_;
+                document_.assign(text).push_back('\n');
+                return;
+            }
+            mode_ = Mode::lines;
+        }
+        on_unit_(text, line_no_);
     }
-    ::close(fd);
-    files.push_back(std::move(file));
+
+    // The buffered document was not one: its lines are read as JSONL.
+    void switch_to_lines() {
+        mode_ = Mode::lines;
+        line_no_ = document_line_ - 1;
+        std::string buffered;
+        buffered.swap(document_);
+        feed_lines(buffered);
+    }
+
+    const OnUnit& on_unit_;
+    InputFile& file_;
+    Mode mode_ = Mode::undecided;
+    std::string pending_;       // an unfinished line carried over between chunks
+    bool overlong_ = false;     // skipping the rest of a line longer than kMaxLine
+    uint64_t line_no_ = 0;
+    std::string document_;      // document mode: the stream so far
+    uint64_t document_line_ = 0;
+};
+
+// zlib reads gzip (told by its magic bytes) and passes any other file through.
+void read_stream(const std::string& path, gzFile gz, UnitSplitter& splitter, InputFile& file) {
+    std::vector<char> buf(kChunk);
+    for (;;) {
+        int n = gzread(gz, buf.data(), unsigned(buf.size()));
+        if (n < 0) {
+            int code = 0;
+            const char* message = gzerror(gz, &code);
+            if (code == Z_ERRNO) throw InputError("cannot read " + path + ": " + std::strerror(errno));
+            note_malformed(file, 0, std::string("gzip: ") + message + "; the rest of the file is not read");
+            break;
+        }
+        if (n == 0) break;
+        splitter.feed(std::string_view(buf.data(), size_t(n)));
+    }
+    splitter.finish();
 }
 
 }  // namespace
@@ -152,16 +241,33 @@ bool Aggregator::keep(const ReportLine& r) const {
 void Aggregator::add_line(std::string_view line, uint64_t line_no, InputFile& file) {
     ++file.lines;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are not records
-    if (!read_report_line(line, line_, why_)) {
+    simdjson::dom::object root;
+    if (!parse_json_object(line, root, why_)) {
         note_malformed(file, line_no, why_);
         return;
     }
-    if (!keep(line_)) {
+    if (!is_ooni_measurement(root)) {
+        if (!read_report_fields(root, line_, why_)) note_malformed(file, line_no, why_);
+        else add_kept(line_, file);
+        return;
+    }
+    if (!ooni_records(root, ooni_records_, why_)) {
+        note_malformed(file, line_no, why_);
+        return;
+    }
+    for (const Record& record : ooni_records_) {
+        if (!report_line_of(record, line_, why_)) note_malformed(file, line_no, why_);
+        else add_kept(line_, file);
+    }
+}
+
+void Aggregator::add_kept(const ReportLine& r, InputFile& file) {
+    if (!keep(r)) {
         ++file.filtered_out;
         return;
     }
     ++file.records;
-    add(line_);
+    add(r);
 }
 
 uint32_t Aggregator::endpoint_id(const ReportLine& r) {
@@ -262,7 +368,8 @@ std::vector<std::string> report_files(const std::vector<std::string>& paths) {
         std::vector<std::string> inside;
         for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
             std::error_code type_ec;
-            if (it->path().extension() == ".jsonl" && !it->is_directory(type_ec)) inside.push_back(it->path().string());
+            if (is_input_name(it->path().filename().string()) && !it->is_directory(type_ec))
+                inside.push_back(it->path().string());
         }
         if (ec) throw InputError("cannot read " + path + ": " + ec.message());
         std::sort(inside.begin(), inside.end());
@@ -271,10 +378,72 @@ std::vector<std::string> report_files(const std::vector<std::string>& paths) {
     return files;
 }
 
+void read_units(const std::string& path, const std::function<void(std::string_view, uint64_t)>& on_unit,
+                InputFile& file) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw InputError("cannot read " + path + ": " + std::strerror(errno));
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        ::close(fd);
+        throw InputError("cannot read " + path + ": out of memory");
+    }
+    gzbuffer(gz, kChunk);
+    UnitSplitter splitter(on_unit, file);
+    try {
+        read_stream(path, gz, splitter, file);
+    } catch (...) {
+        gzclose(gz);
+        throw;
+    }
+    gzclose(gz);
+}
+
 std::vector<InputFile> read_inputs(const std::vector<std::string>& paths, Aggregator& agg) {
     std::vector<InputFile> files;
-    for (const std::string& f : report_files(paths)) read_file(f, agg, files);
+    for (const std::string& path : report_files(paths)) {
+        InputFile file;
+        file.path = path;
+        read_units(path, [&](std::string_view unit, uint64_t line_no) { agg.add_line(unit, line_no, file); }, file);
+        files.push_back(std::move(file));
+    }
     return files;
+}
+
+bool unit_records(std::string_view unit, std::vector<Record>& out, std::string& why) {
+    out.clear();
+    simdjson::dom::object root;
+    if (!parse_json_object(unit, root, why)) return false;
+    if (is_ooni_measurement(root)) return ooni_records(root, out, why);
+    try {
+        out.push_back(json::parse(unit).get<Record>());
+    } catch (const json::exception& e) {
+        why = std::string("not a record: ") + e.what();
+        return false;
+    }
+    ReportLine checked;
+    return report_line_of(out.back(), checked, why);
+}
+
+std::string report_body(const std::string& path, std::string& problem) {
+    std::string body;
+    std::vector<Record> records;
+    InputFile file;
+    read_units(path, [&](std::string_view unit, uint64_t line_no) {
+        simdjson::dom::object root;
+        std::string why;
+        if (!parse_json_object(unit, root, why) || !is_ooni_measurement(root)) {
+            body.append(unit).push_back('\n');
+            return;
+        }
+        if (!ooni_records(root, records, why)) {
+            if (problem.empty()) problem = "line " + std::to_string(line_no) + ": " + why;
+            return;
+        }
+        for (const Record& r : records) body.append(json(r).dump(-1, ' ', false, json::error_handler_t::replace)).push_back('\n');
+    }, file);
+    if (problem.empty() && !file.first_malformed.empty())
+        problem = "line " + std::to_string(file.first_malformed.front().first) + ": " + file.first_malformed.front().second;
+    return body;
 }
 
 }  // namespace meoktong::analyze

@@ -7,9 +7,10 @@
 #include <chrono>
 #include <cstdio>
 
-#include <simdjson.h>
+#include <memory>
 
 #include "analysis/analyze/analyze.hpp"
+#include "analysis/analyze/json_dom.hpp"
 
 namespace meoktong::analyze {
 namespace {
@@ -17,14 +18,6 @@ namespace {
 constexpr size_t kMaxField = 200;      // longer names/ids are cut: memory stays bounded
 constexpr size_t kMaxEvidence = 300;
 constexpr size_t kReusedParserBytes = 1 << 20;  // lines up to this size share one parser
-
-// Cuts s to at most n bytes without splitting a UTF-8 sequence.
-void cut_utf8(std::string& s, size_t n) {
-    if (s.size() <= n) return;
-    size_t end = n;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    s.resize(end);
-}
 
 // Fields of one record, read from simdjson's DOM (every byte of the line is
 // validated; only the keys below are looked at).
@@ -115,30 +108,8 @@ void read_control(const object& c, ReportLine& out) {
     }
 }
 
-// Parses `line` into `out`; false with `why` when it is not a JSON object.
-bool read_fields(std::string_view line, ReportLine& out, std::string& why) {
-    // One parser and text buffer per thread, reused: they keep the capacity of
-    // the largest line seen, so the rare huge line gets its own (freed on
-    // return) and memory stays bounded.
-    thread_local simdjson::dom::parser reused_parser;
-    thread_local std::string reused_text;
-    simdjson::dom::parser one_off_parser;
-    std::string one_off_text;
-    bool small = line.size() <= kReusedParserBytes;
-    simdjson::dom::parser& parser = small ? reused_parser : one_off_parser;
-    std::string& padded = small ? reused_text : one_off_text;  // simdjson reads SIMDJSON_PADDING bytes past the end
-    padded.assign(line);
-    padded.append(simdjson::SIMDJSON_PADDING, '\0');
-    element doc;
-    if (auto error = parser.parse(padded.data(), line.size(), false).get(doc); error != simdjson::SUCCESS) {
-        why = std::string("not JSON: ") + simdjson::error_message(error);
-        return false;
-    }
-    object root;
-    if (doc.get(root) != simdjson::SUCCESS) {
-        why = "not a JSON object";
-        return false;
-    }
+// The fields analysis needs of one meoktong record.
+void read_record_fields(const object& root, ReportLine& out) {
     string_at(root, "id", out.id);
     string_at(root, "run_id", out.run_id);
     string_at(root, "started_at", out.started_at, 64);
@@ -151,7 +122,41 @@ bool read_fields(std::string_view line, ReportLine& out, std::string& why) {
     if (root["target"].get(part) == simdjson::SUCCESS) read_target(part, out);
     if (root["verdict"].get(part) == simdjson::SUCCESS) read_verdict(part, out);
     if (root["control"].get(part) == simdjson::SUCCESS) read_control(part, out);
+}
+
+// Checks and completes what was read: a known status, a service, a time.
+bool finish_report_line(ReportLine& out, std::string& why) {
+    auto status = parse_verdict_status(out.status);
+    if (!status) {
+        why = out.status.empty() ? "no verdict.status" : "unknown verdict.status";
+        return false;
+    }
+    out.verdict = *status;
+    if (out.service.empty()) {
+        why = "no target.service";
+        return false;
+    }
+    auto t = parse_utc_time(out.started_at);
+    if (!t) {
+        why = "no valid started_at";
+        return false;
+    }
+    out.started_ms = *t;
+    if (out.cc.empty()) out.cc = "ZZ";
+    if (out.asn.empty()) out.asn = "AS0";
+    if (out.vantage_label.empty()) out.vantage_label = out.cc + "-" + out.asn;
     return true;
+}
+
+// One control observation list's outcome per layer, as read_control counts it.
+template <typename List>
+void count_control(const List& items, int layer, ReportLine& out) {
+    for (const auto& item : items) {
+        bool failed = item.failure.has_value();
+        if constexpr (requires { item.status; }) failed = failed || item.status >= 500;
+        if (failed) ++out.control_failed[layer];
+        else ++out.control_ok[layer];
+    }
 }
 
 int64_t days_from_civil(int y, unsigned m, unsigned d) {
@@ -181,6 +186,13 @@ bool expect(std::string_view s, size_t& pos, char c) {
 }
 
 }  // namespace
+
+void cut_utf8(std::string& s, size_t n) {
+    if (s.size() <= n) return;
+    size_t end = n;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s.resize(end);
+}
 
 void ReportLine::clear() {
     id.clear();
@@ -217,29 +229,81 @@ ControlView ReportLine::control_view() const {
     return ControlView::none;
 }
 
+bool parse_json_object(std::string_view text, object& root, std::string& why) {
+    // One parser and text buffer per thread, reused: they keep the capacity of
+    // the largest unit seen, so the rare huge one gets its own (kept until the
+    // next call, as the object points into it) and memory stays bounded.
+    thread_local simdjson::dom::parser reused_parser;
+    thread_local std::string reused_text;
+    thread_local std::unique_ptr<simdjson::dom::parser> one_off_parser;
+    thread_local std::string one_off_text;
+    bool small = text.size() <= kReusedParserBytes;
+    if (small) {
+        one_off_parser.reset();
+        std::string().swap(one_off_text);
+    } else {
+        one_off_parser = std::make_unique<simdjson::dom::parser>();
+    }
+    simdjson::dom::parser& parser = small ? reused_parser : *one_off_parser;
+    std::string& padded = small ? reused_text : one_off_text;  // simdjson reads SIMDJSON_PADDING bytes past the end
+    padded.assign(text);
+    padded.append(simdjson::SIMDJSON_PADDING, '\0');
+    element doc;
+    if (auto error = parser.parse(padded.data(), text.size(), false).get(doc); error != simdjson::SUCCESS) {
+        why = std::string("not JSON: ") + simdjson::error_message(error);
+        return false;
+    }
+    if (doc.get(root) != simdjson::SUCCESS) {
+        why = "not a JSON object";
+        return false;
+    }
+    return true;
+}
+
+bool is_ooni_measurement(const object& root) {
+    object keys;
+    std::string_view name;
+    return root["test_keys"].get(keys) == simdjson::SUCCESS && root["test_name"].get(name) == simdjson::SUCCESS &&
+           root["schema"].error() == simdjson::NO_SUCH_FIELD;
+}
+
+bool read_report_fields(const object& root, ReportLine& out, std::string& why) {
+    out.clear();
+    read_record_fields(root, out);
+    return finish_report_line(out, why);
+}
+
 bool read_report_line(std::string_view line, ReportLine& out, std::string& why) {
     out.clear();
-    if (!read_fields(line, out, why)) return false;
-    auto status = parse_verdict_status(out.status);
-    if (!status) {
-        why = out.status.empty() ? "no verdict.status" : "unknown verdict.status";
-        return false;
-    }
-    out.verdict = *status;
-    if (out.service.empty()) {
-        why = "no target.service";
-        return false;
-    }
-    auto t = parse_utc_time(out.started_at);
-    if (!t) {
-        why = "no valid started_at";
-        return false;
-    }
-    out.started_ms = *t;
-    if (out.cc.empty()) out.cc = "ZZ";
-    if (out.asn.empty()) out.asn = "AS0";
-    if (out.vantage_label.empty()) out.vantage_label = out.cc + "-" + out.asn;
-    return true;
+    object root;
+    return parse_json_object(line, root, why) && read_report_fields(root, out, why);
+}
+
+bool report_line_of(const Record& r, ReportLine& out, std::string& why) {
+    out.clear();
+    take(out.id, r.id);
+    take(out.run_id, r.run_id);
+    take(out.started_at, r.started_at, 64);
+    take(out.vantage_label, r.vantage.label);
+    take(out.cc, r.vantage.cc, 8);
+    take(out.asn, r.vantage.asn, 16);
+    take(out.service, r.target.service);
+    take(out.host, r.target.host);
+    take(out.protocol, r.target.protocol, 16);
+    take(out.role, r.target.role, 64);
+    out.port = r.target.port;
+    out.canary = r.target.canary;
+    out.status = verdict_status_name(r.verdict.status);
+    if (r.verdict.method) take(out.method, *r.verdict.method, 64);
+    out.confidence = r.verdict.confidence;
+    if (!r.verdict.evidence.empty()) take(out.first_evidence, r.verdict.evidence.front(), kMaxEvidence);
+    out.control_failure = r.control.failure.has_value();
+    const Observations& c = r.control.observations;
+    count_control(c.dns, 0, out);
+    count_control(c.tcp, 1, out);
+    count_control(c.tls, 2, out);
+    count_control(c.http, 3, out);
+    return finish_report_line(out, why);
 }
 
 std::optional<int64_t> parse_utc_time(std::string_view s) {

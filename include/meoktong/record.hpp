@@ -179,6 +179,17 @@ struct Vantage {
     std::string asn = "AS0";
 };
 
+// Where a record read from an OONI measurement came from (SPEC §8): the
+// measurement's identity and OONI's own conclusions, kept beside ours.
+struct OoniOrigin {
+    std::string test_name;        // "whatsapp", "web_connectivity", ...
+    std::string test_version;
+    std::string report_id;
+    std::string measurement_uid;  // the measurement's own id (measurement_uid, or the older "id"; "" when OONI gave none)
+    std::string input;            // the measured URL, "" for tests without input
+    std::string blocking_json;    // OONI's blocking keys of that test as one JSON object, e.g. {"signal_backend_status":"ok"}
+};
+
 struct Record {
     std::string schema = kSchema;
     std::string id;
@@ -195,6 +206,8 @@ struct Record {
     ControlResult control;
     RunContext context;
     Verdict verdict;
+    std::string source;                // "" when meoktong measured it; "ooni" for an OONI measurement
+    std::optional<OoniOrigin> ooni;    // set when source is "ooni"
 };
 
 }  // namespace meoktong
