@@ -28,35 +28,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "binary_run.hpp"
 #include "privileges.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+using meoktong::testing::BinaryRun;
+using meoktong::testing::run_binary;
+
 namespace {
 
-struct Ran {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs `meoktong ARGS` through the shell; stdout and stderr kept apart.
-Ran run_meoktong(const std::string& args, const fs::path& scratch) {
-    fs::path err = scratch / "stderr.txt";
-    std::string cmd = std::string(MEOKTONG_BINARY) + " " + args + " 2>" + err.string();
-    Ran r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    int rc = ::pclose(p);
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    std::ifstream in(err);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    return r;
-}
 
 struct Scratch {
     fs::path dir;
@@ -151,7 +133,7 @@ TEST_SUITE("fleet") {
 TEST_CASE("analyze --store finds the incidents analyze finds in the files, on SQLite and on the ClickHouse cluster") {
     Scratch s;
     fs::path reports = generate(s.dir, "kakao2022");
-    Ran files = run_meoktong("analyze " + reports.string() + " --format json", s.dir);
+    BinaryRun files = run_binary("analyze " + reports.string() + " --format json", s.dir);
     REQUIRE_MESSAGE(files.status == 0, files.err);
     json expected = judged(files.out);
     REQUIRE(!expected["incidents"].empty());
@@ -161,21 +143,21 @@ TEST_CASE("analyze --store finds the incidents analyze finds in the files, on SQ
         stores.push_back(*url);
     for (const std::string& store : stores) {
         CAPTURE(store);
-        Ran imported = run_meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
+        BinaryRun imported = run_binary("store import " + reports.string() + " --store '" + store + "'", s.dir);
         REQUIRE_MESSAGE(imported.status == 0, imported.err);
         CHECK(imported.out.find(": 4 reports stored") != std::string::npos);
-        Ran again = run_meoktong("store import " + reports.string() + " --store '" + store + "'", s.dir);
+        BinaryRun again = run_binary("store import " + reports.string() + " --store '" + store + "'", s.dir);
         REQUIRE_MESSAGE(again.status == 0, again.err);
         CHECK(again.out.find(": 0 reports stored (0 records), 4 already stored") != std::string::npos);
 
-        Ran stored = run_meoktong("analyze --store '" + store + "' --format json", s.dir);
+        BinaryRun stored = run_binary("analyze --store '" + store + "' --format json", s.dir);
         REQUIRE_MESSAGE(stored.status == 0, stored.err);
         CHECK(judged(stored.out) == expected);
 
         // The filters select the same records from the store as from the files.
         std::string filters = " --since 2022-10-15T07:00Z --until 2022-10-15T12:00Z --cc KR --service kakaotalk";
-        Ran filtered_files = run_meoktong("analyze " + reports.string() + filters + " --format json", s.dir);
-        Ran filtered_store = run_meoktong("analyze --store '" + store + "'" + filters + " --format json", s.dir);
+        BinaryRun filtered_files = run_binary("analyze " + reports.string() + filters + " --format json", s.dir);
+        BinaryRun filtered_store = run_binary("analyze --store '" + store + "'" + filters + " --format json", s.dir);
         REQUIRE_MESSAGE(filtered_store.status == 0, filtered_store.err);
         CHECK(judged(filtered_store.out) == judged(filtered_files.out));
     }
@@ -190,12 +172,12 @@ TEST_CASE("store import, analyze --store, collector serve: bad usage is one line
                                     std::string("collector serve --listen nowhere --tokens t --store sqlite:x.db"),
                                     std::string("collector serve --listen 127.0.0.1:1 --store sqlite:x.db")}) {
         CAPTURE(args);
-        Ran r = run_meoktong(args, s.dir);
+        BinaryRun r = run_binary(args, s.dir);
         CHECK(r.status == 2);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     }
     std::ofstream(s.dir / "not-a-report.jsonl") << "this is not JSON\n";
-    Ran r = run_meoktong("store import " + s.dir.string() + " --store sqlite:" + (s.dir / "x.db").string(), s.dir);
+    BinaryRun r = run_binary("store import " + s.dir.string() + " --store sqlite:" + (s.dir / "x.db").string(), s.dir);
     CHECK(r.status == 2);
     CHECK(r.err.find("not-a-report.jsonl: not stored: line 1:") != std::string::npos);
 }
@@ -204,8 +186,8 @@ TEST_CASE("collector serve: /v1/incidents as analyze, the status page, a valid A
     Scratch s;
     fs::path reports = generate(s.dir, "kakao2022");
     std::string store = "sqlite:" + (s.dir / "store.db").string();
-    REQUIRE(run_meoktong("store import " + reports.string() + " --store " + store, s.dir).status == 0);
-    Ran files = run_meoktong("analyze " + reports.string() + " --format json", s.dir);
+    REQUIRE(run_binary("store import " + reports.string() + " --store " + store, s.dir).status == 0);
+    BinaryRun files = run_binary("analyze " + reports.string() + " --format json", s.dir);
     REQUIRE(files.status == 0);
     fs::path tokens = s.dir / "tokens";
     std::ofstream(tokens) << "kr-seoul-kt token-of-kr-seoul-kt-0001\n";

@@ -16,35 +16,18 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include "binary_run.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+using meoktong::testing::BinaryRun;
+using meoktong::testing::run_binary;
 
 namespace {
 
 const fs::path kSamples = fs::path(MEOKTONG_SOURCE_DIR) / ".." / "shared" / "data" / "ooni-samples";
 
-struct Ran {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs `meoktong ARGS` through the shell; stdout and stderr kept apart.
-Ran meoktong(const std::string& args, const fs::path& scratch) {
-    fs::path err = scratch / "stderr.txt";
-    std::string cmd = std::string(MEOKTONG_BINARY) + " " + args + " 2>" + err.string();
-    Ran r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    int rc = ::pclose(p);
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    std::stringstream ss;
-    ss << std::ifstream(err).rdbuf();
-    r.err = ss.str();
-    return r;
-}
 
 struct Scratch {
     fs::path dir;
@@ -79,7 +62,7 @@ TEST_CASE("analyze, store import, export: the OONI samples through the binary") 
         return;
     }
     Scratch s;
-    Ran files = meoktong("analyze " + kSamples.string() + " --format json", s.dir);
+    BinaryRun files = run_binary("analyze " + kSamples.string() + " --format json", s.dir);
     REQUIRE_MESSAGE(files.status == 0, files.err);
     CHECK(files.err.find("74 measurements from 13 files, 0 malformed lines") != std::string::npos);
     auto incidents = incidents_of(files.out);
@@ -89,15 +72,15 @@ TEST_CASE("analyze, store import, export: the OONI samples through the binary") 
     CHECK(!has(incidents, "provider_outage signal"));
 
     std::string store = "sqlite:" + (s.dir / "store.db").string();
-    Ran imported = meoktong("store import " + kSamples.string() + " --store " + store, s.dir);
+    BinaryRun imported = run_binary("store import " + kSamples.string() + " --store " + store, s.dir);
     REQUIRE_MESSAGE(imported.status == 0, imported.err);
     // report1.json and report1blocked.json are one measurement (the same id): stored once.
     CHECK(imported.out.find("13 files: 12 reports stored (73 records), 1 already stored, 0 not reports") != std::string::npos);
-    Ran stored = meoktong("analyze --store " + store + " --format json", s.dir);
+    BinaryRun stored = run_binary("analyze --store " + store + " --format json", s.dir);
     REQUIRE_MESSAGE(stored.status == 0, stored.err);
     CHECK(has(incidents_of(stored.out), "censorship www.facebook.com IR"));
 
-    Ran csv = meoktong("export " + kSamples.string() + " --format csv --out " + (s.dir / "out.csv").string(), s.dir);
+    BinaryRun csv = run_binary("export " + kSamples.string() + " --format csv --out " + (s.dir / "out.csv").string(), s.dir);
     REQUIRE_MESSAGE(csv.status == 0, csv.err);
     std::ifstream rows(s.dir / "out.csv");
     std::string header, row;
@@ -113,9 +96,9 @@ TEST_CASE("analyze, store import, export: the OONI samples through the binary") 
     CHECK(blocked == 1);
 
     fs::path exported = s.dir / "ooni.jsonl";
-    Ran ooni = meoktong("export " + kSamples.string() + " --format ooni --out " + exported.string(), s.dir);
+    BinaryRun ooni = run_binary("export " + kSamples.string() + " --format ooni --out " + exported.string(), s.dir);
     REQUIRE_MESSAGE(ooni.status == 0, ooni.err);
-    Ran back = meoktong("analyze " + exported.string() + " --format json", s.dir);
+    BinaryRun back = run_binary("analyze " + exported.string() + " --format json", s.dir);
     REQUIRE_MESSAGE(back.status == 0, back.err);
     CHECK(back.err.find("74 measurements from 1 files, 0 malformed lines") != std::string::npos);
     CHECK(incidents_of(back.out) == incidents);
@@ -127,7 +110,7 @@ TEST_CASE("export: bad usage and unreadable input are one line and exit 2") {
                                     std::string("export ") + s.dir.string() + " --format xml",
                                     std::string("export /nonexistent/meoktong --format csv")}) {
         CAPTURE(args);
-        Ran r = meoktong(args, s.dir);
+        BinaryRun r = run_binary(args, s.dir);
         CHECK(r.status == 2);
         CHECK(r.out.empty());
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);

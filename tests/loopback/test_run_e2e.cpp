@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "binary_run.hpp"
 #include "test_servers.hpp"
 
 using namespace meoktong::testing;
@@ -18,31 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
 
-// Runs `meoktong COMMAND_AND_ARGS` through the shell, capturing stdout and stderr.
-Result run_command(const std::string& command_and_args, const fs::path& scratch) {
-    fs::path err_file = scratch / "stderr.txt";
-    std::string cmd = std::string(MEOKTONG_BINARY) + " " + command_and_args + " 2>" + err_file.string();
-    Result r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    int rc = ::pclose(p);
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    return r;
-}
-
-Result run_meoktong(const std::string& args, const fs::path& scratch) { return run_command("run " + args, scratch); }
+BinaryRun run_meoktong(const std::string& args, const fs::path& scratch) { return run_binary("run " + args, scratch); }
 
 struct Scratch {
     fs::path dir;
@@ -64,9 +42,9 @@ TEST_CASE("meoktong run writes one SPEC-conformant JSONL record per target") {
     std::string args = "--target tls://127.0.0.1:" + std::to_string(ok.port()) + " --target tls://127.0.0.1:" +
                        std::to_string(reset.port()) + " --ca-file " + TestPki::get().ca_file + " --out " +
                        report.string() + " --format json --timeout-ms 2000 --vantage lab-1 --cc kr --asn 4766";
-    Result r = run_meoktong(args, scratch.dir);
+    BinaryRun r = run_meoktong(args, scratch.dir);
     CHECK_MESSAGE(r.status == 0, r.err);
-    Result version = run_command("--version", scratch.dir);
+    BinaryRun version = run_binary("--version", scratch.dir);
     REQUIRE(version.status == 0);
     std::ifstream in(report);
     std::vector<json> records;
@@ -110,7 +88,7 @@ TEST_CASE("meoktong run into a directory names the report by time, vantage and r
     Scratch scratch;
     TcpTestServer ok(Behaviour::TlsOk, TestPki::get().good);
     fs::path dir = scratch.dir / "reports";
-    Result r = run_meoktong("--target tls://127.0.0.1:" + std::to_string(ok.port()) + " --ca-file " +
+    BinaryRun r = run_meoktong("--target tls://127.0.0.1:" + std::to_string(ok.port()) + " --ca-file " +
                                 TestPki::get().ca_file + " --out " + dir.string() + " --vantage seoul-kt",
                             scratch.dir);
     CHECK_MESSAGE(r.status == 0, r.err);
@@ -129,7 +107,7 @@ TEST_CASE("an unwritable --out fails with exit 1 before measuring; bad input exi
     Scratch scratch;
     TcpTestServer ok(Behaviour::TlsOk, TestPki::get().good);
     std::string target = " --target tls://127.0.0.1:" + std::to_string(ok.port());
-    Result unwritable = run_meoktong(target + " --out /proc/meoktong-nope/r.jsonl", scratch.dir);
+    BinaryRun unwritable = run_meoktong(target + " --out /proc/meoktong-nope/r.jsonl", scratch.dir);
     CHECK(unwritable.status == 1);
     CHECK(unwritable.err.find("cannot write report") != std::string::npos);
     CHECK(std::count(unwritable.err.begin(), unwritable.err.end(), '\n') == 1);
@@ -138,7 +116,7 @@ TEST_CASE("an unwritable --out fails with exit 1 before measuring; bad input exi
     fs::path report = scratch.dir / "never.jsonl";
     for (const std::string& bad : {std::string(" --target tls://bad host"), std::string(" --bogus"),
                                    std::string(" --concurrency 0"), target + " --format xml"}) {
-        Result r = run_meoktong(bad + " --out " + report.string(), scratch.dir);
+        BinaryRun r = run_meoktong(bad + " --out " + report.string(), scratch.dir);
         CHECK_MESSAGE(r.status == 2, bad);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     }
@@ -150,14 +128,14 @@ TEST_CASE("bad usage of any command is one line on stderr and exit 2; --help win
     Scratch scratch;
     for (const char* bad : {"", "frobnicate", "control", "control stop", "control serve --bogus", "lists --bogus",
                             "lists messengers kr", "analyze --bogus", "run --out x.jsonl --bogus"}) {
-        Result r = run_command(bad, scratch.dir);
+        BinaryRun r = run_binary(bad, scratch.dir);
         CHECK_MESSAGE(r.status == 2, "'" << bad << "': " << r.err);
         CHECK_MESSAGE(std::count(r.err.begin(), r.err.end(), '\n') == 1, "'" << bad << "': " << r.err);
         CHECK(r.out.empty());
     }
     for (const char* help : {"run --timeout-ms abc --help", "control serve --listen nowhere --help", "lists --help",
                              "analyze --help", "--help"}) {
-        Result r = run_command(help, scratch.dir);
+        BinaryRun r = run_binary(help, scratch.dir);
         CHECK_MESSAGE(r.status == 0, "'" << help << "': " << r.err);
         CHECK_MESSAGE(r.out.find("--help") != std::string::npos, "'" << help << "' does not list --help");
         CHECK(r.err.empty());
@@ -166,7 +144,7 @@ TEST_CASE("bad usage of any command is one line on stderr and exit 2; --help win
 
 TEST_CASE("meoktong --version prints the version, the git commit and the build date") {
     Scratch scratch;
-    Result r = run_command("--version", scratch.dir);
+    BinaryRun r = run_binary("--version", scratch.dir);
     CHECK(r.status == 0);
     CHECK(r.err.empty());
     std::istringstream lines(r.out);
@@ -193,7 +171,7 @@ TEST_CASE("meoktong run --format text prints each service's outcome after the ta
         {"host": "127.0.0.1", "port": )" << closed << R"(, "protocol": "tcp", "role": "media", "required": false, "sources": ["observed: test"]}]},
       {"name": "gone", "targets": [
         {"host": "127.0.0.1", "port": )" << closed << R"(, "protocol": "tls", "role": "messaging", "sources": ["observed: test"]}]}]})";
-    Result r = run_meoktong("--list " + list.string() + " --out " + (scratch.dir / "report.jsonl").string() +
+    BinaryRun r = run_meoktong("--list " + list.string() + " --out " + (scratch.dir / "report.jsonl").string() +
                                 " --format text --timeout-ms 2000",
                             scratch.dir);
     CHECK_MESSAGE(r.status == 0, r.err);
