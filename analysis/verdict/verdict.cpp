@@ -24,7 +24,6 @@ bool here_is(const Facts& f, Step s, std::initializer_list<Kind> ks) { return he
 bool canaries_fine(const Facts& f) { return f.canaries_ok > 0; }
 bool all_canaries_down(const Facts& f) { return f.canaries_total > 0 && f.canaries_ok == 0; }
 
-// Without TLS, nothing authenticates the address we reached: a flagged DNS answer taints it.
 // A target without TLS cannot authenticate its server, so a suspect DNS
 // answer keeps it from being called accessible; an answer that merely differs
 // from the control's is cleared when the page it led to is the control's page.
