@@ -186,9 +186,12 @@ bool answers_our_question(const unsigned char* data, size_t len, const Query& q)
            std::memcmp(data + theirs->type_class_at, q.packet.data() + ours->type_class_at, 4) == 0;
 }
 
-// Reads every pending datagram of q's socket.
+// Reads q's pending datagrams, at most this many per wake-up, so that a flood
+// faster than we parse cannot keep the lookup from checking its deadline.
+constexpr int kMaxDatagramsPerWake = 256;
+
 void drain(Query& q, SteadyTime start) {
-    for (;;) {
+    for (int read = 0; read < kMaxDatagramsPerWake; ++read) {
         unsigned char buf[kMaxDatagramBytes];
         alignas(cmsghdr) unsigned char control[256];
         iovec iov{buf, sizeof buf};
