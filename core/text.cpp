@@ -49,4 +49,11 @@ std::string_view trim(std::string_view text) {
     return text.substr(first, last - first + 1);
 }
 
+void cut_utf8(std::string& s, size_t n) {
+    if (s.size() <= n) return;
+    size_t end = n;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s.resize(end);
+}
+
 }  // namespace meoktong

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "meoktong/text.hpp"
 #include "analysis/analyze/analyze.hpp"
 #include "analysis/analyze/json_dom.hpp"
 
@@ -186,13 +187,6 @@ bool expect(std::string_view s, size_t& pos, char c) {
 }
 
 }  // namespace
-
-void cut_utf8(std::string& s, size_t n) {
-    if (s.size() <= n) return;
-    size_t end = n;
-    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    s.resize(end);
-}
 
 void ReportLine::clear() {
     id.clear();

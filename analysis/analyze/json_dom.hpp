@@ -22,9 +22,6 @@ bool parse_json_object(std::string_view text, simdjson::dom::object& root, std::
 // rather than a meoktong record.
 bool is_ooni_measurement(const simdjson::dom::object& root);
 
-// Cuts s to at most n bytes without splitting a UTF-8 sequence.
-void cut_utf8(std::string& s, size_t n);
-
 // read_report_line on an object already parsed.
 bool read_report_fields(const simdjson::dom::object& root, ReportLine& out, std::string& why);
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "meoktong/text.hpp"
 #include "analysis/analyze/render.hpp"
 
 namespace meoktong::analyze {
@@ -29,12 +30,6 @@ std::string html_escape(const std::string& s) {
 }
 
 namespace {
-
-std::string cut_utf8(const std::string& s, size_t n) {
-    size_t end = std::min(n, s.size());
-    while (end > 0 && end < s.size() && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-    return s.substr(0, end);
-}
 
 struct StateStyle {
     const char* state;
@@ -174,7 +169,10 @@ private:
             const TimelineRow& row = s.rows[r];
             int y = top + row_h * int(r);
             std::string label = row.vantage.cc + " " + row.vantage.asn + " " + row.vantage.label;
-            if (label.size() > 34) label = cut_utf8(label, 33) + "\xE2\x80\xA6";
+            if (label.size() > 34) {
+                cut_utf8(label, 33);
+                label += "\xE2\x80\xA6";
+            }
             o_ << "<text x=\"0\" y=\"" << y + 13 << "\">" << html_escape(label) << "</text>\n";
             o_ << "<rect x=\"" << label_w << "\" y=\"" << y + 1 << "\" width=\"" << cell_w * double(columns) << "\" height=\""
                << row_h - 3 << "\" fill=\"#eeeeee\"/>\n";

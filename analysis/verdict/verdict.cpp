@@ -356,11 +356,12 @@ void explain_undecided(const Facts& f, Ev& ev) {
     if (both) ev.push_back("a neutral SNI (" + both->neutral_sni + ") failed the same way: this is not SNI filtering");
     if (const auto* c = cert_issue(f, {Kind::cert_authority}, false); c && !c->issuer.empty())
         ev.push_back("the certificate was issued by \"" + c->issuer + "\", which is not a known interception authority");
-    if (f.partial_here_kbps >= 0 && own_link_as_slow(f, f.partial_here_kbps))
-        ev.push_back("a canary's download ran at " + kbps(f.canary_download_kbps) + ": the probe's own link is slow");
-    if (f.partial_here_kbps >= 0)
+    if (f.partial_here_kbps >= 0) {
+        if (own_link_as_slow(f, f.partial_here_kbps))
+            ev.push_back("a canary's download ran at " + kbps(f.canary_download_kbps) + ": the probe's own link is slow");
         ev.push_back("the download ran at " + kbps(f.partial_here_kbps) + " and timed out after " + std::to_string(f.partial_here_bytes) +
                      " bytes: a slow server and a throttled path look the same from here");
+    }
     ev.push_back("such a failure can come from the service or from the network; only a control measurement can tell");
 }
 

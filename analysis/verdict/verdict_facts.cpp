@@ -75,8 +75,8 @@ bool at_system_resolver(const DnsObservation& o, const std::vector<std::string>&
 // The observations an app would rely on: the system resolver's (with any
 // query sent to the same server by its address: one of them lost on a lossy
 // path is not the server's silence), else all.
-std::vector<const DnsObservation*> app_resolver_obs(const std::vector<DnsObservation>& dns) {
-    auto system_addresses = system_resolver_addresses(dns);
+std::vector<const DnsObservation*> app_resolver_obs(const std::vector<DnsObservation>& dns,
+                                                   const std::vector<std::string>& system_addresses) {
     std::vector<const DnsObservation*> system, all;
     for (const auto& o : dns) {
         all.push_back(&o);
@@ -484,14 +484,14 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
         if (auto c = parse_cidr(text)) routable.push_back(*c);
 
     // DNS, here and at the control.
-    auto app_obs = app_resolver_obs(obs.dns);
+    auto system_addresses = system_resolver_addresses(obs.dns);
+    auto app_obs = app_resolver_obs(obs.dns, system_addresses);
     f.dns_here = make_dns_side(app_obs);
     if (f.control_usable) f.dns_control = make_dns_side(all_of(ctl.dns));
     f.dns_compared = !f.dns_here.addresses.empty() && !f.dns_control.addresses.empty();
     f.dns_consistent = f.dns_compared && (share_any(f.dns_here.addresses, f.dns_control.addresses) ||
                                           share_network(f.dns_here.addresses, f.dns_control.addresses));
     bool has_system = std::any_of(obs.dns.begin(), obs.dns.end(), [](const auto& o) { return o.resolver == "system"; });
-    auto system_addresses = system_resolver_addresses(obs.dns);
     for (const auto& o : obs.dns)
         if (has_system && !at_system_resolver(o, system_addresses) && !addresses_of(o.answers).empty())
             add_unique(f.other_resolvers_ok, {o.resolver});

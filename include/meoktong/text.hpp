@@ -1,5 +1,5 @@
 // Small text helpers used across libraries, one of each: ASCII case folding,
-// comparison and hex encoding, and trimming.
+// comparison and hex encoding, trimming, and cutting UTF-8 text.
 #pragma once
 
 #include <string>
@@ -17,5 +17,7 @@ bool ascii_iequals(std::string_view a, std::string_view b);
 std::string hex_encode(std::string_view bytes);
 // Without leading and trailing ASCII white space.
 std::string_view trim(std::string_view text);
+// Cuts s to at most n bytes without splitting a UTF-8 sequence.
+void cut_utf8(std::string& s, size_t n);
 
 }  // namespace meoktong
