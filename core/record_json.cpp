@@ -11,6 +11,7 @@ namespace meoktong {
 namespace {
 
 json opt_string(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json opt_bool(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
 
 std::optional<std::string> read_opt_string(const json& j, const char* key) {
     auto it = j.find(key);
@@ -65,6 +66,7 @@ struct FieldWriter {
     json& out;
     void operator()(const char* key, VerdictStatus status) const { out[key] = verdict_status_name(status); }
     void operator()(const char* key, const std::optional<std::string>& value) const { out[key] = opt_string(value); }
+    void operator()(const char* key, const std::optional<bool>& value) const { out[key] = opt_bool(value); }
     template <typename T>
     void operator()(const char* key, const T& value) const { out[key] = value; }
 };
@@ -79,6 +81,10 @@ struct FieldReader {
         status = *parsed;
     }
     void operator()(const char* key, std::optional<std::string>& value) const { value = read_opt_string(in, key); }
+    void operator()(const char* key, std::optional<bool>& value) const {
+        auto it = in.find(key);
+        value = it == in.end() || it->is_null() ? std::nullopt : std::optional<bool>(it->get<bool>());
+    }
     template <typename T>
     void operator()(const char* key, T& value) const { read(in, key, value); }
 };
@@ -155,11 +161,21 @@ void fields(Is<HttpObservation> auto& v, auto&& field) {
     field("title", v.title);
     field("body_excerpt", v.body_excerpt);
 }
+void fields(Is<AppObservation> auto& v, auto&& field) {
+    timing_fields(v, field);
+    field("protocol", v.protocol);
+    field("transport", v.transport);
+    field("address", v.address);
+    field("failure", v.failure);
+    field("raw_error", v.raw_error);
+    field("genuine", v.genuine);
+}
 void fields(Is<Observations> auto& v, auto&& field) {
     field("dns", v.dns);
     field("tcp", v.tcp);
     field("tls", v.tls);
     field("http", v.http);
+    field("app", v.app);
     field("packets", v.packets);
 }
 void fields(Is<RunContext> auto& v, auto&& field) {
@@ -253,6 +269,9 @@ void to_json(json& j, const CertificateInfo& v) { j = write_fields(v); }
 void from_json(const json& j, CertificateInfo& v) { read_fields(j, v); }
 void to_json(json& j, const TlsObservation& v) { j = write_fields(v); }
 void from_json(const json& j, TlsObservation& v) { read_fields(j, v); }
+
+void to_json(json& j, const AppObservation& v) { j = write_fields(v); }
+void from_json(const json& j, AppObservation& v) { read_fields(j, v); }
 
 void to_json(json& j, const HttpObservation& v) {
     j = write_fields(v);

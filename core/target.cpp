@@ -1,4 +1,4 @@
-// Parses and prints target URIs; validation errors are one-line InputErrors.
+// Parses and prints target URIs (SPEC §3 and the app URIs of §7); validation errors are one-line InputErrors.
 #include "meoktong/target.hpp"
 
 #include <arpa/inet.h>
@@ -23,13 +23,18 @@ bool is_valid_label(std::string_view label) {
 }  // namespace
 
 bool is_known_protocol(const std::string& protocol) {
-    return protocol == "dns" || protocol == "tcp" || protocol == "tls" || protocol == "https" || protocol == "http";
+    return protocol == "dns" || protocol == "tcp" || protocol == "tls" || protocol == "https" || protocol == "http" ||
+           is_app_protocol(protocol);
 }
+
+bool is_app_protocol(const std::string& protocol) { return protocol == "mtproto" || protocol == "stun"; }
+
+bool port_required(const std::string& protocol) { return protocol == "tcp" || is_app_protocol(protocol); }
 
 uint16_t default_port(const std::string& protocol) {
     if (protocol == "tls" || protocol == "https") return 443;
     if (protocol == "http") return 80;
-    return 0;  // dns and tcp have none
+    return 0;  // dns, tcp and the app protocols have none
 }
 
 // A name, not an address: its last label is not all digits, so 999.1.1.1 or
@@ -63,7 +68,7 @@ Target parse_target_uri(const std::string& uri) {
     t.protocol = ascii_lower(uri.substr(0, sep));
     if (!is_known_protocol(t.protocol))
         throw InputError("bad target '" + uri + "': unknown scheme '" + t.protocol +
-                         "' (use tls, tcp, https, http or dns)");
+                         "' (use tls, tcp, https, http, dns, mtproto or stun)");
     std::string rest = uri.substr(sep + 3);
     std::string authority = rest;
     auto slash = rest.find('/');
@@ -89,7 +94,8 @@ Target parse_target_uri(const std::string& uri) {
         t.port = *host_port->port;
     } else {
         t.port = default_port(t.protocol);
-        if (t.protocol == "tcp") throw InputError("bad target '" + uri + "': port is required for tcp");
+        if (port_required(t.protocol))
+            throw InputError("bad target '" + uri + "': port is required for " + t.protocol);
     }
     return t;
 }

@@ -5,7 +5,7 @@
 // It uses no other library of meoktong and does no network I/O.
 //
 // The measurement record of SPEC §4 as C++ types: one Record per target per
-// run, holding every observation (DNS, TCP, TLS, HTTP, packets), the control
+// run, holding every observation (DNS, TCP, TLS, HTTP, app, packets), the control
 // vantage's observations and the verdict. Shared by probe, control and analysis.
 #pragma once
 
@@ -33,7 +33,7 @@ struct Target {
     std::string service;            // e.g. "line"; "adhoc" for --target
     std::string host;               // name or IP literal
     uint16_t port = 0;
-    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http"
+    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http" | "mtproto" | "stun"
     std::string path = "/";         // for http/https
     std::string role;               // e.g. "messaging", "login", "media", "web"
     std::vector<std::string> cert_names;  // names the certificate must carry (default: host)
@@ -134,11 +134,23 @@ struct PacketObservation {
     std::vector<DnsAnswer> answers;   // dns_response: its A/AAAA records
 };
 
+// One app-protocol exchange (SPEC §7): the service's own first,
+// unauthenticated exchange, and whether the answer proves a genuine server.
+struct AppObservation : Timing {
+    std::string protocol;            // "mtproto" | "stun"
+    std::string transport;           // mtproto: "intermediate" | "obfuscated"; stun: "udp"
+    std::string address;             // the server asked, "IP:PORT" / "[IPv6]:PORT"
+    std::optional<std::string> failure;
+    std::string raw_error;           // e.g. "ECONNRESET", "resPQ nonce differs"
+    std::optional<bool> genuine;     // null when no reply could be judged
+};
+
 struct Observations {
     std::vector<DnsObservation> dns;
     std::vector<TcpObservation> tcp;
     std::vector<TlsObservation> tls;
     std::vector<HttpObservation> http;
+    std::vector<AppObservation> app;
     std::vector<PacketObservation> packets;
 };
 

@@ -27,6 +27,8 @@ void to_json(json& j, const TlsObservation& v);
 void from_json(const json& j, TlsObservation& v);
 void to_json(json& j, const HttpObservation& v);
 void from_json(const json& j, HttpObservation& v);
+void to_json(json& j, const AppObservation& v);
+void from_json(const json& j, AppObservation& v);
 void to_json(json& j, const PacketObservation& v);
 void from_json(const json& j, PacketObservation& v);
 void to_json(json& j, const Observations& v);

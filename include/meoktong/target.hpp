@@ -1,5 +1,6 @@
 // Target URIs of SPEC §3 (tls://HOST[:PORT], tcp://HOST:PORT,
-// https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST) parsed into
+// https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST, and the
+// app-protocol targets of SPEC §7: mtproto://HOST:PORT, stun://HOST:PORT) parsed into
 // Targets, and the key that matches a target across probe and control.
 #pragma once
 
@@ -18,11 +19,17 @@ struct InputError : std::runtime_error {
 // Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
 Target parse_target_uri(const std::string& uri);
 
-// True for the URI schemes meoktong measures: dns, tcp, tls, https, http.
+// True for the URI schemes meoktong measures: dns, tcp, tls, https, http, mtproto, stun.
 bool is_known_protocol(const std::string& protocol);
 
+// True for the app protocols of SPEC §7 measured by their own exchange: mtproto, stun.
+bool is_app_protocol(const std::string& protocol);
+
+// True when a target of this protocol must name its port: tcp and the app protocols.
+bool port_required(const std::string& protocol);
+
 // The port of a target that names none: 443 for tls and https, 80 for http,
-// 0 for dns and tcp (tcp targets must name one).
+// 0 for dns, tcp and the app protocols (which must name one).
 uint16_t default_port(const std::string& protocol);
 
 // The target written back as a URI (inverse of parse_target_uri).

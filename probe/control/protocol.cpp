@@ -67,8 +67,8 @@ bool integer_within(const json& v, int64_t lo, uint64_t hi) {
 std::optional<uint16_t> read_port(const json& item, const std::string& protocol, std::string& error) {
     auto it = item.find("port");
     if (it == item.end() || it->is_null()) {
-        if (protocol == "tcp") {
-            error = "port is required for tcp";
+        if (port_required(protocol)) {
+            error = "port is required for " + protocol;
             return std::nullopt;
         }
         return default_port(protocol);

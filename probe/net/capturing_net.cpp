@@ -65,4 +65,15 @@ HttpObservation CapturingNet::http_get(const HttpRequest& request, SteadyTime st
     return inner_.http_get(watched, start);
 }
 
+// The stream is the connection tcp_connect already watched; UDP exchanges are
+// not captured (the capture watches DNS and TCP flows only).
+AppReply CapturingNet::stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) {
+    return inner_.stream_exchange(conn, exchange, start);
+}
+
+AppReply CapturingNet::datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
+                                         SteadyTime start) {
+    return inner_.datagram_exchange(ip, port, exchange, start);
+}
+
 }  // namespace meoktong

@@ -1,5 +1,6 @@
 // Measuring one target (measure.hpp): which resolvers are asked, which
-// addresses get TCP/TLS/HTTP, when the neutral-SNI retry happens. All I/O goes
+// addresses get TCP/TLS/HTTP or their app exchange (measure_app.hpp), when
+// the neutral-SNI retry happens. All I/O goes
 // through the Net seam (net.hpp), so this logic is unit-tested without network.
 #include "probe/net/measure.hpp"
 
@@ -12,6 +13,7 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
+#include "probe/net/measure_app.hpp"
 #include "probe/net/net.hpp"
 
 namespace meoktong {
@@ -21,6 +23,7 @@ struct AddressResult {
     std::vector<TcpObservation> tcp;
     std::vector<TlsObservation> tls;
     std::vector<HttpObservation> http;
+    std::vector<AppObservation> app;
     bool reached = false;  // the target's protocol worked on this address (for the download)
 };
 
@@ -160,6 +163,13 @@ AddressResult measure_address(Net& net, const Target& t, const MeasureSettings& 
             return out;
         }
     }
+    if (is_app_protocol(t.protocol)) {
+        AppAddressResult app = measure_app_address(net, t, s, ip, start);
+        out.tcp = std::move(app.tcp);
+        out.app = std::move(app.app);
+        out.reached = app.reached;
+        return out;
+    }
     if (t.protocol == "tls" || t.protocol == "https") {
         measure_tls_address(net, t, s, ip, start, out);
         return out;
@@ -223,6 +233,7 @@ Observations measure_target_with(Net& net, const Target& target, const MeasureSe
         obs.tcp.insert(obs.tcp.end(), r.tcp.begin(), r.tcp.end());
         obs.tls.insert(obs.tls.end(), r.tls.begin(), r.tls.end());
         obs.http.insert(obs.http.end(), r.http.begin(), r.http.end());
+        obs.app.insert(obs.app.end(), r.app.begin(), r.app.end());
         if (r.reached && reached_ip == nullptr) reached_ip = &ips[i];
     }
     if (!target.download_url.empty() && reached_ip != nullptr)

@@ -1,10 +1,11 @@
 // SystemNet: the real network behind the seam of net.hpp, forwarding to the
-// DNS, TCP, TLS and HTTP modules.
+// DNS, TCP, TLS, HTTP and app-exchange modules.
 #include "probe/net/net.hpp"
 
 #include <csignal>
 #include <mutex>
 
+#include "probe/net/app_io.hpp"
 #include "probe/net/dns.hpp"
 #include "probe/net/http.hpp"
 #include "probe/net/tcp.hpp"
@@ -43,6 +44,15 @@ TlsObservation SystemNet::tls_handshake(Connection& conn, const TlsRequest& requ
 
 HttpObservation SystemNet::http_get(const HttpRequest& request, SteadyTime start) {
     return http::get(request, start);
+}
+
+AppReply SystemNet::stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) {
+    return app_io::stream_exchange(conn, exchange, start);
+}
+
+AppReply SystemNet::datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
+                                      SteadyTime start) {
+    return app_io::datagram_exchange(ip, port, exchange, start);
 }
 
 }  // namespace meoktong

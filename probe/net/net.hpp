@@ -3,9 +3,10 @@
 // (libpcap) and parsing, the mapping of library errors onto failure names, and
 // measuring one target, all behind the Net seam declared here.
 //
-// The network seam of the probe: the four primitives a measurement uses (DNS
-// lookup, TCP connect, TLS handshake, HTTP GET) behind one narrow interface.
-// SystemNet does real I/O (probe/dns, tcp, tls, http); unit tests put a fake
+// The network seam of the probe: the primitives a measurement uses (DNS
+// lookup, TCP connect, TLS handshake, HTTP GET, and an app protocol's first
+// exchange over a stream or in datagrams) behind one narrow interface.
+// SystemNet does real I/O (probe/dns, tcp, tls, http, app_io); unit tests put a fake
 // behind it so the measurement logic of measure.cpp runs with no network.
 #pragma once
 
@@ -13,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,6 +75,25 @@ struct HttpRequest {
     std::function<void(uint16_t local_port)> on_connected;
 };
 
+// An app protocol's first exchange (SPEC §7) as bytes: the protocol modules
+// (mtproto.hpp, stun.hpp) build the request and say when the reply is in.
+struct AppExchange {
+    std::vector<uint8_t> request;
+    // Stream: true once the bytes so far are a whole reply. Datagram: true for
+    // a datagram that answers the request (others are ignored).
+    std::function<bool(std::span<const uint8_t>)> reply_complete;
+    int timeout_ms = 5000;
+    std::vector<int> resend_after_ms;  // datagrams: resend at these offsets from the first send
+    size_t max_reply_bytes = 64 * 1024;
+};
+
+struct AppReply {
+    double t0_ms = 0, t_ms = 0;
+    std::optional<std::string> failure;  // the transport's: timeout, connection_reset, eof ...
+    std::string raw_error;
+    std::vector<uint8_t> bytes;          // what arrived (a datagram exchange: the answering datagram)
+};
+
 class Net {
 public:
     virtual ~Net() = default;
@@ -82,6 +104,13 @@ public:
     virtual TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) = 0;
     virtual TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) = 0;
     virtual HttpObservation http_get(const HttpRequest& request, SteadyTime start) = 0;
+    // Sends the request on a connected stream, reads until the reply is whole,
+    // the peer closes or the deadline passes.
+    virtual AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) = 0;
+    // Sends the request in a UDP datagram to ip:port (resent on schedule) until
+    // an answering datagram arrives or the deadline passes.
+    virtual AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
+                                       SteadyTime start) = 0;
 };
 
 // The real network.
@@ -93,6 +122,9 @@ public:
     TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) override;
     TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) override;
     HttpObservation http_get(const HttpRequest& request, SteadyTime start) override;
+    AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) override;
+    AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
+                               SteadyTime start) override;
 };
 
 // measure_target (measure.hpp) over any Net: the measurement logic itself.

@@ -97,6 +97,20 @@ Record full_record() {
     h.body_excerpt = "<title>LINE</title>";
     h.throughput_kbps = 512.5;
     r.observations.http.push_back(h);
+    AppObservation a;
+    a.t0_ms = 71;
+    a.t_ms = 80;
+    a.protocol = "mtproto";
+    a.transport = "intermediate";
+    a.address = "149.154.167.51:443";
+    a.failure = "connection_reset";
+    a.raw_error = "ECONNRESET";
+    r.observations.app.push_back(a);
+    a.transport = "obfuscated";
+    a.failure.reset();
+    a.raw_error = "";
+    a.genuine = true;
+    r.observations.app.push_back(a);
     PacketObservation p;
     p.t_ms = 3.2;
     p.kind = "dns_response";
@@ -143,9 +157,9 @@ TEST_CASE("the golden record carries every key of SPEC section 4") {
                             "observations", "control", "verdict"})
         CHECK_MESSAGE(g.contains(key), key);
     CHECK(g["schema"] == "meoktong.measurement/v1");
-    for (const char* key : {"dns", "tcp", "tls", "http", "packets"}) CHECK(g["observations"].contains(key));
-    for (const char* key : {"dns", "tcp", "tls", "http"}) CHECK(g["control"]["observations"].contains(key));
-    for (const auto& kind : {"dns", "tcp", "tls", "http", "packets"}) {
+    for (const char* key : {"dns", "tcp", "tls", "http", "app", "packets"}) CHECK(g["observations"].contains(key));
+    for (const char* key : {"dns", "tcp", "tls", "http", "app"}) CHECK(g["control"]["observations"].contains(key));
+    for (const auto& kind : {"dns", "tcp", "tls", "http", "app", "packets"}) {
         REQUIRE_FALSE(g["observations"][kind].empty());
         for (const auto& o : g["observations"][kind]) {
             CHECK(o.contains("t0_ms"));
@@ -153,6 +167,10 @@ TEST_CASE("the golden record carries every key of SPEC section 4") {
             CHECK(o.contains("failure"));
         }
     }
+    for (const auto& o : g["observations"]["app"])  // SPEC §7
+        for (const char* key : {"protocol", "address", "genuine"}) CHECK_MESSAGE(o.contains(key), key);
+    CHECK(g["observations"]["app"][0]["genuine"].is_null());
+    CHECK(g["observations"]["app"][1]["genuine"] == true);
     CHECK(g["verdict"]["method"] == "tls_sni_reset");
     for (const char* key : {"name", "version", "commit", "build_date"}) CHECK_MESSAGE(g["software"].contains(key), key);
 }

@@ -70,3 +70,25 @@ TEST_CASE("malformed targets are one-line InputErrors") {
         }
     }
 }
+
+TEST_CASE("app-protocol targets of SPEC section 7: mtproto and stun name their port") {
+    auto m = parse_target_uri("mtproto://149.154.167.51:443");
+    CHECK(m.protocol == "mtproto");
+    CHECK(m.port == 443);
+    CHECK(target_uri(m) == "mtproto://149.154.167.51:443");
+    auto s = parse_target_uri("STUN://stun.l.google.com:19302");
+    CHECK(s.protocol == "stun");
+    CHECK(s.host == "stun.l.google.com");
+    CHECK(s.port == 19302);
+    CHECK(is_app_protocol("stun"));
+    CHECK_FALSE(is_app_protocol("tcp"));
+    CHECK(port_required("mtproto"));
+    CHECK_FALSE(port_required("tls"));
+    try {
+        parse_target_uri("stun://stun.example.org");
+        FAIL("a stun target without a port was accepted");
+    } catch (const InputError& e) {
+        CHECK(std::string(e.what()) == "bad target 'stun://stun.example.org': port is required for stun");
+    }
+    CHECK_THROWS_AS(parse_target_uri("mtproto://x.org:443/path"), InputError);
+}

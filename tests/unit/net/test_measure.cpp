@@ -1,6 +1,7 @@
 // The measurement logic of probe/net/measure.cpp through a fake Net: which
 // resolvers and addresses are measured, the neutral-SNI retry, private
-// addresses refused, HTTP only where TLS worked. No network.
+// addresses refused, HTTP only where TLS worked, the app protocols' exchanges
+// (MTProto's transport differential, STUN's retransmissions). No network.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
+#include "mtproto_test_server.hpp"
 #include "probe/net/net.hpp"
 
 using namespace meoktong;
@@ -28,6 +30,9 @@ public:
     std::vector<std::string> connects;
     std::vector<TlsRequest> handshakes;
     std::vector<HttpRequest> gets;
+    // App exchanges: the scripted server's answer to a request (default: none, a timeout).
+    std::function<AppReply(const std::string& ip, std::span<const uint8_t> request)> app_server;
+    std::vector<AppExchange> app_exchanges;
 
     std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers, int,
                                            int, SteadyTime) override {
@@ -98,7 +103,20 @@ public:
         return o;
     }
 
+    AppReply stream_exchange(Connection& conn, const AppExchange& ex, SteadyTime) override { return answer(conn.ip, ex); }
+    AppReply datagram_exchange(const std::string& ip, uint16_t, const AppExchange& ex, SteadyTime) override {
+        return answer(ip, ex);
+    }
+
 private:
+    AppReply answer(const std::string& ip, const AppExchange& ex) {
+        std::lock_guard lock(mutex_);
+        app_exchanges.push_back(ex);
+        if (app_server) return app_server(ip, ex.request);
+        AppReply r;
+        r.failure = failure::kTimeout;
+        return r;
+    }
     std::mutex mutex_;
 };
 
@@ -280,4 +298,94 @@ TEST_CASE("cert_names replace the host for verification") {
     measure_target_with(net, t, {}, std::chrono::steady_clock::now());
     REQUIRE(net.handshakes.size() == 1);
     CHECK(net.handshakes[0].verify_names == t.cert_names);
+}
+
+namespace {
+
+// A genuine Telegram server, except that a DPI resets plain-transport connections to `dpi_ip`.
+AppReply telegram(const std::string& ip, std::span<const uint8_t> request, const std::string& dpi_ip) {
+    AppReply r;
+    auto req = testing::read_request(request);
+    if (!req || (ip == dpi_ip && !req->obfuscated)) {
+        r.failure = failure::kConnectionReset;
+        return r;
+    }
+    r.bytes = testing::on_the_wire(*req, testing::respq_packet(req->nonce));
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("mtproto: a genuine plain exchange is one connection and one app observation") {
+    FakeNet net;
+    net.app_server = [](const std::string& ip, std::span<const uint8_t> req) { return telegram(ip, req, ""); };
+    auto o = run(net, "mtproto://149.154.167.51:443");
+    CHECK(o.tcp.size() == 1);
+    REQUIRE(o.app.size() == 1);
+    CHECK(o.app[0].protocol == "mtproto");
+    CHECK(o.app[0].transport == "intermediate");
+    CHECK(o.app[0].address == "149.154.167.51:443");
+    CHECK(o.app[0].genuine == true);
+    CHECK_FALSE(o.app[0].failure);
+    CHECK(o.tls.empty());
+}
+
+TEST_CASE("mtproto: a reset plain exchange is retried obfuscated on a fresh connection") {
+    FakeNet net;
+    net.app_server = [](const std::string& ip, std::span<const uint8_t> req) { return telegram(ip, req, "149.154.167.51"); };
+    auto o = run(net, "mtproto://149.154.167.51:443");
+    CHECK(o.tcp.size() == 2);
+    REQUIRE(o.app.size() == 2);
+    CHECK(o.app[0].transport == "intermediate");
+    CHECK(o.app[0].failure == failure::kConnectionReset);
+    CHECK_FALSE(o.app[0].genuine.has_value());
+    CHECK(o.app[1].transport == "obfuscated");
+    CHECK(o.app[1].genuine == true);
+}
+
+TEST_CASE("mtproto: no app exchange where TCP failed; a middlebox's bytes are not genuine") {
+    FakeNet net;
+    net.tcp_failure["192.0.2.1"] = failure::kTimeout;
+    auto o = run(net, "mtproto://192.0.2.1:443");
+    CHECK(o.app.empty());
+    CHECK(net.app_exchanges.empty());
+    FakeNet proxy;
+    proxy.app_server = [](const std::string&, std::span<const uint8_t>) {
+        AppReply r;
+        std::string page = "HTTP/1.1 403 Forbidden\r\n\r\n";
+        r.bytes.assign(page.begin(), page.end());
+        return r;
+    };
+    auto p = run(proxy, "mtproto://192.0.2.2:443");
+    REQUIRE(p.app.size() == 2);
+    for (const auto& a : p.app) {
+        CHECK(a.genuine == false);
+        CHECK(a.failure == failure::kAppUnexpectedReply);
+    }
+}
+
+TEST_CASE("stun: a Binding Request over UDP with RFC 8489 retransmissions, no TCP") {
+    FakeNet net;
+    net.app_server = [](const std::string&, std::span<const uint8_t> req) {
+        AppReply r;
+        r.bytes.assign(req.begin(), req.end());
+        r.bytes[1] = 0x01;
+        r.bytes[0] = 0x01;  // Binding Success to the same transaction id
+        return r;
+    };
+    MeasureSettings s;
+    s.timeout_ms = 4000;
+    auto o = run(net, "stun://192.0.2.3:3478", s);
+    CHECK(o.tcp.empty());
+    REQUIRE(net.app_exchanges.size() == 1);
+    CHECK(net.app_exchanges[0].resend_after_ms == std::vector<int>{500, 1500, 3500});
+    CHECK(net.app_exchanges[0].reply_complete(std::vector<uint8_t>{0x01, 0x01, 0, 0}) == false);
+    REQUIRE(o.app.size() == 1);
+    CHECK(o.app[0].transport == "udp");
+    CHECK(o.app[0].genuine == true);
+    FakeNet silent;
+    auto q = run(silent, "stun://192.0.2.3:3478", s);
+    REQUIRE(q.app.size() == 1);
+    CHECK(q.app[0].failure == failure::kTimeout);
+    CHECK_FALSE(q.app[0].genuine.has_value());
 }
