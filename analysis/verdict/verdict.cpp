@@ -150,6 +150,8 @@ void explain_accessible(const Facts& f, Ev& ev) {
         if (a.app_path && a.failed_step == Step::passed) worked.push_back(endpoint(a.ip, a.port));
     std::string how = f.needs_http ? " (HTTP answer received" : f.needs_tls ? " (TLS handshake with a valid certificate" : " (TCP connection";
     how += f.needs_tls && f.needs_http ? " over TLS with a valid certificate)" : ")";
+    for (const auto& a : f.here)
+        if (f.needs_app && a.app_path && a.failed_step == Step::passed) how = " (a genuine answer to the " + a.exchange + ")";
     ev.push_back(f.host + " worked from here through " + list_addresses(worked) + how);
     std::vector<std::string> failed;
     for (const auto* a : f.failing_here()) failed.push_back(describe_outcome(*a, f.host));
@@ -244,6 +246,19 @@ void explain_sni_blackhole(const Facts& f, Ev& ev) {
     const auto* t = sni_test(f, {Kind::timeout}, true);
     ev.push_back("TLS with SNI " + t->sni + " to " + endpoint(t->ip, t->port) +
                  " timed out after the ClientHello, the same address completed a handshake with a neutral SNI (" + t->neutral_sni + ")");
+}
+
+void explain_transport_differential(const Facts& f, Ev& ev) {
+    const auto& t = f.transport_tests.front();
+    ev.push_back("the MTProto key exchange in the plain transport to " + endpoint(t.ip, t.port) + " " +
+                 (t.plain_kind == Kind::reset ? "was reset" : t.plain_kind == Kind::timeout ? "went unanswered" : "failed (" + t.plain_failure + ")") +
+                 ", while the same address answered it genuinely in the obfuscated transport: something on the path recognises the plain protocol");
+    ev.push_back("Telegram's apps fall back to the obfuscated transport, so they may still connect");
+}
+
+void explain_app_error(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f));
+    ev.push_back("the answer carries our transaction id: the service's own server answered, with an error");
 }
 
 void explain_forged_rst_tls(const Facts& f, Ev& ev) {
@@ -519,6 +534,29 @@ const std::vector<Rule> kRules = {
     {"https_server_error", VerdictStatus::provider_down, "http_error", 0.75, true, false,
      [](const Facts& f) { return f.needs_tls && here_is(f, Step::http, {Kind::http_5xx}); }, explain_server_error,
      "HTTP 5xx from a server authenticated by a valid certificate"},
+    {"app_transport_differential", VerdictStatus::blocked, "app_tampering", 0.85, true, false,
+     [](const Facts& f) { return here_at(f, Step::app) && !f.transport_tests.empty(); }, explain_transport_differential,
+     "MTProto's plain transport fails where the obfuscated one reaches a genuine server, same address"},
+    {"app_reset_here_only", VerdictStatus::blocked, "app_reset", 0.8, false, false,
+     [](const Facts& f) { return here_is(f, Step::app, {Kind::reset, Kind::eof}) && f.control_passed(Step::app); },
+     explain_here_vs_control, "the app exchange is reset or cut off here, genuine at the control"},
+    {"app_blackhole_here_only", VerdictStatus::blocked, "app_blackhole", 0.75, false, false,
+     [](const Facts& f) { return !f.over_udp && here_is(f, Step::app, {Kind::timeout}) && f.control_passed(Step::app); },
+     explain_here_vs_control, "the app exchange goes unanswered after TCP connected here, genuine at the control"},
+    {"udp_blackhole_here_only", VerdictStatus::blocked, "udp_blackhole", 0.75, false, false,
+     [](const Facts& f) {
+         return f.over_udp && here_is(f, Step::app, {Kind::timeout, Kind::refused, Kind::unreachable}) && f.control_passed(Step::app);
+     },
+     explain_here_vs_control, "the UDP exchange (STUN) goes unanswered here, genuine at the control"},
+    {"app_tampering_here_only", VerdictStatus::blocked, "app_tampering", 0.8, false, false,
+     [](const Facts& f) { return here_is(f, Step::app, {Kind::unexpected_reply, Kind::not_genuine}) && f.control_passed(Step::app); },
+     explain_here_vs_control, "the app exchange gets an answer that is not a genuine server's here, genuine at the control"},
+    {"app_fails_everywhere", VerdictStatus::provider_down, "app_error", 0.75, false, false,
+     [](const Facts& f) { return here_at(f, Step::app) && f.control_usable && f.control_step == Step::app && f.control_kind != Kind::not_measured; },
+     explain_here_vs_control, "the app exchange fails here and at the control, where the connection worked"},
+    {"app_error_genuine_server", VerdictStatus::provider_down, "app_error", 0.7, true, false,
+     [](const Facts& f) { return here_is(f, Step::app, {Kind::app_error}); }, explain_app_error,
+     "the service's own server answers the app exchange with an error"},
     {"dns_resolved", VerdictStatus::accessible, nullptr, 0.9, true, false,
      [](const Facts& f) { return !f.needs_tcp && f.here_step == Step::passed; }, explain_dns_resolved,
      "DNS target: public answers, no injection, sinkhole, bogon or control mismatch"},

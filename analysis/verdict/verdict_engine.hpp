@@ -13,8 +13,9 @@
 
 namespace meoktong::verdict {
 
-// The steps of a measurement in order; `passed` means every required step succeeded.
-enum class Step { dns = 1, tcp, tls, http, passed };
+// The steps of a measurement in order; `passed` means every required step
+// succeeded. `app` is an app protocol's own first exchange (SPEC §7).
+enum class Step { dns = 1, tcp, tls, http, app, passed };
 
 // What went wrong at a step, in a vocabulary the rules can reason with.
 enum class Kind {
@@ -34,6 +35,9 @@ enum class Kind {
     no_answer,
     http_5xx,
     blockpage,
+    unexpected_reply,  // app_unexpected_reply: not the protocol's answer
+    not_genuine,       // app_not_genuine: the protocol's answer, not to our request
+    app_error,         // a genuine server answered with an error (e.g. a STUN error response)
     not_measured,
     other,
 };
@@ -49,6 +53,7 @@ struct AddressOutcome {
     Kind kind = Kind::ok;
     std::string failure;           // the observation's failure string (or a description)
     int http_status = 0;
+    std::string exchange;          // app targets: the exchange's name, e.g. "STUN Binding Request"
 };
 
 // One side's name resolution (here: the app's resolver; control: all of its resolvers).
@@ -84,6 +89,13 @@ struct SniTest {  // target SNI vs neutral SNI on the same address
     bool neutral_completed = false;  // the neutral handshake got a certificate
 };
 
+struct TransportTest {  // MTProto: the plain transport failed where the obfuscated one reached a genuine server
+    std::string ip;
+    uint16_t port = 0;
+    Kind plain_kind = Kind::ok;
+    std::string plain_failure;
+};
+
 struct CertIssue {  // a certificate that did not verify for the host
     std::string ip;
     uint16_t port = 0;
@@ -112,7 +124,9 @@ struct Facts {
     std::string host;
     uint16_t port = 0;
     std::string protocol;
-    bool needs_tcp = false, needs_tls = false, needs_http = false;
+    bool needs_tcp = false, needs_tls = false, needs_http = false;  // needs_tcp: measures addresses (stun's over UDP)
+    bool needs_app = false;          // an app-protocol target (SPEC §7): its exchange must reach a genuine server
+    bool over_udp = false;           // stun: no TCP connection
     std::string started_at;
 
     // Control and canaries.
@@ -148,6 +162,7 @@ struct Facts {
 
     // In-band evidence.
     std::vector<SniTest> sni_tests;
+    std::vector<TransportTest> transport_tests;
     std::vector<CertIssue> cert_issues;
     std::vector<std::string> control_cert_sha256;
     std::vector<ForgedRst> forged_rsts;

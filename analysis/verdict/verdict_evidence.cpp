@@ -32,6 +32,9 @@ std::string conn_phrase(Kind k, const std::string& failure) {
         case Kind::http_5xx: return "got a server error (" + failure + ")";
         case Kind::blockpage: return "got a known blockpage (" + failure + ")";
         case Kind::not_measured: return "was not measured";
+        case Kind::unexpected_reply: return "got an answer that is not the protocol's (" + failure + ")";
+        case Kind::not_genuine: return "got the protocol's answer, but not to our request (" + failure + ")";
+        case Kind::app_error: return "got an error from the server (" + failure + ")";
         default: return "failed (" + failure + ")";
     }
 }
@@ -99,6 +102,7 @@ std::string describe_outcome(const AddressOutcome& a, const std::string& host) {
         case Step::tcp: return "the TCP connection to " + ep + " " + conn_phrase(a.kind, a.failure);
         case Step::tls: return "the TLS handshake with " + ep + " (SNI " + host + ") " + conn_phrase(a.kind, a.failure);
         case Step::http: return "the HTTP request to " + ep + " " + conn_phrase(a.kind, a.failure);
+        case Step::app: return "the " + a.exchange + " with " + ep + " " + conn_phrase(a.kind, a.failure);
         case Step::passed: return ep + " worked";
         case Step::dns: return "DNS failed";
     }

@@ -11,6 +11,7 @@
 #include "meoktong/failure.hpp"
 #include "meoktong/ipaddr.hpp"
 #include "meoktong/parse.hpp"
+#include "meoktong/target.hpp"
 #include "analysis/verdict/verdict_engine.hpp"
 
 namespace meoktong::verdict {
@@ -26,6 +27,7 @@ Kind classify(const std::string& f) {
         {fl::kSslInvalidCertificate, Kind::cert_invalid}, {fl::kSslFailedHandshake, Kind::handshake},
         {fl::kDnsNxdomain, Kind::nxdomain},           {fl::kDnsServfail, Kind::servfail},
         {fl::kDnsRefused, Kind::dns_refused},         {fl::kDnsNoAnswer, Kind::no_answer},
+        {fl::kAppUnexpectedReply, Kind::unexpected_reply}, {fl::kAppNotGenuine, Kind::not_genuine},
     };
     auto it = kinds.find(f);
     return it == kinds.end() ? Kind::other : it->second;
@@ -157,14 +159,35 @@ bool fingerprint_seen_at_control(const Fingerprint* f, const Observations& contr
 }
 
 struct StepNeeds {
-    bool tcp, tls, http;
+    bool tcp, tls, http, app;
+    const char* exchange;  // the app exchange's name in sentences
 };
 
-// Carries one address through TCP -> TLS -> HTTP; stops at the first failing step.
+const char* exchange_name(const std::string& protocol) {
+    if (protocol == "mtproto") return "MTProto key exchange (req_pq_multi)";
+    if (protocol == "stun") return "STUN Binding Request";
+    return "";
+}
+
+// The address an app observation's "IP:PORT" names.
+std::string app_ip(const AppObservation& a) {
+    auto hp = split_host_port(a.address);
+    return hp ? hp->host : a.address;
+}
+
+// An address's first app exchange (MTProto's plain transport; STUN's one).
+const AppObservation* first_app(const std::vector<AppObservation>& list, const std::string& ip) {
+    for (const auto& a : list)
+        if (app_ip(a) == ip) return &a;
+    return nullptr;
+}
+
+// Carries one address through TCP -> TLS -> HTTP -> app; stops at the first failing step.
 AddressOutcome evaluate_address(const std::string& ip, const Observations& obs, const StepNeeds& needs,
                                 const FingerprintSet* fps, const Observations* control) {
     AddressOutcome out;
     out.ip = ip;
+    out.exchange = needs.exchange;
     const auto* tcp = find_by_ip(obs.tcp, ip);
     const auto* tls = find_tls(obs.tls, ip, "target");
     const auto* http = find_by_ip(obs.http, ip);
@@ -176,26 +199,36 @@ AddressOutcome evaluate_address(const std::string& ip, const Observations& obs, 
         return out;
     };
     if (tcp && tcp->failure) return fail(Step::tcp, classify(*tcp->failure), *tcp->failure);
-    if (!tcp && !tls && !http) return fail(Step::tcp, Kind::not_measured, "not measured");
+    if (!tcp && !tls && !http && !(needs.app && first_app(obs.app, ip)))
+        return fail(needs.tcp ? Step::tcp : Step::app, Kind::not_measured, "not measured");
     if (needs.tls && tls) {
         if (tls->failure) return fail(Step::tls, classify(*tls->failure), *tls->failure);
         if (!tls->certificate_valid) return fail(Step::tls, Kind::cert_invalid, "certificate not valid for the host");
     } else if (needs.tls && !http) {
         return fail(Step::tls, Kind::not_measured, "not measured");
     }
-    if (!needs.http) return out;
-    if (!http) return fail(Step::http, Kind::not_measured, "not measured");
-    out.http_status = http->status;
-    if (http->failure) {
-        Kind k = classify(*http->failure);
-        return fail(is_cert_kind(k) || k == Kind::handshake ? Step::tls : Step::http, k, *http->failure);
+    if (needs.http) {
+        if (!http) return fail(Step::http, Kind::not_measured, "not measured");
+        out.http_status = http->status;
+        if (http->failure) {
+            Kind k = classify(*http->failure);
+            return fail(is_cert_kind(k) || k == Kind::handshake ? Step::tls : Step::http, k, *http->failure);
+        }
+        if (fps) {
+            const Fingerprint* f = match_http(*fps, *http);
+            if (f && !(control && fingerprint_seen_at_control(f, *control, *fps)))
+                return fail(Step::http, Kind::blockpage, f->name);
+        }
+        if (http->status >= 500) return fail(Step::http, Kind::http_5xx, "HTTP " + std::to_string(http->status));
     }
-    if (fps) {
-        const Fingerprint* f = match_http(*fps, *http);
-        if (f && !(control && fingerprint_seen_at_control(f, *control, *fps)))
-            return fail(Step::http, Kind::blockpage, f->name);
+    if (needs.app) {
+        const auto* app = first_app(obs.app, ip);
+        if (!app) return fail(Step::app, Kind::not_measured, "not measured");
+        std::string detail = app->raw_error.empty() ? app->failure.value_or("") : app->raw_error;
+        if (app->genuine == true && app->failure) return fail(Step::app, Kind::app_error, detail);
+        if (app->failure) return fail(Step::app, classify(*app->failure), detail);
+        if (app->genuine != true) return fail(Step::app, Kind::not_genuine, "the reply was not judged genuine");
     }
-    if (http->status >= 500) return fail(Step::http, Kind::http_5xx, "HTTP " + std::to_string(http->status));
     return out;
 }
 
@@ -206,14 +239,15 @@ std::vector<std::string> measured_ips(const Observations& obs) {
         if (t.purpose == "target") add_unique(ips, {t.ip});
     for (const auto& h : obs.http)
         if (!h.ip.empty()) add_unique(ips, {h.ip});
+    for (const auto& a : obs.app) add_unique(ips, {app_ip(a)});
     return ips;
 }
 
 int kind_rank(Kind k) {  // among outcomes at the same step, the most telling first
     static const Kind order[] = {Kind::blockpage, Kind::cert_authority, Kind::cert_hostname, Kind::reset,
                                  Kind::refused,   Kind::eof,            Kind::timeout,       Kind::unreachable,
-                                 Kind::handshake, Kind::cert_invalid,   Kind::http_5xx,      Kind::other,
-                                 Kind::not_measured};
+                                 Kind::handshake, Kind::cert_invalid,   Kind::http_5xx,      Kind::not_genuine,
+                                 Kind::unexpected_reply, Kind::app_error, Kind::other, Kind::not_measured};
     for (size_t i = 0; i < std::size(order); ++i)
         if (order[i] == k) return static_cast<int>(i);
     return static_cast<int>(std::size(order));
@@ -260,15 +294,30 @@ bool refused_by_control(const Observations& ctl, const std::string& ip) {
 
 std::string control_unusable_reason(const ControlResult& c) {
     const auto& o = c.observations;
-    bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty();
+    bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty() || !o.app.empty();
     if (c.failure) return "the control did not answer: " + *c.failure;
     if (!any) return c.requested ? "the control returned no observations for this target" : "";
     auto refused = [](const auto& list) {
         return std::all_of(list.begin(), list.end(), [](const auto& x) { return x.failure == failure::kTargetNotAllowed; });
     };
-    if (refused(o.dns) && refused(o.tcp) && refused(o.tls) && refused(o.http))
+    if (refused(o.dns) && refused(o.tcp) && refused(o.tls) && refused(o.http) && refused(o.app))
         return "the control refused to measure this target (target_not_allowed)";
     return "";
+}
+
+// MTProto addresses where the plain transport failed and the obfuscated one
+// reached a genuine server: a middlebox that knows the plain protocol.
+void find_transport_tests(const std::vector<AppObservation>& app, Facts& f) {
+    for (const auto& plain : app) {
+        if (plain.transport != "intermediate" || plain.genuine == true) continue;
+        for (const auto& obf : app) {
+            if (obf.transport != "obfuscated" || obf.address != plain.address || obf.genuine != true || obf.failure) continue;
+            auto hp = split_host_port(plain.address);
+            Kind k = plain.failure ? classify(*plain.failure) : Kind::not_genuine;
+            f.transport_tests.push_back({app_ip(plain), hp && hp->port ? *hp->port : f.port, k,
+                                         plain.raw_error.empty() ? plain.failure.value_or("") : plain.raw_error});
+        }
+    }
 }
 
 // The resets among the packet evidence that cut an address's connection here.
@@ -436,6 +485,7 @@ const char* step_name(Step s) {
         case Step::tcp: return "tcp";
         case Step::tls: return "tls";
         case Step::http: return "http";
+        case Step::app: return "app";
         case Step::passed: return "passed";
     }
     return "?";
@@ -467,13 +517,15 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.needs_tcp = f.protocol != "dns";
     f.needs_tls = f.protocol == "tls" || f.protocol == "https";
     f.needs_http = f.protocol == "http" || f.protocol == "https";
+    f.needs_app = is_app_protocol(f.protocol);
+    f.over_udp = f.protocol == "stun";
     f.started_at = r.started_at;
-    f.nothing_measured = obs.dns.empty() && obs.tcp.empty() && obs.tls.empty() && obs.http.empty();
+    f.nothing_measured = obs.dns.empty() && obs.tcp.empty() && obs.tls.empty() && obs.http.empty() && obs.app.empty();
 
     f.control_requested = r.control.requested;
     f.control_unreachable = r.control.failure.has_value();
     f.control_unusable_reason = control_unusable_reason(r.control);
-    bool control_any = !ctl.dns.empty() || !ctl.tcp.empty() || !ctl.tls.empty() || !ctl.http.empty();
+    bool control_any = !ctl.dns.empty() || !ctl.tcp.empty() || !ctl.tls.empty() || !ctl.http.empty() || !ctl.app.empty();
     f.control_usable = !r.control.failure && control_any && f.control_unusable_reason.empty();
     f.canaries_total = r.context.canaries_total;
     f.canaries_ok = r.context.canaries_ok;
@@ -501,7 +553,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.dns_packet_ttls = dns_packet_ttls(packet_evidence);
 
     // Addresses, here and at the control.
-    StepNeeds needs{f.needs_tcp, f.needs_tls, f.needs_http};
+    StepNeeds needs{f.needs_tcp && !f.over_udp, f.needs_tls, f.needs_http, f.needs_app, exchange_name(f.protocol)};
     auto ips = measured_ips(obs);
     bool any_app = std::any_of(ips.begin(), ips.end(), [&](const auto& ip) {
         return std::find(f.dns_here.addresses.begin(), f.dns_here.addresses.end(), ip) != f.dns_here.addresses.end();
@@ -527,6 +579,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
 
     // In-band evidence.
     find_sni_tests(obs, f);
+    find_transport_tests(obs.app, f);
     find_cert_issues(r, fps, f);
     find_forged_rsts(packet_evidence, f.here, f.forged_rsts);
     note_unaged_synacks(packet_evidence, f.cert_issues);

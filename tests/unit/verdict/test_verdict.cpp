@@ -58,7 +58,7 @@ std::string joined(const Verdict& v) {
 
 bool control_usable(const Record& r) {
     const auto& o = r.control.observations;
-    bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty();
+    bool any = !o.dns.empty() || !o.tcp.empty() || !o.tls.empty() || !o.http.empty() || !o.app.empty();
     return any && !r.control.failure;
 }
 
@@ -148,8 +148,10 @@ TEST_CASE("rule table: unique names, statuses and methods from SPEC §2") {
     const std::set<std::string> statuses = {"accessible", "blocked", "provider_down", "local_failure", "inconclusive"};
     const std::set<std::string> blocked = {"dns_injection", "dns_tampering", "dns_nxdomain",  "dns_blackhole",
                                            "tcp_reset",     "tcp_blackhole", "tls_sni_reset", "tls_sni_blackhole",
-                                           "tls_mitm",      "http_blockpage", "throttling"};
-    const std::set<std::string> provider = {"dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout", "tls_failure", "http_error"};
+                                           "tls_mitm",      "http_blockpage", "throttling",  "app_reset",
+                                           "app_blackhole", "app_tampering", "udp_blackhole"};
+    const std::set<std::string> provider = {"dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout",
+                                            "tls_failure",  "http_error",   "app_error"};
     std::set<std::string> names;
     for (const auto& r : verdict::rules()) {
         std::string name = r.name;
