@@ -164,7 +164,7 @@ struct StepNeeds {
 };
 
 const char* exchange_name(const std::string& protocol) {
-    if (protocol == "mtproto") return "MTProto key exchange (req_pq_multi)";
+    if (protocol == "mtproto") return "MTProto req_pq_multi exchange";
     if (protocol == "stun") return "STUN Binding Request";
     return "";
 }
@@ -192,6 +192,10 @@ AddressOutcome evaluate_address(const std::string& ip, const Observations& obs, 
     const auto* tls = find_tls(obs.tls, ip, "target");
     const auto* http = find_by_ip(obs.http, ip);
     out.port = tcp ? tcp->port : tls ? tls->port : http ? http->port : 0;
+    if (const auto* app = first_app(obs.app, ip); app && out.port == 0) {
+        auto hp = split_host_port(app->address);
+        out.port = hp && hp->port ? *hp->port : 0;
+    }
     auto fail = [&](Step s, Kind k, const std::string& f) {
         out.failed_step = s;
         out.kind = k;
@@ -462,7 +466,7 @@ void find_partial_download(const std::vector<HttpObservation>& http, Facts& f) {
     }
 }
 
-// Every DNS query and every connection here failed for want of a route
+// Every DNS query, connection and UDP exchange here failed for want of a route
 // (network_unreachable; a connection may also be host_unreachable after DNS
 // failed so). Without DNS (an address target), the connections alone decide
 // unless the control connected: a router's ICMP could then be aimed at it.
@@ -470,10 +474,11 @@ bool own_link_down(const Observations& obs, const Facts& f) {
     auto is = [](const std::optional<std::string>& fail, bool host_too) {
         return fail == failure::kNetworkUnreachable || (host_too && fail == failure::kHostUnreachable);
     };
-    if (f.canaries_ok > 0 || (obs.dns.empty() && obs.tcp.empty())) return false;
+    if (f.canaries_ok > 0 || (obs.dns.empty() && obs.tcp.empty() && obs.app.empty())) return false;
     bool dns_down = std::all_of(obs.dns.begin(), obs.dns.end(), [&](const auto& o) { return is(o.failure, false); });
     bool tcp_down = std::all_of(obs.tcp.begin(), obs.tcp.end(), [&](const auto& o) { return is(o.failure, !obs.dns.empty()); });
-    if (!dns_down || !tcp_down) return false;
+    bool udp_down = std::all_of(obs.app.begin(), obs.app.end(), [&](const auto& o) { return is(o.failure, !obs.dns.empty()); });
+    if (!dns_down || !tcp_down || !udp_down) return false;
     return !obs.dns.empty() || !f.control_passed(Step::tcp);
 }
 

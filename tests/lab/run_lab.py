@@ -26,7 +26,7 @@ LAB = os.path.join(ROOT, "scripts", "lab")
 LAB_LIST = os.path.join(HERE, "lab-list.json")
 LAB_RESOLVER = "10.77.4.2"
 ROUTABLE = "10.77.0.0/16"
-OBSERVATION_KINDS = ("dns", "tcp", "tls", "http", "packets")
+OBSERVATION_KINDS = ("dns", "tcp", "tls", "http", "app", "packets")
 # What an untouched target must show, by protocol (the "others" default).
 ACCESSIBLE_FACTS = {
     "tls": ["any tls[purpose=target].certificate_valid == true"],
@@ -34,6 +34,8 @@ ACCESSIBLE_FACTS = {
     "http": ["any http.status == 200", "none http.title == warning.or.kr"],
     "tcp": ["any tcp.failure == null"],
     "dns": ["any dns[query_type=A].failure == null"],
+    "mtproto": ["any app[transport=intermediate].genuine == true"],
+    "stun": ["any app.genuine == true"],
 }
 FACT = re.compile(r"^(any|all|none|count)\s+(\S+)\s+(==|!=|>=|<=|>|<|contains)\s+(.+)$")
 SKIP = 77  # ctest SKIP_RETURN_CODE: not root, the lab cannot run here

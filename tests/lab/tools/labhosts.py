@@ -5,7 +5,8 @@
 # must listen on. Writes, into the lab state directory:
 #   hosts.json  {"line.me": ["10.77.10.1"], "149.154.167.51": ["149.154.167.51"], ...}
 #   zone.json   the DNS zone: hostnames only (IP literals need no DNS)
-#   ports.json  {"tls": [443, ...], "plain": [80, ...]}
+#   ports.json  {"tls": [443, ...], "plain": [80, ...], "mtproto": ["IP:PORT", ...],
+#               "stun": ["IP:PORT", ...]}: the app protocols' (SPEC §7) endpoints get their own servers
 #   sans.txt    subjectAltName value for the lab certificate
 import argparse
 import glob
@@ -25,6 +26,7 @@ FIXED = {
 CONTROL = {"control.lab": ["10.77.5.2"]}  # in the zone, but not served by the servers namespace
 LIST_POOL = ipaddress.ip_network("10.77.16.0/20")  # test-list hostnames, in sorted order
 TLS_PROTOCOLS = {"tls", "https"}
+APP_PROTOCOLS = {"mtproto", "stun"}  # served by tests/lab/tools/labmtproto.py and coturn, not nginx
 DEFAULT_PORTS = {"tls": 443, "https": 443, "http": 80}
 
 
@@ -57,8 +59,13 @@ def plan(paths):
     ports = {"tls": {443}, "plain": {80}}
     pool = iter(LIST_POOL.hosts())
     targets = sorted(set(list_targets(paths)), key=lambda t: (t[0], str(t[1]), t[2]))
+    app = {p: set() for p in APP_PROTOCOLS}
     for host, port, proto in targets:
-        if isinstance(port, int) and 0 < port < 65536 and proto != "dns":
+        if not (isinstance(port, int) and 0 < port < 65536) or proto == "dns":
+            pass
+        elif proto in APP_PROTOCOLS:
+            app[proto].add((host, port))
+        else:
             ports["tls" if proto in TLS_PROTOCOLS else "plain"].add(port)
         if host in hosts:
             continue
@@ -68,7 +75,10 @@ def plan(paths):
         else:
             hosts[host] = [str(next(pool))]
     ports["plain"] -= ports["tls"]  # a TLS listener also accepts plain TCP connects
-    return hosts, {k: sorted(v) for k, v in ports.items()}
+    out = {k: sorted(v) for k, v in ports.items()}
+    for proto, endpoints in app.items():
+        out[proto] = sorted({f"{ip}:{port}" for host, port in endpoints for ip in hosts.get(host, [])})
+    return hosts, out
 
 
 def main():

@@ -18,8 +18,9 @@ KINDS = ("baseline", "censorship", "provider", "local", "trap", "stacked")
 STATUSES = ("accessible", "blocked", "provider_down", "local_failure", "inconclusive")
 BLOCKED_METHODS = ("dns_injection", "dns_tampering", "dns_nxdomain", "dns_blackhole", "tcp_reset",
                    "tcp_blackhole", "tls_sni_reset", "tls_sni_blackhole", "tls_mitm", "http_blockpage",
-                   "throttling")
-PROVIDER_METHODS = ("dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout", "tls_failure", "http_error")
+                   "throttling", "app_reset", "app_blackhole", "app_tampering", "udp_blackhole")
+PROVIDER_METHODS = ("dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout", "tls_failure", "http_error",
+                    "app_error")
 PLACEHOLDER = re.compile(r"(@@|@|%)([a-z0-9][a-z0-9.-]*[a-z0-9])(?:#(\d+))?")
 
 
