@@ -123,6 +123,7 @@ void fields(Is<TcpObservation> auto& v, auto&& field) {
     field("port", v.port);
     field("failure", v.failure);
     field("raw_error", v.raw_error);
+    field("attempt", v.attempt);
 }
 void fields(Is<CertificateInfo> auto& v, auto&& field) {
     field("subject", v.subject);

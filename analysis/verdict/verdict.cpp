@@ -156,6 +156,9 @@ void explain_accessible(const Facts& f, Ev& ev) {
     std::vector<std::string> failed;
     for (const auto* a : f.failing_here()) failed.push_back(describe_outcome(*a, f.host));
     if (!failed.empty()) ev.push_back("failing addresses: " + join_words(failed));
+    if (!f.connect_retry_worked.empty())
+        ev.push_back("the first connection to " + join_words(f.connect_retry_worked) +
+                     " timed out and its retry connected: packets lost on the path, not a blocked address");
     double here = f.throughput_here_kbps;
     if (here >= 0 && f.throughput_control_kbps > 0 && here <= 0.2 * f.throughput_control_kbps && own_link_as_slow(f, here))
         ev.push_back("the download ran at " + kbps(here) + " here against " + kbps(f.throughput_control_kbps) + " at the control, but a canary's ran at " +

@@ -172,6 +172,9 @@ struct Facts {
     double partial_here_kbps = -1, partial_here_ms = 0;
     int64_t partial_here_bytes = 0;
 
+    // Addresses whose connect timed out once and connected on its retry ("IP:PORT").
+    std::vector<std::string> connect_retry_worked;
+
     // The probe's own first hop failed: every DNS query and every connection here
     // failed with network_unreachable (no route, interface down) and no canary worked.
     bool own_link_down = false;

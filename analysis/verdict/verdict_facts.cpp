@@ -13,6 +13,7 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "analysis/verdict/verdict_engine.hpp"
+#include "analysis/verdict/verdict_evidence.hpp"
 
 namespace meoktong::verdict {
 namespace {
@@ -169,6 +170,18 @@ const char* exchange_name(const std::string& protocol) {
     return "";
 }
 
+// The connection to ip that counts: one that connected (the retry of a
+// connect that timed out, measure.hpp) over one that failed.
+const TcpObservation* connection_to(const std::vector<TcpObservation>& list, const std::string& ip) {
+    const TcpObservation* first = nullptr;
+    for (const auto& o : list) {
+        if (o.ip != ip) continue;
+        if (!o.failure) return &o;
+        if (!first) first = &o;
+    }
+    return first;
+}
+
 // The address an app observation's "IP:PORT" names.
 std::string app_ip(const AppObservation& a) {
     auto hp = split_host_port(a.address);
@@ -188,7 +201,7 @@ AddressOutcome evaluate_address(const std::string& ip, const Observations& obs, 
     AddressOutcome out;
     out.ip = ip;
     out.exchange = needs.exchange;
-    const auto* tcp = find_by_ip(obs.tcp, ip);
+    const auto* tcp = connection_to(obs.tcp, ip);
     const auto* tls = find_tls(obs.tls, ip, "target");
     const auto* http = find_by_ip(obs.http, ip);
     out.port = tcp ? tcp->port : tls ? tls->port : http ? http->port : 0;
@@ -597,6 +610,8 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.throughput_here_kbps = max_throughput(obs.http);
     if (f.control_usable) f.throughput_control_kbps = max_throughput(ctl.http);
     find_partial_download(obs.http, f);
+    for (const auto& t : obs.tcp)
+        if (t.attempt > 1 && !t.failure) f.connect_retry_worked.push_back(endpoint(t.ip, t.port));
     f.own_link_down = own_link_down(obs, f);
     return f;
 }

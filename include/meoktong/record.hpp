@@ -78,6 +78,7 @@ struct TcpObservation : Timing {
     uint16_t port = 0;
     std::optional<std::string> failure;
     std::string raw_error;   // e.g. "ECONNREFUSED"
+    int attempt = 1;         // 2: the one retry of a connect that timed out (measure.hpp)
 };
 
 struct CertificateInfo {

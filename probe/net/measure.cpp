@@ -118,8 +118,7 @@ std::optional<TlsObservation> neutral_sni_attempt(Net& net, const Target& t, con
 
 void measure_tls_address(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
                          AddressResult& out) {
-    TcpResult tcp = net.tcp_connect(ip, t.port, s.timeout_ms, start);
-    out.tcp.push_back(tcp.observation);
+    TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
     if (!tcp.connection) return;
     std::string sni = is_ip_literal(t.host) ? "" : t.host;
     TlsRequest request = tls_request_for(t, s, sni, "target");
@@ -174,8 +173,7 @@ AddressResult measure_address(Net& net, const Target& t, const MeasureSettings& 
         measure_tls_address(net, t, s, ip, start, out);
         return out;
     }
-    TcpResult tcp = net.tcp_connect(ip, t.port, s.timeout_ms, start);
-    out.tcp.push_back(tcp.observation);
+    TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
     if (!tcp.connection) return out;
     tcp.connection.reset();
     if (t.protocol == "http") {
@@ -214,6 +212,17 @@ void measure_download(Net& net, const Target& t, const MeasureSettings& s, const
 }
 
 }  // namespace
+
+TcpResult connect_retrying(Net& net, const std::string& ip, uint16_t port, const MeasureSettings& s, SteadyTime start,
+                           std::vector<TcpObservation>& out) {
+    TcpResult tcp = net.tcp_connect(ip, port, s.timeout_ms, start);
+    out.push_back(tcp.observation);
+    if (tcp.connection || tcp.observation.failure != failure::kTimeout || !s.retry_timed_out_connect) return tcp;
+    TcpResult again = net.tcp_connect(ip, port, s.timeout_ms, start);
+    again.observation.attempt = 2;
+    out.push_back(again.observation);
+    return again;
+}
 
 Observations measure_target_with(Net& net, const Target& target, const MeasureSettings& settings, SteadyTime start) {
     Observations obs;

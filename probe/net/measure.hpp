@@ -24,7 +24,18 @@ struct MeasureSettings {
     size_t max_addresses = 4;              // per family: how many resolved addresses get TCP/TLS
     bool allow_private = true;             // false on the control server: private etc. -> target_not_allowed
     std::vector<Cidr> routable;            // private ranges treated as public (labs)
+    bool retry_timed_out_connect = true;   // a connect that timed out is tried once more (connect_retrying)
 };
+
+class Net;
+struct TcpResult;
+
+// A TCP connect to a target address, tried once more at once when it timed
+// out and the settings allow: a lossy path now and then loses every SYN of
+// one attempt, a blackhole drops the retry too. Both observations go to
+// `out` (the retry with attempt 2); the result is the last attempt's.
+TcpResult connect_retrying(Net& net, const std::string& ip, uint16_t port, const MeasureSettings& settings,
+                           std::chrono::steady_clock::time_point start, std::vector<TcpObservation>& out);
 
 // Measures `target`; all times are relative to `start`. Never throws for
 // network failures: they are the observations' `failure` strings.

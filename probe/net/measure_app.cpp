@@ -47,8 +47,7 @@ void apply_judgement(AppObservation& obs, const AppReply& reply, const Judgement
 
 std::optional<AppObservation> mtproto_attempt(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip,
                                               bool obfuscated, SteadyTime start, AppAddressResult& out) {
-    TcpResult tcp = net.tcp_connect(ip, t.port, s.timeout_ms, start);
-    out.tcp.push_back(tcp.observation);
+    TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
     if (!tcp.connection) return std::nullopt;
     auto nonce = random_bytes<mtproto::Nonce>();
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -24,6 +24,7 @@ public:
     std::map<std::string, std::vector<std::string>> dns_answers;      // resolver label -> addresses
     std::map<std::string, std::vector<std::string>> dns_late_answers;  // resolver label -> late response addresses
     std::map<std::string, std::string> tcp_failure;                   // ip -> failure
+    std::map<std::string, int> tcp_timeouts_before_success;           // ip -> connects that time out first
     std::map<std::string, std::string> tls_failure;                   // "ip|sni" -> failure
     std::map<std::string, int> tls_delay_ms;                          // "ip|sni" -> handshake duration
     std::vector<std::string> resolvers_asked;
@@ -67,6 +68,11 @@ public:
         r.observation.port = port;
         if (auto it = tcp_failure.find(ip); it != tcp_failure.end()) {
             r.observation.failure = it->second;
+            return r;
+        }
+        if (auto it = tcp_timeouts_before_success.find(ip); it != tcp_timeouts_before_success.end() && it->second > 0) {
+            --it->second;
+            r.observation.failure = failure::kTimeout;
             return r;
         }
         r.connection = std::make_unique<Connection>();
@@ -388,4 +394,27 @@ TEST_CASE("stun: a Binding Request over UDP with RFC 8489 retransmissions, no TC
     REQUIRE(q.app.size() == 1);
     CHECK(q.app[0].failure == failure::kTimeout);
     CHECK_FALSE(q.app[0].genuine.has_value());
+}
+
+TEST_CASE("a connect that timed out is retried once; a reset or refusal is not, nor a second timeout") {
+    FakeNet lossy;
+    lossy.tcp_timeouts_before_success["192.0.2.20"] = 1;
+    auto o = run(lossy, "tls://192.0.2.20:443");
+    REQUIRE(o.tcp.size() == 2);
+    CHECK(o.tcp[0].failure == failure::kTimeout);
+    CHECK(o.tcp[0].attempt == 1);
+    CHECK_FALSE(o.tcp[1].failure);
+    CHECK(o.tcp[1].attempt == 2);
+    CHECK(count_purpose(o, "target") == 1);  // the handshake ran on the retry's connection
+    FakeNet blackhole;
+    blackhole.tcp_failure["192.0.2.21"] = failure::kTimeout;
+    CHECK(run(blackhole, "tcp://192.0.2.21:443").tcp.size() == 2);
+    FakeNet reset;
+    reset.tcp_failure["192.0.2.22"] = failure::kConnectionReset;
+    CHECK(run(reset, "tcp://192.0.2.22:443").tcp.size() == 1);
+    MeasureSettings off;
+    off.retry_timed_out_connect = false;
+    FakeNet once;
+    once.tcp_failure["192.0.2.23"] = failure::kTimeout;
+    CHECK(run(once, "tcp://192.0.2.23:443", off).tcp.size() == 1);
 }
