@@ -170,6 +170,22 @@ TEST_CASE("web_connectivity: Iran's 10.10.34.36 answer is DNS tampering, judged 
     CHECK(json::parse(r.ooni->blocking_json)["blocking"] == "dns");
 }
 
+TEST_CASE("web_connectivity: Indonesia's redirect to lamanlabuh.aduankonten.id is a blockpage, OONI said accessible") {
+    if (!have_samples()) return;
+    auto records = records_of("20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json");
+    REQUIRE(records.size() == 1);
+    const Record& r = records[0];
+    CHECK(r.target.host == "archive.org");
+    CHECK(r.vantage.cc == "ID");
+    CHECK(r.verdict.status == VerdictStatus::blocked);
+    CHECK(r.verdict.method == std::optional<std::string>("http_blockpage"));
+    bool named = std::any_of(r.verdict.evidence.begin(), r.verdict.evidence.end(), [](const std::string& e) {
+        return e.find("id.kominfo.lamanlabuh.location") != std::string::npos;
+    });
+    CHECK(named);
+    CHECK(json::parse(r.ooni->blocking_json)["accessible"] == true);  // OONI's own keys, kept beside ours
+}
+
 TEST_CASE("web_connectivity: working sites are accessible, a control failure leaves a timeout undecided") {
     if (!have_samples()) return;
     auto ok = records_of("report1.json");
