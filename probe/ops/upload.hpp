@@ -8,6 +8,10 @@
 // "Idempotency-Key: NAME" (the report file name, which holds the run id): if a
 // run dies between the collector's 2xx and the move, the next run sends the
 // report again with the same key and the collector drops the duplicate.
+// A URL "ooni+https://HOST[/PATH]" names a collector that speaks OONI's
+// collector API instead (ooni/spec bk-003: open a report, submit every record
+// as an OONI measurement, close it; docs/ooni.md): there is no idempotency
+// key, so a retry after a partial submission opens a second OONI report.
 #pragma once
 
 #include <chrono>
@@ -19,10 +23,12 @@
 namespace meoktong {
 
 inline constexpr const char* kUploadQueueDirName = "upload";
+// In front of an upload URL: the collector is an OONI collector.
+inline constexpr const char* kOoniUploadPrefix = "ooni+";
 
 struct UploadSettings {
-    std::string url;                         // https:// (http:// only to loopback)
-    std::optional<std::string> token;        // "Authorization: Bearer TOKEN" when set
+    std::string url;                         // https:// (http:// only to loopback), or ooni+ either
+    std::optional<std::string> token;        // "Authorization: Bearer TOKEN" when set (never to OONI)
     std::string ca_file;                     // trust store; empty = the system's
     int timeout_ms = 30000;                  // per POST
     int attempts = 3;                        // POSTs per report in one drain
