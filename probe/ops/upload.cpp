@@ -134,13 +134,9 @@ HttpResult submit_to_ooni(const UploadSettings& settings, const std::string& rep
                  {"test_start_time", first["test_start_time"]}};
     HttpResult r = http_post(settings, base + "/report", headers, open.dump());
     if (!is_success(r)) return r;
-    std::string id;
-    try {
-        id = json::parse(r.body).at("report_id").get<std::string>();
-    } catch (const json::exception&) {
-        id.clear();
-    }
-    if (id.empty()) return {0, "the OONI collector's answer to POST /report has no report_id", ""};
+    std::optional<std::string> report_id = ooni_report_id(r.body);
+    if (!report_id) return {0, "the OONI collector's answer to POST /report has no report_id", ""};
+    const std::string& id = *report_id;
     std::unique_ptr<char, decltype(&curl_free)> escaped(curl_easy_escape(nullptr, id.c_str(), int(id.size())), curl_free);
     if (!escaped) return {0, "cannot escape the report_id", ""};
     std::string report_url = base + "/report/" + escaped.get();
@@ -210,6 +206,14 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
 }
 
 }  // namespace
+
+std::optional<std::string> ooni_report_id(std::string_view answer) {
+    json doc = json::parse(answer, nullptr, false);
+    if (!doc.is_object() || !doc.contains("report_id") || !doc["report_id"].is_string()) return std::nullopt;
+    std::string id = doc["report_id"].get<std::string>();
+    if (id.empty()) return std::nullopt;
+    return id;
+}
 
 std::string upload_queue_dir_for_output(const std::string& out) {
     return (fs::path(report_dir_of_output(out)) / kUploadQueueDirName).string();

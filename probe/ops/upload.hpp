@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meoktong {
@@ -44,6 +45,11 @@ struct UploadOutcome {
     long last_status = 0;        // last HTTP status, 0 when no answer
     std::string last_error;      // transport error or "HTTP 503"; empty when delivered
 };
+
+// The report_id in an OONI collector's answer to POST /report (bk-003
+// §3.1); nothing when the answer is not a JSON object with a non-empty
+// string report_id. Never throws.
+std::optional<std::string> ooni_report_id(std::string_view answer);
 
 // The queue directory for reports written to `out` (a directory, or a
 // *.jsonl file whose directory is used): "<dir>/upload".
