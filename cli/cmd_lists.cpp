@@ -1,10 +1,12 @@
 // meoktong lists [NAME|FILE]: the built-in test lists, or every service and
-// endpoint (with role, required-ness and sources) of one list.
+// endpoint (with role, required-ness and sources) of one list; a Citizen Lab
+// list's unusable rows are warned about on stderr (as `run` does) and counted.
 #include <iomanip>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 
@@ -12,13 +14,16 @@ namespace meoktong {
 namespace {
 
 const char* kListsUsage =
-    "usage: meoktong lists [NAME|FILE]\n"
+    "usage: meoktong lists [NAME|FILE] [--strict]\n"
     "\n"
     "Without an argument: the built-in test lists (name, version, services, targets).\n"
     "With a list name or a file (.json list or Citizen Lab .csv): every service with its\n"
     "endpoints, their role, whether the app needs them, and where each is documented.\n"
+    "A Citizen Lab row that cannot be measured is skipped with a warning on stderr naming\n"
+    "the file and the row, as 'meoktong run' does, and the skipped rows are counted.\n"
     "Built-in lists are read from $MEOKTONG_TESTLISTS, else next to the binary.\n"
     "\n"
+    "  --strict  refuse a Citizen Lab list with any unusable row (exit 2), as 'run --strict'\n"
     "  --help    this text\n";
 
 size_t target_count(const TestList& list) {
@@ -55,7 +60,9 @@ void print_list(const TestList& list) {
     std::cout << list.name << (list.version.empty() ? "" : " (version " + list.version + ")") << ": "
               << list.description << "\n"
               << "file: " << list.path << "\n"
-              << list.services.size() << " services, " << target_count(list) << " targets\n";
+              << list.services.size() << " services, " << target_count(list) << " targets";
+    if (list.rows_skipped > 0) std::cout << ", " << list.rows_skipped << " rows skipped (warnings on stderr)";
+    std::cout << "\n";
     for (const auto& s : list.services) {
         std::cout << "\n" << s.display_name << " [" << s.name << "]";
         if (!s.description.empty()) std::cout << ": " << s.description;
@@ -71,18 +78,21 @@ void print_list(const TestList& list) {
 }  // namespace
 
 int cmd_lists(const Args& args) {
-    static const CommandSpec spec{"lists", {}, true};
+    static const CommandSpec spec{"lists", {{"--strict", false}}, true};
     ParsedArgs parsed = parse_command_line(args, spec);
     if (parsed.help) {
         std::cout << kListsUsage;
         return 0;
     }
+    ListOptions options;
+    for (const auto& o : parsed.options) options.strict = options.strict || o.name == "--strict";
+    set_process_logger(Logger::to_stderr(LogLevel::warn));  // list_row_skipped, as run writes it from cron
     const auto& names = parsed.positionals;
     if (names.size() > 1) throw InputError("lists takes at most one list name or file (see 'meoktong lists --help')");
     if (names.empty()) {
         print_overview();
     } else {
-        print_list(load_list(names[0]));
+        print_list(load_list(names[0], options));
     }
     return 0;
 }

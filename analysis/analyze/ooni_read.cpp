@@ -7,6 +7,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <openssl/evp.h>
+
 #include "analysis/analyze/json_dom.hpp"
 #include "analysis/analyze/ooni.hpp"
 #include "analysis/verdict/verdict.hpp"
@@ -216,19 +218,66 @@ void read_tls(const object& keys, Measurement& m) {
     });
 }
 
-// A header list ([[name, value], ...]) with scrubbed values.
+// The '=' padding at the end of base64 text (0, 1 or 2).
+size_t base64_padding(std::string_view data) {
+    return data.size() >= 2 ? size_t(data[data.size() - 1] == '=') + size_t(data[data.size() - 2] == '=') : 0;
+}
+
+// The first bytes (about `max`) of a base64 body or header value, OONI's
+// {"format": "base64", "data": ...} for what is not UTF-8 (df-001), decoded
+// by OpenSSL, then as UTF-8 text: each invalid byte becomes U+FFFD (nlohmann's
+// replacing serializer), cut to `max` bytes. Only the prefix kept is decoded;
+// empty when `data` is not base64.
+std::string base64_text(std::string_view data, size_t max) {
+    size_t chars = std::min(data.size(), (max + 2) / 3 * 4) / 4 * 4;
+    std::string bytes(chars / 4 * 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                            reinterpret_cast<const unsigned char*>(data.data()), int(chars));
+    if (n < 0) return "";
+    size_t padding = chars == data.size() ? base64_padding(data) : 0;  // EVP_DecodeBlock counts it as bytes
+    bytes.resize(size_t(n) - std::min(size_t(n), padding));
+    std::string out = json::parse(json(bytes).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+    cut_utf8(out, max);
+    return out;
+}
+
+// A header value: a string, or OONI's {"format": "base64", "data": ...} for
+// one that is not UTF-8; false when it is neither.
+bool header_value(element e, std::string& out) {
+    std::string_view value;
+    object wrapped;
+    if (e.get(value) == simdjson::SUCCESS) {
+        out = text(value);
+    } else if (e.get(wrapped) == simdjson::SUCCESS) {
+        out = base64_text(string_of(wrapped, "data"), kMaxText);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// The headers with scrubbed values: `headers_list` ([[name, value], ...]),
+// else the `headers` object older probes wrote ({name: value}).
 std::vector<std::pair<std::string, std::string>> headers_of(const object& part, const Measurement& m) {
     std::vector<std::pair<std::string, std::string>> out;
-    for_each_in(part, "headers_list", [&](element e) {
-        array pair;
-        if (out.size() == 64) return;
-        if (e.get(pair) != simdjson::SUCCESS || pair.size() != 2) return;
-        std::string_view name, value;
-        if (pair.at(0).get(name) != simdjson::SUCCESS || pair.at(1).get(value) != simdjson::SUCCESS) return;
-        std::string v = text(value);
+    auto add = [&](std::string_view name, element value) {
+        std::string v;
+        if (out.size() == 64 || !header_value(value, v)) return;
         m.scrub(v);
         out.emplace_back(text(name, 100), std::move(v));
-    });
+    };
+    array list;
+    object headers;
+    if (part["headers_list"].get(list) == simdjson::SUCCESS) {
+        for (element e : list) {
+            array pair;
+            std::string_view name;
+            if (e.get(pair) == simdjson::SUCCESS && pair.size() == 2 && pair.at(0).get(name) == simdjson::SUCCESS)
+                add(name, pair.at(1));
+        }
+    } else if (part["headers"].get(headers) == simdjson::SUCCESS) {
+        for (auto field : headers) add(field.key, field.value);
+    }
     return out;
 }
 
@@ -267,9 +316,10 @@ void read_requests(const object& keys, Measurement& m) {
                 h.body_excerpt = text(body, kExcerptBytes);
                 m.scrub(h.body_excerpt);
             } else if (response["body"].get(wrapped) == simdjson::SUCCESS) {
-                std::string_view data = string_of(wrapped, "data");  // {"format": "base64", "data": ...}
-                size_t padding = data.size() >= 2 ? size_t(data[data.size() - 1] == '=') + size_t(data[data.size() - 2] == '=') : 0;
-                h.body_length = int64_t(data.size() / 4 * 3) - int64_t(padding);
+                std::string_view data = string_of(wrapped, "data");
+                h.body_length = int64_t(data.size() / 4 * 3) - int64_t(base64_padding(data));
+                h.body_excerpt = base64_text(data, kExcerptBytes);
+                m.scrub(h.body_excerpt);
             }
         }
         h.t_ms = ms_of(number_of(r, "t"));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
+#include "probe/ops/upload.hpp"
 
 namespace meoktong {
 
@@ -305,7 +307,8 @@ bool is_capture_setting(const std::string& text) {
 
 bool is_log_destination(const std::string& text) { return text == "stderr" || text == "syslog"; }
 
-void check_upload_url(const std::string& url, const std::string& what) {
+void check_upload_url(const std::string& url_or_ooni, const std::string& what) {
+    std::string url = url_or_ooni.starts_with(kOoniUploadPrefix) ? url_or_ooni.substr(std::strlen(kOoniUploadPrefix)) : url_or_ooni;
     if (url.rfind("https://", 0) == 0 && url.size() > 8) return;
     if (url.rfind("http://", 0) == 0) {
         std::string host = url_host(url);

@@ -76,7 +76,8 @@ inline constexpr int64_t kMaxRetentionMegabytes = int64_t{1} << 40;
 bool is_capture_setting(const std::string& text);
 // A log destination: stderr or syslog.
 bool is_log_destination(const std::string& text);
-// https:// anywhere; http:// only to a loopback host (tests, local relays).
+// https:// anywhere; http:// only to a loopback host (tests, local relays);
+// either after "ooni+" for an OONI collector (upload.hpp).
 // Throws InputError with `what` (e.g. "bad --upload") in front.
 void check_upload_url(const std::string& url, const std::string& what);
 

@@ -11,8 +11,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "analysis/analyze/export.hpp"
 #include "meoktong/files.hpp"
+#include "meoktong/record_json.hpp"
 #include "meoktong/target.hpp"
+#include "meoktong/text.hpp"
 #include "probe/ops/config.hpp"
 #include "probe/ops/report_dir.hpp"
 
@@ -28,7 +31,10 @@ constexpr const char* kSent = "sent";
 struct HttpResult {
     long status = 0;        // 0 when no HTTP answer arrived
     std::string error;      // transport error, empty when an answer arrived
+    std::string body;       // the answer's body (at most kMaxAnswerBytes)
 };
+
+constexpr size_t kMaxAnswerBytes = 64 * 1024;
 
 bool is_success(const HttpResult& r) { return r.status >= 200 && r.status < 300; }
 
@@ -37,29 +43,30 @@ bool is_retryable(const HttpResult& r) {
     return r.status == 0 || r.status >= 500 || r.status == 408 || r.status == 429;
 }
 
-size_t discard_body(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
+size_t keep_body(char* data, size_t size, size_t nmemb, void* out) {
+    auto& body = *static_cast<std::string*>(out);
+    body.append(data, std::min(size * nmemb, kMaxAnswerBytes - std::min(kMaxAnswerBytes, body.size())));
+    return size * nmemb;
+}
 
 void init_curl_once() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-HttpResult post_report(const UploadSettings& settings, const std::string& name, const std::string& body) {
+// One POST of `body` to `url` with `header_lines`; never throws.
+HttpResult http_post(const UploadSettings& settings, const std::string& url,
+                     const std::vector<std::string>& header_lines, const std::string& body) {
     init_curl_once();
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-    if (!curl) return {0, "curl_easy_init failed"};
+    if (!curl) return {0, "curl_easy_init failed", ""};
     struct curl_slist* raw_headers = nullptr;
-    std::string key_header = "Idempotency-Key: " + name;
-    std::string report_header = "X-Meoktong-Report: " + name;
-    std::string auth_header = settings.token ? "Authorization: Bearer " + *settings.token : "";
-    raw_headers = curl_slist_append(raw_headers, "Content-Type: application/x-ndjson");
-    raw_headers = curl_slist_append(raw_headers, key_header.c_str());
-    raw_headers = curl_slist_append(raw_headers, report_header.c_str());
-    if (settings.token) raw_headers = curl_slist_append(raw_headers, auth_header.c_str());
+    for (const auto& line : header_lines) raw_headers = curl_slist_append(raw_headers, line.c_str());
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(raw_headers, curl_slist_free_all);
 
+    HttpResult result;
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, settings.url.c_str());
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -67,15 +74,79 @@ HttpResult post_report(const UploadSettings& settings, const std::string& name, 
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong-upload");
     if (!settings.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, settings.ca_file.c_str());
 
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) return {0, curl_easy_strerror(rc)};
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return {status, ""};
+    if (rc != CURLE_OK) return {0, curl_easy_strerror(rc), ""};
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.status);
+    return result;
+}
+
+// A meoktong collector (SPEC §6): the report's NDJSON in one POST.
+HttpResult post_report(const UploadSettings& settings, const std::string& name, const std::string& body) {
+    std::vector<std::string> headers = {"Content-Type: application/x-ndjson", "Idempotency-Key: " + name,
+                                        "X-Meoktong-Report: " + name};
+    if (settings.token) headers.push_back("Authorization: Bearer " + *settings.token);
+    return http_post(settings, settings.url, headers, body);
+}
+
+// The report's records as OONI measurements (analyze's writer: no probe IP),
+// with OONI's placeholders for an unknown network (AS0) and country (ZZ).
+// Lines that are not records are left out.
+std::vector<json> ooni_measurements(const std::string& report) {
+    std::vector<json> out;
+    size_t start = 0;
+    while (start < report.size()) {
+        size_t end = report.find('\n', start);
+        std::string_view line(report.data() + start, (end == std::string::npos ? report.size() : end) - start);
+        start = end == std::string::npos ? report.size() : end + 1;
+        if (trim(line).empty()) continue;
+        try {
+            json m = json::parse(analyze::ooni_measurement(json::parse(line).get<Record>()));
+            if (m["probe_asn"] == "") m["probe_asn"] = "AS0";
+            if (m["probe_cc"] == "") m["probe_cc"] = "ZZ";
+            out.push_back(std::move(m));
+        } catch (const json::exception&) {
+            continue;
+        }
+    }
+    return out;
+}
+
+// OONI's collector API (ooni/spec backends/bk-003-collector.md): open a
+// report (POST /report), submit each record as an OONI measurement (POST
+// /report/{id}), close it (POST /report/{id}/close). One OONI report per
+// queued file; the first step that fails is the result. No token is sent.
+HttpResult submit_to_ooni(const UploadSettings& settings, const std::string& report) {
+    std::string base = settings.url.substr(std::strlen(kOoniUploadPrefix));
+    while (base.ends_with('/')) base.pop_back();
+    std::vector<json> measurements = ooni_measurements(report);
+    if (measurements.empty()) return {200, "", ""};  // nothing OONI could take
+    const std::vector<std::string> headers = {"Content-Type: application/json"};
+    const json& first = measurements.front();
+    json open = {{"data_format_version", first["data_format_version"]}, {"format", "json"},
+                 {"probe_asn", first["probe_asn"]},       {"probe_cc", first["probe_cc"]},
+                 {"software_name", first["software_name"]}, {"software_version", first["software_version"]},
+                 {"test_name", first["test_name"]},       {"test_version", first["test_version"]},
+                 {"test_start_time", first["test_start_time"]}};
+    HttpResult r = http_post(settings, base + "/report", headers, open.dump());
+    if (!is_success(r)) return r;
+    std::optional<std::string> report_id = ooni_report_id(r.body);
+    if (!report_id) return {0, "the OONI collector's answer to POST /report has no report_id", ""};
+    const std::string& id = *report_id;
+    std::unique_ptr<char, decltype(&curl_free)> escaped(curl_easy_escape(nullptr, id.c_str(), int(id.size())), curl_free);
+    if (!escaped) return {0, "cannot escape the report_id", ""};
+    std::string report_url = base + "/report/" + escaped.get();
+    for (json& m : measurements) {
+        m["report_id"] = id;
+        json update = {{"format", "json"}, {"content", m}};
+        r = http_post(settings, report_url, headers, update.dump(-1, ' ', false, json::error_handler_t::replace));
+        if (!is_success(r)) return r;
+    }
+    return http_post(settings, report_url + "/close", headers, "");
 }
 
 void sleep_for(const UploadSettings& settings, std::chrono::milliseconds delay) {
@@ -112,7 +183,8 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
             sleep_for(settings, backoff);
             backoff *= 2;
         }
-        HttpResult result = post_report(settings, name, body);
+        HttpResult result = settings.url.starts_with(kOoniUploadPrefix) ? submit_to_ooni(settings, body)
+                                                                        : post_report(settings, name, body);
         outcome.attempts = attempt;
         outcome.last_status = result.status;
         outcome.last_error = result.status ? "HTTP " + std::to_string(result.status) : result.error;
@@ -134,6 +206,14 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
 }
 
 }  // namespace
+
+std::optional<std::string> ooni_report_id(std::string_view answer) {
+    json doc = json::parse(answer, nullptr, false);
+    if (!doc.is_object() || !doc.contains("report_id") || !doc["report_id"].is_string()) return std::nullopt;
+    std::string id = doc["report_id"].get<std::string>();
+    if (id.empty()) return std::nullopt;
+    return id;
+}
 
 std::string upload_queue_dir_for_output(const std::string& out) {
     return (fs::path(report_dir_of_output(out)) / kUploadQueueDirName).string();
@@ -176,7 +256,7 @@ std::vector<UploadOutcome> drain_upload_queue(const std::string& queue_dir, cons
     for (const auto& name : pending_reports(queue_dir)) {
         outcomes.push_back(deliver(queue_dir, name, settings));
         const auto& last = outcomes.back();
-        if (!last.delivered && is_retryable(HttpResult{last.last_status, last.last_error})) break;
+        if (!last.delivered && is_retryable(HttpResult{last.last_status, last.last_error, ""})) break;
     }
     return outcomes;
 }

@@ -8,21 +8,28 @@
 // "Idempotency-Key: NAME" (the report file name, which holds the run id): if a
 // run dies between the collector's 2xx and the move, the next run sends the
 // report again with the same key and the collector drops the duplicate.
+// A URL "ooni+https://HOST[/PATH]" names a collector that speaks OONI's
+// collector API instead (ooni/spec bk-003: open a report, submit every record
+// as an OONI measurement, close it; docs/ooni.md): there is no idempotency
+// key, so a retry after a partial submission opens a second OONI report.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meoktong {
 
 inline constexpr const char* kUploadQueueDirName = "upload";
+// In front of an upload URL: the collector is an OONI collector.
+inline constexpr const char* kOoniUploadPrefix = "ooni+";
 
 struct UploadSettings {
-    std::string url;                         // https:// (http:// only to loopback)
-    std::optional<std::string> token;        // "Authorization: Bearer TOKEN" when set
+    std::string url;                         // https:// (http:// only to loopback), or ooni+ either
+    std::optional<std::string> token;        // "Authorization: Bearer TOKEN" when set (never to OONI)
     std::string ca_file;                     // trust store; empty = the system's
     int timeout_ms = 30000;                  // per POST
     int attempts = 3;                        // POSTs per report in one drain
@@ -38,6 +45,11 @@ struct UploadOutcome {
     long last_status = 0;        // last HTTP status, 0 when no answer
     std::string last_error;      // transport error or "HTTP 503"; empty when delivered
 };
+
+// The report_id in an OONI collector's answer to POST /report (bk-003
+// §3.1); nothing when the answer is not a JSON object with a non-empty
+// string report_id. Never throws.
+std::optional<std::string> ooni_report_id(std::string_view answer);
 
 // The queue directory for reports written to `out` (a directory, or a
 // *.jsonl file whose directory is used): "<dir>/upload".

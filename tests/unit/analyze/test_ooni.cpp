@@ -6,6 +6,7 @@
 // OONI round trip. Skips with a message when the samples are absent.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -169,6 +170,22 @@ TEST_CASE("web_connectivity: Iran's 10.10.34.36 answer is DNS tampering, judged 
     CHECK(json::parse(r.ooni->blocking_json)["blocking"] == "dns");
 }
 
+TEST_CASE("web_connectivity: Indonesia's redirect to lamanlabuh.aduankonten.id is a blockpage, OONI said accessible") {
+    if (!have_samples()) return;
+    auto records = records_of("20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json");
+    REQUIRE(records.size() == 1);
+    const Record& r = records[0];
+    CHECK(r.target.host == "archive.org");
+    CHECK(r.vantage.cc == "ID");
+    CHECK(r.verdict.status == VerdictStatus::blocked);
+    CHECK(r.verdict.method == std::optional<std::string>("http_blockpage"));
+    bool named = std::any_of(r.verdict.evidence.begin(), r.verdict.evidence.end(), [](const std::string& e) {
+        return e.find("id.kominfo.lamanlabuh.location") != std::string::npos;
+    });
+    CHECK(named);
+    CHECK(json::parse(r.ooni->blocking_json)["accessible"] == true);  // OONI's own keys, kept beside ours
+}
+
 TEST_CASE("web_connectivity: working sites are accessible, a control failure leaves a timeout undecided") {
     if (!have_samples()) return;
     auto ok = records_of("report1.json");
@@ -179,6 +196,34 @@ TEST_CASE("web_connectivity: working sites are accessible, a control failure lea
     REQUIRE(null_control.size() == 1);
     CHECK(null_control[0].control.failure == std::optional<std::string>("connection_refused"));
     CHECK(null_control[0].verdict.status == VerdictStatus::inconclusive);
+}
+
+TEST_CASE("a base64 body (df-001, not UTF-8) is decoded before blockpage matching") {
+    std::string fixture = std::string(MEOKTONG_TEST_DATA) + "/ooni/web_connectivity_base64_body.json";
+    std::vector<Record> records;
+    std::string why;
+    REQUIRE_MESSAGE(read_ooni_measurement(read_file(fixture), records, why), why);
+    REQUIRE(records.size() == 1);
+    const Record& r = records[0];
+    REQUIRE(r.observations.http.size() == 1);
+    const HttpObservation& h = r.observations.http[0];
+    CHECK(h.body_length == 240);
+    CHECK(h.body_excerpt.find("\xEF\xBF\xBD") != std::string::npos);  // EUC-KR bytes, not UTF-8, as U+FFFD
+    CHECK(h.body_excerpt.find("<iframe src=\"http://warning.or.kr/i1.html\"") != std::string::npos);
+    CHECK(h.body_excerpt.find("charset=euc-kr") != std::string::npos);
+    CHECK(r.verdict.status == VerdictStatus::blocked);
+    CHECK(r.verdict.method == std::optional<std::string>("http_blockpage"));
+}
+
+TEST_CASE("base64 header values and the headers object of older probes are read") {
+    if (!have_samples()) return;
+    auto records = records_of("web_connectivity_b64_hdr.json");  // ooniprobe-android 1.1.4: "headers", base64 Location
+    REQUIRE(records.size() == 1);
+    REQUIRE(records[0].observations.http.size() == 1);
+    const auto& headers = records[0].observations.http[0].headers;
+    auto location = std::find_if(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Location"; });
+    REQUIRE(location != headers.end());
+    CHECK(location->second.rfind("http://192.168.22.1/UserCheck/PortalMain?IID=", 0) == 0);
 }
 
 TEST_CASE("no probe IP survives: web_connectivity samples that carry one") {

@@ -131,6 +131,16 @@ TEST_CASE("plain http upload is allowed to a loopback collector only") {
     CHECK_THROWS_AS(check_upload_url("collector.example.org", "x"), InputError);
 }
 
+TEST_CASE("an OONI collector is named ooni+URL, with the same https/loopback rule") {
+    CHECK_NOTHROW(check_upload_url("ooni+https://ams-pg.ooni.org/", "x"));
+    CHECK_NOTHROW(check_upload_url("ooni+http://127.0.0.1:8080", "x"));
+    CHECK_THROWS_AS(check_upload_url("ooni+http://collector.example.org/", "x"), InputError);
+    CHECK_THROWS_AS(check_upload_url("ooni+", "x"), InputError);
+    CHECK_THROWS_AS(check_upload_url("ooni:https://collector.example.org/", "x"), InputError);
+    CHECK(parse_config(R"({"upload": {"url": "ooni+https://ams-pg.ooni.org/"}})", "test").upload_url ==
+          "ooni+https://ams-pg.ooni.org/");
+}
+
 TEST_CASE("durations, country codes and ASNs in the config go through the core parsers") {
     auto read = [](const std::string& text) { return parse_config(text, "test"); };
     CHECK(read(R"({"max_runtime": "90"})").max_runtime_s == 90);
