@@ -6,7 +6,8 @@
 // run_id unique when not empty, probe_label, stored_at_ms, records) and
 // records (one row per line: the line as sent and the fields analysis filters
 // on; a rowid table with 16 KiB pages, so that a typical 1-3 KB line sits in
-// its leaf page instead of an overflow chain). Idempotency is decided inside
+// its leaf page instead of an overflow chain). Checkpoints run on a thread of
+// the store, off the writer's path (sqlite_store.cpp). Idempotency is decided inside
 // that transaction, so two collectors on the same file cannot both store one
 // report.
 #pragma once
