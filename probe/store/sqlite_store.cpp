@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS reports (
     records         INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS reports_by_run_id ON reports(run_id) WHERE run_id <> '';
+CREATE TABLE IF NOT EXISTS report_run_ids (
+    run_id     TEXT PRIMARY KEY,
+    report_key TEXT NOT NULL REFERENCES reports(idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS records (
     report_key    TEXT NOT NULL REFERENCES reports(idempotency_key),
     line_no       INTEGER NOT NULL,
@@ -65,6 +69,11 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records(started_ms);
 
 constexpr const char* kFindReport =
     "SELECT 1 FROM reports WHERE idempotency_key = ?1 OR (?2 <> '' AND run_id = ?2) LIMIT 1";
+// Every run_id of a report is looked up (a store made before report_run_ids
+// existed has the first run_id of each report in reports only).
+constexpr const char* kFindRunId =
+    "SELECT 1 FROM report_run_ids WHERE run_id = ?1 UNION ALL SELECT 1 FROM reports WHERE run_id = ?1 LIMIT 1";
+constexpr const char* kInsertRunId = "INSERT INTO report_run_ids (run_id, report_key) VALUES (?1, ?2)";
 constexpr const char* kInsertReport =
     "INSERT INTO reports (idempotency_key, run_id, probe_label, stored_at_ms, records) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kInsertRecord =
@@ -90,6 +99,8 @@ public:
         sqlite3_wal_hook(db, on_wal_commit, this);
         checkpointer_ = std::thread([this] { checkpoint_in_background(); });
         find_ = prepare(kFindReport);
+        find_run_id_ = prepare(kFindRunId);
+        insert_run_id_ = prepare(kInsertRunId);
         insert_report_ = prepare(kInsertReport);
         insert_record_ = prepare(kInsertRecord);
         counts_ = prepare(kCounts);
@@ -248,6 +259,13 @@ private:
             if (rc == SQLITE_ROW) return StoreOutcome::already_stored;
             if (rc != SQLITE_DONE) fail("cannot look the report up");
         }
+        for (const auto& run_id : report.run_ids) {
+            Reset reset{find_run_id_.get()};
+            bind(find_run_id_.get(), 1, run_id);
+            int rc = sqlite3_step(find_run_id_.get());
+            if (rc == SQLITE_ROW) return StoreOutcome::already_stored;
+            if (rc != SQLITE_DONE) fail("cannot look the report up");
+        }
         {
             auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
@@ -259,6 +277,12 @@ private:
             sqlite3_bind_int64(s, 4, now_ms);
             sqlite3_bind_int64(s, 5, int64_t(report.records.size()));
             step_done(s);
+        }
+        for (const auto& run_id : report.run_ids) {
+            Reset reset{insert_run_id_.get()};
+            bind(insert_run_id_.get(), 1, run_id);
+            bind(insert_run_id_.get(), 2, key);
+            step_done(insert_run_id_.get());
         }
         sqlite3_stmt* s = insert_record_.get();
         for (const auto& r : report.records) {
@@ -292,7 +316,8 @@ private:
 
     std::string path_;
     std::unique_ptr<sqlite3, Closer> db_;
-    Statement find_{nullptr, sqlite3_finalize}, insert_report_{nullptr, sqlite3_finalize},
+    Statement find_{nullptr, sqlite3_finalize}, find_run_id_{nullptr, sqlite3_finalize},
+        insert_run_id_{nullptr, sqlite3_finalize}, insert_report_{nullptr, sqlite3_finalize},
         insert_record_{nullptr, sqlite3_finalize}, counts_{nullptr, sqlite3_finalize};
     std::mutex mutex_;
     std::unique_ptr<sqlite3, Closer> checkpoint_db_;

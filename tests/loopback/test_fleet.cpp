@@ -538,6 +538,30 @@ TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
     CHECK(rows.find("label-of-a-token") != std::string::npos);  // the sending probe's label is stored with its report
 }
 
+TEST_CASE("SQLite store: a report carrying several run_ids is stored once, matched on every one of them") {
+    TempDir dir;
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto both = read_or_fail(report_body("run-first", 2) + report_body("run-second", 3));
+    REQUIRE(both.run_ids.size() == 2);
+    CHECK(s->store_report("both.jsonl", "kr-seoul-kt", both) == store::StoreOutcome::stored);
+    // Either run alone under another key, or in another order, is already there.
+    CHECK(s->store_report("second.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-second", 3))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->store_report("first.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-first", 2))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->store_report("other-order.jsonl", "kr-seoul-kt",
+                          read_or_fail(report_body("run-new", 1) + report_body("run-second", 1))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->counts().reports == 1);
+    CHECK(s->counts().records == 5);
+    // In one batch: the second report shares its later run_id with the first.
+    auto a = read_or_fail(report_body("run-x", 1) + report_body("run-y", 1));
+    auto b = read_or_fail(report_body("run-y", 2));
+    auto outcomes = s->store_reports({{"a.jsonl", "kr-seoul-kt", &a}, {"b.jsonl", "kr-seoul-kt", &b}});
+    CHECK(outcomes == std::vector<store::StoreOutcome>{store::StoreOutcome::stored, store::StoreOutcome::already_stored});
+    CHECK(s->counts().records == 7);
+}
+
 TEST_CASE("SQLite store: a directory that cannot hold the file is a StoreError, not a crash") {
     TempDir dir;
     CHECK_THROWS_AS(store::open_store("sqlite:" + (dir.path / "no" / "such" / "dir.db").string()), store::StoreError);
