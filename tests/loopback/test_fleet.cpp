@@ -739,30 +739,32 @@ TEST_CASE("collector: every status code over HTTP, nothing of a bad report store
     CHECK(s->counts().reports == 4);
 }
 
-// A slowloris client: connects and trickles a request's first bytes, one
-// every `gap`, until the server closes the connection or `bytes` are sent.
-// True when the server closed it.
-bool trickle_until_closed(int port, int bytes, std::chrono::milliseconds gap) {
+// A slowloris client: connects and sends `bytes` one at a time, one every
+// `gap`, until the server closes the connection or all are sent. How long the
+// server took to close it; nullopt when it never did.
+std::optional<std::chrono::milliseconds> trickle(int port, const std::string& bytes, std::chrono::milliseconds gap) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
+    if (fd < 0) return std::nullopt;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto start = std::chrono::steady_clock::now();
     bool closed = false;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-        const std::string head = "POST /v1/reports HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-        for (int i = 0; i < bytes && !closed; ++i) {
-            char c = i < int(head.size()) ? head[size_t(i)] : 'a';
-            closed = ::send(fd, &c, 1, MSG_NOSIGNAL) != 1;
+        for (size_t i = 0; i < bytes.size() && !closed; ++i) {
+            closed = ::send(fd, &bytes[i], 1, MSG_NOSIGNAL) != 1;
             std::this_thread::sleep_for(gap);
             char sink[256];
             if (!closed) closed = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) == 0;
         }
     }
     ::close(fd);
-    return closed;
+    if (!closed) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 }
+
+const std::string kSlowRequestLine = "POST /v1/reports HTTP/1.1\r\nHost: x\r\n";
 
 TEST_CASE("collector: hostile input gets clear status codes while an honest probe keeps being served") {
     TempDir dir;
@@ -794,7 +796,8 @@ TEST_CASE("collector: hostile input gets clear status codes while an honest prob
     std::vector<std::future<bool>> slow;
     for (int i = 0; i < 8; ++i)
         slow.push_back(std::async(std::launch::async, [port] {
-            return trickle_until_closed(port, 80, std::chrono::milliseconds(250));
+            std::string one_long_header = kSlowRequestLine + "X-Slow: " + std::string(40, 'a');
+            return trickle(port, one_long_header, std::chrono::milliseconds(250)).has_value();
         }));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(upload(port, token, "honest.jsonl", report_body("run-honest", 5)).status == 201);
@@ -802,6 +805,32 @@ TEST_CASE("collector: hostile input gets clear status codes while an honest prob
     for (auto& f : slow) closed_by_server += f.get() ? 1 : 0;
     CHECK_MESSAGE(closed_by_server == 8, "slowloris connections the server did not cut off: " << 8 - closed_by_server);
     CHECK(s->counts().records == 5);
+}
+
+TEST_CASE("collector: a slowloris sending whole header lines byte by byte, never the blank line, is cut at the request deadline") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.request_timeout_s = 1;  // the deadline: accept -> request fully read
+    settings.io_timeout_s = 10;      // each byte comes long before this: only the deadline can cut it
+    settings.log_requests = false;
+    RunningCollector running(settings, *s);
+    int port = running.port();
+
+    std::string headers = kSlowRequestLine;
+    while (headers.size() < 400) headers += "X-" + std::to_string(headers.size()) + ": b\r\n";  // 8 s at 20 ms a byte
+    auto cut = std::async(std::launch::async, [port, &headers] {
+        return trickle(port, headers, std::chrono::milliseconds(20));
+    });
+    // Meanwhile an honest probe is served.
+    CHECK(upload(port, std::string(kProbeToken), "honest.jsonl", report_body("run-honest", 2)).status == 201);
+    auto after = cut.get();
+    REQUIRE_MESSAGE(after.has_value(), "the server never cut the connection");
+    CHECK(after->count() >= 900);
+    CHECK_MESSAGE(after->count() < 3000, "cut after " << after->count() << " ms, not at the 1 s deadline");
+    CHECK(s->counts().records == 2);
 }
 
 TEST_CASE("collector: 429 per probe and for unauthenticated floods, others keep being served") {
