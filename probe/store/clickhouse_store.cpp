@@ -26,6 +26,10 @@ namespace {
 constexpr long kConnectTimeoutMs = 5000;
 constexpr long kRequestTimeoutMs = 120000;
 constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in StoreError
+// The examples query sorts every selected record (ORDER BY ... LIMIT n BY):
+// beyond this much memory per query the sort goes to disk instead of failing
+// at the server's max_memory_usage (10 M records needed ~2 GB in memory).
+constexpr const char* kAggregateSettings = "max_bytes_before_external_sort=300000000";
 
 constexpr const char* kColumns =
     "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
@@ -81,8 +85,8 @@ public:
 
     // The look-up table first (O(log n)) for the whole batch, the records only
     // for a report whose earlier attempt stopped between its intent and its
-    // commit row; then one intent insert, one records insert and one commit
-    // insert for every report of the batch that is new.
+    // commit row; then, on each shard in parallel, one intent insert, one
+    // records insert and one commit insert for the batch's new reports.
     std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
         std::lock_guard lock(mutex_);
         auto add = [](std::string& list, const std::vector<std::string>& lookups) {  // to an SQL list
@@ -99,8 +103,9 @@ public:
 
         std::vector<StoreOutcome> outcomes(batch.size(), StoreOutcome::already_stored);
         std::set<std::string> claimed;  // the lookups of this batch's reports that are stored now
-        std::string new_lookups, committed_lookups;
-        std::vector<std::string> rows_of_shard(shard_count());
+        // Per shard (each report's rows and look-up rows go to the shard its key hashes to):
+        std::vector<std::string> new_lookups(shard_count()), committed_lookups(shard_count()), rows(shard_count());
+        bool any_new = false, any_committed = false;
         int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
         for (size_t i = 0; i < batch.size(); ++i) {
@@ -113,21 +118,29 @@ public:
                 in_batch = in_batch || claimed.count(l) > 0;
             }
             if (committed || in_batch) continue;
+            size_t shard = shard_of(batch[i].idempotency_key);
             if (found && records_stored(batch[i].idempotency_key, *batch[i].report)) {
-                add(committed_lookups, lookups);
+                add(committed_lookups[shard], lookups);
+                any_committed = true;
                 continue;
             }
             outcomes[i] = StoreOutcome::stored;
             claimed.insert(lookups.begin(), lookups.end());
-            add(new_lookups, lookups);
-            append_rows(batch[i], now_ms, rows_of_shard[shard_of(batch[i].idempotency_key)]);
+            add(new_lookups[shard], lookups);
+            append_rows(batch[i], now_ms, rows[shard]);
+            any_new = true;
         }
-        if (!new_lookups.empty()) {
+        if (any_new) {
             mark(new_lookups, kIntent);
-            insert_records(rows_of_shard);
-            committed_lookups += (committed_lookups.empty() ? "" : ", ") + new_lookups;
+            std::string params = "query=" + escape("INSERT INTO " + local_table("records") + " (" + kColumnNames +
+                                                   ") FORMAT RowBinary");
+            if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";  // one block: all or nothing
+            post_to_shards(params, rows);
+            for (size_t shard = 0; shard < new_lookups.size(); ++shard)
+                if (!new_lookups[shard].empty())
+                    committed_lookups[shard] += (committed_lookups[shard].empty() ? "" : ", ") + new_lookups[shard];
         }
-        if (!committed_lookups.empty()) mark(committed_lookups, kCommitted);
+        if (any_new || any_committed) mark(committed_lookups, kCommitted);
         return outcomes;
     }
 
@@ -170,34 +183,39 @@ private:
         return size_t(h % shard_count());
     }
 
-    // One RowBinary insert per shard that has rows, the shards in parallel;
-    // throws the first shard's StoreError after all have answered.
-    void insert_records(const std::vector<std::string>& rows_of_shard) {
-        std::string table = url_.cluster.empty() ? records_ : url_.database + ".records_local";
-        std::string params = "query=" + escape("INSERT INTO " + table + " (" + kColumnNames + ") FORMAT RowBinary");
-        if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";  // one block: all or nothing
-        std::vector<std::exception_ptr> errors(rows_of_shard.size());
-        auto insert_into = [&](size_t shard) {
+    // The table a shard's rows go to: with ?cluster= its own NAME_local, else the one table.
+    std::string local_table(const std::string& name) const {
+        return url_.database + "." + name + (url_.cluster.empty() ? "" : "_local");
+    }
+
+    // POSTs body_of_shard[i] (when not empty) to shard i with `params`, the
+    // shards in parallel; throws the first shard's StoreError once all answered.
+    void post_to_shards(const std::string& params, const std::vector<std::string>& body_of_shard) {
+        std::vector<std::exception_ptr> errors(body_of_shard.size());
+        auto post_to = [&](size_t shard) {
             try {
-                if (!rows_of_shard[shard].empty()) post(url_.hosts[shard], params, rows_of_shard[shard]);
+                if (!body_of_shard[shard].empty()) post(url_.hosts[shard], params, body_of_shard[shard]);
             } catch (const StoreError&) {
                 errors[shard] = std::current_exception();
             }
         };
         std::vector<std::thread> others;
-        for (size_t shard = 1; shard < rows_of_shard.size(); ++shard) others.emplace_back(insert_into, shard);
-        insert_into(0);
+        for (size_t shard = 1; shard < body_of_shard.size(); ++shard) others.emplace_back(post_to, shard);
+        post_to(0);
         for (auto& t : others) t.join();
         for (const auto& e : errors)
             if (e) std::rethrow_exception(e);
     }
 
-    // One look-up row per identity (`lookups`: the SQL list of them) in `state`.
-    void mark(const std::string& lookups, unsigned long state) {
-        std::string sql = "INSERT INTO " + keys_ + " (lookup, state) SELECT arrayJoin([" + lookups + "]), " +
-                          std::to_string(state);
-        std::string params = url_.cluster.empty() ? "" : "insert_distributed_sync=1";
-        post(url_.hosts.front(), params, sql);
+    // One look-up row per identity in `state`, on each shard the identities
+    // of lookups_of_shard[shard] (an SQL list each, maybe empty).
+    void mark(const std::vector<std::string>& lookups_of_shard, unsigned long state) {
+        std::vector<std::string> sql(lookups_of_shard.size());
+        for (size_t shard = 0; shard < sql.size(); ++shard)
+            if (!lookups_of_shard[shard].empty())
+                sql[shard] = "INSERT INTO " + local_table("report_keys") + " (lookup, state) SELECT arrayJoin([" +
+                             lookups_of_shard[shard] + "]), " + std::to_string(state);
+        post_to_shards("", sql);
     }
 
     // A store created before the look-up table existed: every stored report gets its committed rows.
@@ -255,7 +273,7 @@ private:
     // Runs the aggregation `sql` and hands each row of its answer to on_row.
     template <typename OnRow>
     void each_row(const std::string& sql, OnRow on_row) {
-        std::string answer = query(url_.hosts.front(), sql + " FORMAT TabSeparated");
+        std::string answer = post(url_.hosts.front(), kAggregateSettings, sql + " FORMAT TabSeparated");
         Row row;
         std::string_view rest = answer;
         try {
