@@ -71,21 +71,6 @@ void reply(httplib::Response& res, int status, const json& body) {
     res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-    reply(res, status, json{{"error", message}});
-}
-
-const char* default_error_message(int status) {
-    switch (status) {
-        case 400: return "malformed request";
-        case 404: return "not found";
-        case 405: return "method not allowed";
-        case 413: return "request body too large";
-        case 414: return "request URI too long";
-        default: return "request failed";
-    }
-}
-
 }  // namespace
 
 bool is_valid_idempotency_key(std::string_view key) {
@@ -117,27 +102,12 @@ struct Collector::Impl {
     }
 
     void configure(httplib::Server& http) {
-        http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-            t_request = {Clock::now(), "-", 0};
-            // httplib 0.11 reads chunked bodies without a size limit: refuse them before any is read.
-            if (req.has_header("Transfer-Encoding")) {
-                res.set_header("Connection", "close");
-                reply_error(res, 411, "send the body with Content-Length, not chunked");
-                return httplib::Server::HandlerResponse::Handled;
-            }
-            return httplib::Server::HandlerResponse::Unhandled;
-        });
+        server::install_common_handlers(http, [] { t_request = {Clock::now(), "-", 0}; });
         http.Get(kHealthPath, [](const httplib::Request&, httplib::Response& res) {
             reply(res, 200, json{{"status", "ok"}, {"version", kSoftwareVersion}});
         });
         add_live_view_routes(http, store);
         http.Post(kReportsPath, [this](const httplib::Request& req, httplib::Response& res) { handle_report(req, res); });
-        http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-            if (res.body.empty()) reply_error(res, res.status, default_error_message(res.status));
-        });
-        http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-            reply_error(res, 500, "internal error");
-        });
         if (settings.log_requests) http.set_logger(log_request);
     }
 
@@ -145,18 +115,18 @@ struct Collector::Impl {
         auto now = Clock::now();
         auto label = current_tokens()->label_for(req.get_header_value("Authorization"));
         if (!label) {
-            if (!unauthenticated_limit.allow("", now)) return rate_limited(res);
+            if (!unauthenticated_limit.allow("", now)) return server::reply_rate_limited(res);
             res.set_header("WWW-Authenticate", "Bearer realm=\"meoktong\"");
-            return reply_error(res, 401, "missing, invalid or revoked bearer token");
+            return server::reply_error(res, 401, "missing, invalid or revoked bearer token");
         }
         t_request.probe = *label;
-        if (!probe_limits.allow(*label, now)) return rate_limited(res);
+        if (!probe_limits.allow(*label, now)) return server::reply_rate_limited(res);
         std::string key = req.get_header_value("Idempotency-Key");
         if (!is_valid_idempotency_key(key))
-            return reply_error(res, 400, "Idempotency-Key must be 1 to 255 printable characters without spaces");
+            return server::reply_error(res, 400, "Idempotency-Key must be 1 to 255 printable characters without spaces");
         store::Report report;
         if (auto problem = store::read_report(req.body, report))
-            return reply_error(res, problem->too_large ? 413 : 400, problem->describe());
+            return server::reply_error(res, problem->too_large ? 413 : 400, problem->describe());
         t_request.records = report.records.size();
         store::StoreOutcome outcome;
         try {
@@ -164,16 +134,11 @@ struct Collector::Impl {
         } catch (const store::StoreError& e) {
             log_line(std::string("the store failed: ") + e.what());
             res.set_header("Retry-After", "60");
-            return reply_error(res, 503, "the store failed; the report was not stored, send it again later");
+            return server::reply_error(res, 503, "the store failed; the report was not stored, send it again later");
         }
         if (outcome == store::StoreOutcome::already_stored)
             return reply(res, 200, json{{"status", "already stored"}});
         reply(res, 201, json{{"status", "stored"}, {"records", report.records.size()}});
-    }
-
-    static void rate_limited(httplib::Response& res) {
-        res.set_header("Retry-After", "60");
-        reply_error(res, 429, "rate limited");
     }
 };
 

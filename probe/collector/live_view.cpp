@@ -9,10 +9,10 @@
 #include <set>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 
 #include "analysis/analyze/render.hpp"
 #include "meoktong/parse.hpp"
+#include "probe/server/guarded_server.hpp"
 #include "probe/store/store.hpp"
 
 namespace meoktong::collector {
@@ -56,12 +56,6 @@ store::StoreFilter filter_of(const httplib::Request& req) {
     return f;
 }
 
-void reply_json_error(httplib::Response& res, int status, const std::string& message) {
-    res.status = status;
-    res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
-}
-
 // Serves `render` of the analysis of what the request's query selects.
 template <typename Render>
 void serve_analysis(store::Store& store, const httplib::Request& req, httplib::Response& res, const char* type,
@@ -70,7 +64,7 @@ void serve_analysis(store::Store& store, const httplib::Request& req, httplib::R
     try {
         filter = filter_of(req);
     } catch (const BadQuery& bad) {
-        return reply_json_error(res, 400, bad.why);
+        return server::reply_error(res, 400, bad.why);
     }
     try {
         analyze::Analysis a = store::analyse_store(store, filter, kWindowMinutes, "store");
@@ -78,7 +72,7 @@ void serve_analysis(store::Store& store, const httplib::Request& req, httplib::R
         res.set_content(render(a), type);
     } catch (const store::StoreError&) {
         res.set_header("Retry-After", "60");
-        reply_json_error(res, 503, "the store failed; try again later");
+        server::reply_error(res, 503, "the store failed; try again later");
     }
 }
 

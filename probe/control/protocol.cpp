@@ -335,8 +335,6 @@ std::string measure_reply_body(const std::vector<ServerResult>& results, const s
     return dump(reply);
 }
 
-std::string error_body(const std::string& message) { return dump(json{{"error", message}}); }
-
 std::vector<ControlResult> failed_results(size_t n, const std::string& failure) {
     std::vector<ControlResult> out(n);
     for (auto& r : out) {

@@ -77,9 +77,6 @@ struct ServerResult {
 // address, to scrub it from its report; left out when empty.
 std::string measure_reply_body(const std::vector<ServerResult>& results, const std::string& client_address = "");
 
-// The one-line error body {"error": "..."}.
-std::string error_body(const std::string& message);
-
 // n results that all carry `failure` (requested = true).
 std::vector<ControlResult> failed_results(size_t n, const std::string& failure);
 

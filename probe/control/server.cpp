@@ -50,23 +50,6 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
     t_request = {};
 }
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-    res.status = status;
-    res.set_content(control::error_body(message), "application/json");
-}
-
-const char* default_error_message(int status) {
-    switch (status) {
-        case 400: return "malformed request";
-        case 404: return "not found";
-        case 405: return "method not allowed";
-        case 413: return "request body too large";
-        case 414: return "request URI too long";
-        case 500: return "internal error";
-        default: return "request failed";
-    }
-}
-
 // Did measure_target refuse the target (every connection attempt, if any, refused)?
 bool refused_by_measurement(const Observations& o) {
     auto refused = [](const auto& obs) { return obs.failure && *obs.failure == failure::kTargetNotAllowed; };
@@ -126,41 +109,23 @@ struct ControlServer::Impl {
         : settings(std::move(s)), measure(std::move(m)), limiter(settings.rate_per_minute, settings.rate_burst) {}
 
     void configure(httplib::Server& http) {
-        http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-            t_request = {Clock::now(), true, 0};
-            // httplib 0.11 reads chunked bodies without a size limit: refuse them before any is read.
-            if (req.has_header("Transfer-Encoding")) {
-                res.set_header("Connection", "close");
-                reply_error(res, 411, "send the body with Content-Length, not chunked");
-                return httplib::Server::HandlerResponse::Handled;
-            }
-            return httplib::Server::HandlerResponse::Unhandled;
-        });
+        server::install_common_handlers(http, [] { t_request = {Clock::now(), true, 0}; });
         http.Get(control::kHealthPath, [](const httplib::Request&, httplib::Response& res) {
             res.set_content(json{{"status", "ok"}, {"version", kSoftwareVersion}}.dump(), "application/json");
         });
         http.Post(control::kMeasurePath,
                   [this](const httplib::Request& req, httplib::Response& res) { handle_measure(req, res); });
-        http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-            if (res.body.empty()) reply_error(res, res.status, default_error_message(res.status));
-        });
-        http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-            reply_error(res, 500, "internal error");
-        });
         if (settings.log_requests) http.set_logger(log_request);
     }
 
     void handle_measure(const httplib::Request& req, httplib::Response& res) {
-        if (!limiter.allow(server::rate_limit_key(req.remote_addr), Clock::now())) {
-            res.set_header("Retry-After", "60");
-            return reply_error(res, 429, "rate limited");
-        }
+        if (!limiter.allow(server::rate_limit_key(req.remote_addr), Clock::now())) return server::reply_rate_limited(res);
         if (!bearer_token_matches(req.get_header_value("Authorization"), settings.token)) {
             res.set_header("WWW-Authenticate", "Bearer realm=\"meoktong\"");
-            return reply_error(res, 401, "missing or invalid bearer token");
+            return server::reply_error(res, 401, "missing or invalid bearer token");
         }
         auto parsed = control::parse_measure_request(req.body, settings.max_targets);
-        if (!parsed.ok()) return reply_error(res, parsed.status, parsed.error);
+        if (!parsed.ok()) return server::reply_error(res, parsed.status, parsed.error);
         t_request.targets = parsed.targets.size();
         res.set_content(control::measure_reply_body(measure_all(parsed.targets), req.remote_addr), "application/json");
     }

@@ -1,7 +1,8 @@
 // The guarded HTTP(S) server (see guarded_server.hpp): a bounded thread pool
 // and a per-connection hook that serves each connection through GuardedStream
-// (non-blocking socket, optional TLS, deadlines and a read budget). HTTP
-// parsing, routing and handlers stay httplib's.
+// (non-blocking socket, optional TLS, deadlines and a read budget), and the
+// error answers and handlers both servers share. HTTP parsing, routing and
+// handlers stay httplib's.
 #include "probe/server/guarded_server.hpp"
 
 #include <arpa/inet.h>
@@ -23,6 +24,8 @@
 #include <tuple>
 #include <type_traits>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "meoktong/files.hpp"
 #include "meoktong/target.hpp"
@@ -283,7 +286,49 @@ std::unique_ptr<httplib::Server> create_http(const ServerLimits& limits, const s
     return tls;
 }
 
+const char* default_error_message(int status) {
+    switch (status) {
+        case 400: return "malformed request";
+        case 404: return "not found";
+        case 405: return "method not allowed";
+        case 413: return "request body too large";
+        case 414: return "request URI too long";
+        case 500: return "internal error";
+        default: return "request failed";
+    }
+}
+
 }  // namespace
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+}
+
+void reply_rate_limited(httplib::Response& res) {
+    res.set_header("Retry-After", "60");
+    reply_error(res, 429, "rate limited");
+}
+
+void install_common_handlers(httplib::Server& http, std::function<void()> on_request) {
+    http.set_pre_routing_handler([on_request = std::move(on_request)](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+        on_request();
+        if (req.has_header("Transfer-Encoding")) {
+            res.set_header("Connection", "close");
+            reply_error(res, 411, "send the body with Content-Length, not chunked");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) reply_error(res, res.status, default_error_message(res.status));
+    });
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        reply_error(res, 500, "internal error");
+    });
+}
 
 GuardedHttpServer::GuardedHttpServer(const ServerLimits& limits, const std::string& tls_cert,
                                      const std::string& tls_key)

@@ -1,6 +1,7 @@
 // The server library (probe/server/): what an internet-facing server of
 // meoktong needs, shared by the control and the collector: the guarded
-// cpp-httplib server declared here and the rate limiter.
+// cpp-httplib server declared here, with the error answers and handlers
+// both servers install, and the rate limiter.
 //
 // The HTTP(S) server both internet-facing servers (the control vantage and the
 // collector) run on: cpp-httplib with a bounded connection queue, per-wait I/O
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +42,19 @@ ServerLimits server_limits_of(const Settings& s) {
     limits.max_body_bytes = s.max_body_bytes;
     return limits;
 }
+
+// The JSON error answer both servers give: {"error": MESSAGE}.
+void reply_error(httplib::Response& res, int status, const std::string& message);
+// 429 with Retry-After.
+void reply_rate_limited(httplib::Response& res);
+
+// The handlers every server installs on http() before its routes: a
+// pre-routing hook that calls `on_request` (the server's per-request log
+// state) and refuses chunked bodies with 411 before any is read (httplib 0.11
+// reads them without a size limit); httplib's own refusals (400, 404, 405,
+// 413, 414) answered with the JSON error body; an exception in a handler
+// answered 500.
+void install_common_handlers(httplib::Server& http, std::function<void()> on_request);
 
 class GuardedHttpServer {
 public:

@@ -1,5 +1,5 @@
-// The ClickHouse engine of the store (see clickhouse_store.hpp): SQL and
-// JSONEachRow over ClickHouse's HTTP interface with libcurl.
+// The ClickHouse engine of the store (see clickhouse_store.hpp): SQL, and
+// RowBinary rows straight to each shard, over ClickHouse's HTTP interface with libcurl.
 #include "probe/store/clickhouse_store.hpp"
 
 #include "probe/store/store_aggregate.hpp"
@@ -7,13 +7,17 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <charconv>
 #include <cstdlib>
+#include <exception>
 #include <string_view>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace meoktong::store {
@@ -22,6 +26,10 @@ namespace {
 constexpr long kConnectTimeoutMs = 5000;
 constexpr long kRequestTimeoutMs = 120000;
 constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in StoreError
+// The examples query sorts every selected record (ORDER BY ... LIMIT n BY):
+// beyond this much memory per query the sort goes to disk instead of failing
+// at the server's max_memory_usage (10 M records needed ~2 GB in memory).
+constexpr const char* kAggregateSettings = "max_bytes_before_external_sort=300000000";
 
 constexpr const char* kColumns =
     "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
@@ -77,8 +85,8 @@ public:
 
     // The look-up table first (O(log n)) for the whole batch, the records only
     // for a report whose earlier attempt stopped between its intent and its
-    // commit row; then one intent insert, one records insert and one commit
-    // insert for every report of the batch that is new.
+    // commit row; then, on each shard in parallel, one intent insert, one
+    // records insert and one commit insert for the batch's new reports.
     std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
         std::lock_guard lock(mutex_);
         auto add = [](std::string& list, const std::vector<std::string>& lookups) {  // to an SQL list
@@ -95,7 +103,9 @@ public:
 
         std::vector<StoreOutcome> outcomes(batch.size(), StoreOutcome::already_stored);
         std::set<std::string> claimed;  // the lookups of this batch's reports that are stored now
-        std::string new_lookups, committed_lookups, new_rows;
+        // Per shard (each report's rows and look-up rows go to the shard its key hashes to):
+        std::vector<std::string> new_lookups(shard_count()), committed_lookups(shard_count()), rows(shard_count());
+        bool any_new = false, any_committed = false;
         int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();
         for (size_t i = 0; i < batch.size(); ++i) {
@@ -108,24 +118,29 @@ public:
                 in_batch = in_batch || claimed.count(l) > 0;
             }
             if (committed || in_batch) continue;
+            size_t shard = shard_of(batch[i].idempotency_key);
             if (found && records_stored(batch[i].idempotency_key, *batch[i].report)) {
-                add(committed_lookups, lookups);
+                add(committed_lookups[shard], lookups);
+                any_committed = true;
                 continue;
             }
             outcomes[i] = StoreOutcome::stored;
             claimed.insert(lookups.begin(), lookups.end());
-            add(new_lookups, lookups);
-            append_rows(batch[i], now_ms, new_rows);
+            add(new_lookups[shard], lookups);
+            append_rows(batch[i], now_ms, rows[shard]);
+            any_new = true;
         }
-        if (!new_lookups.empty()) {
+        if (any_new) {
             mark(new_lookups, kIntent);
-            std::string params = "query=" + escape("INSERT INTO " + records_ + " (" + kColumnNames + ") FORMAT TabSeparated");
-            if (!url_.cluster.empty()) params += "&insert_distributed_sync=1";
+            std::string params = "query=" + escape("INSERT INTO " + local_table("records") + " (" + kColumnNames +
+                                                   ") FORMAT RowBinary");
             if (parallel_parsing_setting_) params += "&input_format_parallel_parsing=0";  // one block: all or nothing
-            post(url_.hosts.front(), params, new_rows);
-            committed_lookups += (committed_lookups.empty() ? "" : ", ") + new_lookups;
+            post_to_shards(params, rows);
+            for (size_t shard = 0; shard < new_lookups.size(); ++shard)
+                if (!new_lookups[shard].empty())
+                    committed_lookups[shard] += (committed_lookups[shard].empty() ? "" : ", ") + new_lookups[shard];
         }
-        if (!committed_lookups.empty()) mark(committed_lookups, kCommitted);
+        if (any_new || any_committed) mark(committed_lookups, kCommitted);
         return outcomes;
     }
 
@@ -157,12 +172,50 @@ private:
                                              started + ") AND (" + condition + ")") != "0\n";
     }
 
-    // One look-up row per identity (`lookups`: the SQL list of them) in `state`.
-    void mark(const std::string& lookups, unsigned long state) {
-        std::string sql = "INSERT INTO " + keys_ + " (lookup, state) SELECT arrayJoin([" + lookups + "]), " +
-                          std::to_string(state);
-        std::string params = url_.cluster.empty() ? "" : "insert_distributed_sync=1";
-        post(url_.hosts.front(), params, sql);
+    // With ?cluster= each listed host is a shard, written to directly (its
+    // records_local); without, the one host's records.
+    size_t shard_count() const { return url_.cluster.empty() ? 1 : url_.hosts.size(); }
+
+    // The shard a report goes to, from its key (FNV-1a: stable across builds).
+    size_t shard_of(std::string_view key) const {
+        uint64_t h = 14695981039346656037ull;
+        for (char c : key) h = (h ^ uint8_t(c)) * 1099511628211ull;
+        return size_t(h % shard_count());
+    }
+
+    // The table a shard's rows go to: with ?cluster= its own NAME_local, else the one table.
+    std::string local_table(const std::string& name) const {
+        return url_.database + "." + name + (url_.cluster.empty() ? "" : "_local");
+    }
+
+    // POSTs body_of_shard[i] (when not empty) to shard i with `params`, the
+    // shards in parallel; throws the first shard's StoreError once all answered.
+    void post_to_shards(const std::string& params, const std::vector<std::string>& body_of_shard) {
+        std::vector<std::exception_ptr> errors(body_of_shard.size());
+        auto post_to = [&](size_t shard) {
+            try {
+                if (!body_of_shard[shard].empty()) post(url_.hosts[shard], params, body_of_shard[shard]);
+            } catch (const StoreError&) {
+                errors[shard] = std::current_exception();
+            }
+        };
+        std::vector<std::thread> others;
+        for (size_t shard = 1; shard < body_of_shard.size(); ++shard) others.emplace_back(post_to, shard);
+        post_to(0);
+        for (auto& t : others) t.join();
+        for (const auto& e : errors)
+            if (e) std::rethrow_exception(e);
+    }
+
+    // One look-up row per identity in `state`, on each shard the identities
+    // of lookups_of_shard[shard] (an SQL list each, maybe empty).
+    void mark(const std::vector<std::string>& lookups_of_shard, unsigned long state) {
+        std::vector<std::string> sql(lookups_of_shard.size());
+        for (size_t shard = 0; shard < sql.size(); ++shard)
+            if (!lookups_of_shard[shard].empty())
+                sql[shard] = "INSERT INTO " + local_table("report_keys") + " (lookup, state) SELECT arrayJoin([" +
+                             lookups_of_shard[shard] + "]), " + std::to_string(state);
+        post_to_shards("", sql);
     }
 
     // A store created before the look-up table existed: every stored report gets its committed rows.
@@ -220,7 +273,7 @@ private:
     // Runs the aggregation `sql` and hands each row of its answer to on_row.
     template <typename OnRow>
     void each_row(const std::string& sql, OnRow on_row) {
-        std::string answer = query(url_.hosts.front(), sql + " FORMAT TabSeparated");
+        std::string answer = post(url_.hosts.front(), kAggregateSettings, sql + " FORMAT TabSeparated");
         Row row;
         std::string_view rest = answer;
         try {
@@ -272,66 +325,60 @@ private:
         return states;
     }
 
-    // A TabSeparated field: ClickHouse's escapes for backslash, tab, newline, CR and NUL.
-    static void append_tsv_field(std::string& out, std::string_view s) {
-        for (char c : s) {
-            switch (c) {
-                case '\\': out += "\\\\"; break;
-                case '\t': out += "\\t"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\0': out += "\\0"; break;
-                default: out += c;
+    // RowBinary (ClickHouse's native row format, read since before 18.16):
+    // little-endian fixed-size numbers, strings as a LEB128 length and the
+    // bytes. No escaping on either side, unlike TabSeparated.
+    template <typename Number>
+    static void append_binary(std::string& out, Number n) {
+        static_assert(std::endian::native == std::endian::little, "RowBinary is little-endian");
+        char bytes[sizeof n];
+        std::memcpy(bytes, &n, sizeof n);
+        out.append(bytes, sizeof n);
+    }
+    static void append_binary_string(std::string& out, std::string_view s) {
+        for (uint64_t n = s.size();; n >>= 7) {
+            if (n < 0x80) {
+                out += char(n);
+                break;
             }
+            out += char((n & 0x7f) | 0x80);
         }
+        out.append(s);
     }
 
-    // One TabSeparated line per record of `r`, in kColumnNames' order; every
-    // row carries the report's identity.
+    // One RowBinary row per record of `r`, in kColumnNames' order; every row
+    // carries the report's identity.
     static void append_rows(const ReportToStore& r, int64_t now_ms, std::string& out) {
         const Report& report = *r.report;
         std::string identity;
-        append_tsv_field(identity, r.idempotency_key);
-        identity += '\t';
-        append_tsv_field(identity, report.run_id);
-        identity += '\t';
-        append_tsv_field(identity, r.probe_label);
-        identity += '\t' + std::to_string(datetime_seconds(now_ms)) + '\t' +
-                    std::to_string(datetime_seconds(report.records.front().fields.started_ms));
-        auto text = [&out](std::string_view s) {
-            out += '\t';
-            append_tsv_field(out, s);
-        };
-        auto number = [&out](auto n) {
-            char digits[40];
-            auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-            out += '\t';
-            out.append(digits, end);
-        };
+        append_binary_string(identity, r.idempotency_key);
+        append_binary_string(identity, report.run_id);
+        append_binary_string(identity, r.probe_label);
+        append_binary(identity, uint32_t(datetime_seconds(now_ms)));
+        append_binary(identity, uint32_t(datetime_seconds(report.records.front().fields.started_ms)));
         for (const auto& record : report.records) {
             const auto& f = record.fields;
             out += identity;
-            number(record.line_no);
-            text(f.id);
-            number(datetime_seconds(f.started_ms));
-            number(f.started_ms);
-            text(f.vantage_label);
-            text(f.cc);
-            text(f.asn);
-            text(f.service);
-            text(f.host);
-            text(f.protocol);
-            number(f.port);
-            text(f.role);
-            number(f.canary ? 1 : 0);
-            text(f.status);
-            number(int(f.verdict));
-            text(f.method);
-            number(f.confidence);
-            number(int(f.control_view()));
-            text(f.first_evidence);
-            text(record.line);
-            out += '\n';
+            append_binary(out, uint32_t(record.line_no));
+            append_binary_string(out, f.id);
+            append_binary(out, uint32_t(datetime_seconds(f.started_ms)));
+            append_binary(out, int64_t(f.started_ms));
+            append_binary_string(out, f.vantage_label);
+            append_binary_string(out, f.cc);
+            append_binary_string(out, f.asn);
+            append_binary_string(out, f.service);
+            append_binary_string(out, f.host);
+            append_binary_string(out, f.protocol);
+            append_binary(out, int64_t(f.port));
+            append_binary_string(out, f.role);
+            append_binary(out, uint8_t(f.canary ? 1 : 0));
+            append_binary_string(out, f.status);
+            append_binary(out, uint8_t(f.verdict));
+            append_binary_string(out, f.method);
+            append_binary(out, double(f.confidence));
+            append_binary(out, uint8_t(f.control_view()));
+            append_binary_string(out, f.first_evidence);
+            append_binary_string(out, record.line);
         }
     }
 

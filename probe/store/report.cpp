@@ -2,6 +2,8 @@
 // (see report.hpp).
 #include "probe/store/report.hpp"
 
+#include <unordered_set>
+
 namespace meoktong::store {
 
 std::string ReportProblem::describe() const {
@@ -34,6 +36,11 @@ std::optional<ReportProblem> read_report(std::string_view body, Report& out) {
     }
     if (out.records.empty()) return ReportProblem{0, "no records", false};
     out.run_id = out.records.front().fields.run_id;
+    std::unordered_set<std::string_view> seen;
+    for (const auto& r : out.records) {
+        const std::string& run_id = r.fields.run_id;
+        if (!run_id.empty() && seen.insert(run_id).second) out.run_ids.push_back(run_id);
+    }
     return std::nullopt;
 }
 

@@ -24,6 +24,7 @@ struct ReportRecord {
 
 struct Report {
     std::string run_id;                   // the run_id of its first record ("" when none)
+    std::vector<std::string> run_ids;     // every distinct non-empty run_id of its records, first seen first
     std::vector<ReportRecord> records;    // in line order; views into the body
 };
 

@@ -6,17 +6,28 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace meoktong::store {
 namespace {
 
 constexpr int kBusyTimeoutMs = 10000;  // another process holding the write lock
+// The writer never checkpoints: a thread of the store does, on its own
+// connection, once the WAL holds kCheckpointPages (64 MiB of 16 KiB pages), so
+// copying the WAL into the file and its fsync overlap the next batches
+// instead of stalling them. PASSIVE checkpoints never block the writer; at
+// kWalPagesLimit the checkpoint waits for the writer (RESTART) so that the
+// WAL stays bounded under sustained ingest.
+constexpr int kCheckpointPages = 4096;
+constexpr int kWalPagesLimit = 4 * kCheckpointPages;
 
 constexpr const char* kSchema = R"sql(
 PRAGMA page_size = 16384;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
+PRAGMA cache_size = -16384;
 CREATE TABLE IF NOT EXISTS reports (
     idempotency_key TEXT PRIMARY KEY,
     run_id          TEXT NOT NULL,
@@ -25,6 +36,10 @@ CREATE TABLE IF NOT EXISTS reports (
     records         INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS reports_by_run_id ON reports(run_id) WHERE run_id <> '';
+CREATE TABLE IF NOT EXISTS report_run_ids (
+    run_id     TEXT PRIMARY KEY,
+    report_key TEXT NOT NULL REFERENCES reports(idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS records (
     report_key    TEXT NOT NULL REFERENCES reports(idempotency_key),
     line_no       INTEGER NOT NULL,
@@ -54,6 +69,11 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records(started_ms);
 
 constexpr const char* kFindReport =
     "SELECT 1 FROM reports WHERE idempotency_key = ?1 OR (?2 <> '' AND run_id = ?2) LIMIT 1";
+// Every run_id of a report is looked up (a store made before report_run_ids
+// existed has the first run_id of each report in reports only).
+constexpr const char* kFindRunId =
+    "SELECT 1 FROM report_run_ids WHERE run_id = ?1 UNION ALL SELECT 1 FROM reports WHERE run_id = ?1 LIMIT 1";
+constexpr const char* kInsertRunId = "INSERT INTO report_run_ids (run_id, report_key) VALUES (?1, ?2)";
 constexpr const char* kInsertReport =
     "INSERT INTO reports (idempotency_key, run_id, probe_label, stored_at_ms, records) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char* kInsertRecord =
@@ -74,10 +94,25 @@ public:
         if (rc != SQLITE_OK) fail("cannot open");
         sqlite3_busy_timeout(db, kBusyTimeoutMs);
         if (sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot set up its tables");
+        exec("PRAGMA wal_autocheckpoint = 0");
+        checkpoint_db_.reset(open_connection());
+        sqlite3_wal_hook(db, on_wal_commit, this);
+        checkpointer_ = std::thread([this] { checkpoint_in_background(); });
         find_ = prepare(kFindReport);
+        find_run_id_ = prepare(kFindRunId);
+        insert_run_id_ = prepare(kInsertRunId);
         insert_report_ = prepare(kInsertReport);
         insert_record_ = prepare(kInsertRecord);
         counts_ = prepare(kCounts);
+    }
+
+    ~SqliteStore() override {
+        {
+            std::lock_guard lock(checkpoint_mutex_);
+            stopping_ = true;
+        }
+        checkpoint_wanted_.notify_one();
+        checkpointer_.join();
     }
 
     std::vector<StoreOutcome> store_reports(const std::vector<ReportToStore>& batch) override {
@@ -155,6 +190,42 @@ private:
         }
     };
 
+    // A second connection to the file (the checkpointer's), or nullptr.
+    sqlite3* open_connection() {
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+            sqlite3_close_v2(db);
+            fail("cannot open a second connection");
+        }
+        sqlite3_busy_timeout(db, kBusyTimeoutMs);
+        sqlite3_exec(db, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
+        return db;
+    }
+
+    // After each commit of the writer: how many pages the WAL holds.
+    static int on_wal_commit(void* self, sqlite3*, const char*, int wal_pages) {
+        auto* store = static_cast<SqliteStore*>(self);
+        std::lock_guard lock(store->checkpoint_mutex_);
+        store->wal_pages_ = wal_pages;
+        if (wal_pages >= kCheckpointPages) store->checkpoint_wanted_.notify_one();
+        return SQLITE_OK;
+    }
+
+    // The checkpointer thread. A failed checkpoint loses nothing (the WAL
+    // still holds every commit); the next commit asks again.
+    void checkpoint_in_background() {
+        std::unique_lock lock(checkpoint_mutex_);
+        for (;;) {
+            checkpoint_wanted_.wait(lock, [this] { return stopping_ || wal_pages_ >= kCheckpointPages; });
+            if (stopping_) return;
+            int mode = wal_pages_ >= kWalPagesLimit ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+            wal_pages_ = 0;  // until the writer's next commit says how big the WAL is
+            lock.unlock();
+            sqlite3_wal_checkpoint_v2(checkpoint_db_.get(), nullptr, mode, nullptr, nullptr);
+            lock.lock();
+        }
+    }
+
     [[noreturn]] void fail(const std::string& what) const {
         std::string reason = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
         throw StoreError("store " + path_ + ": " + what + ": " + reason);
@@ -188,6 +259,13 @@ private:
             if (rc == SQLITE_ROW) return StoreOutcome::already_stored;
             if (rc != SQLITE_DONE) fail("cannot look the report up");
         }
+        for (const auto& run_id : report.run_ids) {
+            Reset reset{find_run_id_.get()};
+            bind(find_run_id_.get(), 1, run_id);
+            int rc = sqlite3_step(find_run_id_.get());
+            if (rc == SQLITE_ROW) return StoreOutcome::already_stored;
+            if (rc != SQLITE_DONE) fail("cannot look the report up");
+        }
         {
             auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
@@ -199,6 +277,12 @@ private:
             sqlite3_bind_int64(s, 4, now_ms);
             sqlite3_bind_int64(s, 5, int64_t(report.records.size()));
             step_done(s);
+        }
+        for (const auto& run_id : report.run_ids) {
+            Reset reset{insert_run_id_.get()};
+            bind(insert_run_id_.get(), 1, run_id);
+            bind(insert_run_id_.get(), 2, key);
+            step_done(insert_run_id_.get());
         }
         sqlite3_stmt* s = insert_record_.get();
         for (const auto& r : report.records) {
@@ -232,9 +316,16 @@ private:
 
     std::string path_;
     std::unique_ptr<sqlite3, Closer> db_;
-    Statement find_{nullptr, sqlite3_finalize}, insert_report_{nullptr, sqlite3_finalize},
+    Statement find_{nullptr, sqlite3_finalize}, find_run_id_{nullptr, sqlite3_finalize},
+        insert_run_id_{nullptr, sqlite3_finalize}, insert_report_{nullptr, sqlite3_finalize},
         insert_record_{nullptr, sqlite3_finalize}, counts_{nullptr, sqlite3_finalize};
     std::mutex mutex_;
+    std::unique_ptr<sqlite3, Closer> checkpoint_db_;
+    int wal_pages_ = 0;  // under checkpoint_mutex_
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_wanted_;
+    bool stopping_ = false;
+    std::thread checkpointer_;
 };
 
 }  // namespace

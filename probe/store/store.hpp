@@ -10,7 +10,9 @@
 // - a report is stored whole or not at all: after a crash at any point either
 //   every record of it is there or none is;
 // - idempotent: a report whose Idempotency-Key, or whose run_id, is already
-//   stored is not stored again and the answer says so (already_stored);
+//   stored is not stored again and the answer says so (already_stored); a
+//   report carrying several run_ids: SQLite matches every one of them,
+//   ClickHouse its first (Report::run_id);
 // - store_reports() returns only once the report is durable as far as the
 //   engine can make it (SQLite: committed with synchronous=FULL; ClickHouse:
 //   the insert acknowledged by the shard that holds it);

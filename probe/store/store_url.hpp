@@ -2,8 +2,8 @@
 // "clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE[?cluster=NAME]". PORT is
 // ClickHouse's HTTP interface. Several hosts name every shard of the cluster
 // (needs ?cluster=): the store creates its tables on each of them, because
-// ClickHouse 18.16 without ZooKeeper has no ON CLUSTER DDL, and writes and
-// reads through the first.
+// ClickHouse 18.16 without ZooKeeper has no ON CLUSTER DDL, inserts each
+// report's records straight into one of them, and reads through the first.
 #pragma once
 
 #include <string>

@@ -504,7 +504,8 @@ void check_kill_during_ingest(const std::string& store_url, const std::optional<
     REQUIRE_MESSAGE(refused == 0, "an upload before the kill was answered " << last_refusal);
     auto after_kill = records_per_report(store_url, cluster, database);
     for (const auto& key : acknowledged) CHECK_MESSAGE(after_kill[key] == kRecords, "acknowledged " << key);
-    for (const auto& [key, n] : after_kill) CHECK_MESSAGE((n == 0 || n == kRecords), key << " half-stored: " << n);
+    for (const auto& stored : after_kill)
+        CHECK_MESSAGE((stored.second == 0 || stored.second == kRecords), stored.first << " half-stored: " << stored.second);
 
     CollectorProcess second(store_url, tokens);
     for (const auto& key : attempted) {
@@ -536,6 +537,30 @@ TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
     CHECK(fs::exists(dir.path / "store.db-wal"));
     std::string rows = sqlite_dump(file);
     CHECK(rows.find("label-of-a-token") != std::string::npos);  // the sending probe's label is stored with its report
+}
+
+TEST_CASE("SQLite store: a report carrying several run_ids is stored once, matched on every one of them") {
+    TempDir dir;
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto both = read_or_fail(report_body("run-first", 2) + report_body("run-second", 3));
+    REQUIRE(both.run_ids.size() == 2);
+    CHECK(s->store_report("both.jsonl", "kr-seoul-kt", both) == store::StoreOutcome::stored);
+    // Either run alone under another key, or in another order, is already there.
+    CHECK(s->store_report("second.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-second", 3))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->store_report("first.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-first", 2))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->store_report("other-order.jsonl", "kr-seoul-kt",
+                          read_or_fail(report_body("run-new", 1) + report_body("run-second", 1))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s->counts().reports == 1);
+    CHECK(s->counts().records == 5);
+    // In one batch: the second report shares its later run_id with the first.
+    auto a = read_or_fail(report_body("run-x", 1) + report_body("run-y", 1));
+    auto b = read_or_fail(report_body("run-y", 2));
+    auto outcomes = s->store_reports({{"a.jsonl", "kr-seoul-kt", &a}, {"b.jsonl", "kr-seoul-kt", &b}});
+    CHECK(outcomes == std::vector<store::StoreOutcome>{store::StoreOutcome::stored, store::StoreOutcome::already_stored});
+    CHECK(s->counts().records == 7);
 }
 
 TEST_CASE("SQLite store: a directory that cannot hold the file is a StoreError, not a crash") {
@@ -715,30 +740,32 @@ TEST_CASE("collector: every status code over HTTP, nothing of a bad report store
     CHECK(s->counts().reports == 4);
 }
 
-// A slowloris client: connects and trickles a request's first bytes, one
-// every `gap`, until the server closes the connection or `bytes` are sent.
-// True when the server closed it.
-bool trickle_until_closed(int port, int bytes, std::chrono::milliseconds gap) {
+// A slowloris client: connects and sends `bytes` one at a time, one every
+// `gap`, until the server closes the connection or all are sent. How long the
+// server took to close it; nullopt when it never did.
+std::optional<std::chrono::milliseconds> trickle(int port, const std::string& bytes, std::chrono::milliseconds gap) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
+    if (fd < 0) return std::nullopt;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto start = std::chrono::steady_clock::now();
     bool closed = false;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-        const std::string head = "POST /v1/reports HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-        for (int i = 0; i < bytes && !closed; ++i) {
-            char c = i < int(head.size()) ? head[size_t(i)] : 'a';
-            closed = ::send(fd, &c, 1, MSG_NOSIGNAL) != 1;
+        for (size_t i = 0; i < bytes.size() && !closed; ++i) {
+            closed = ::send(fd, &bytes[i], 1, MSG_NOSIGNAL) != 1;
             std::this_thread::sleep_for(gap);
             char sink[256];
             if (!closed) closed = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) == 0;
         }
     }
     ::close(fd);
-    return closed;
+    if (!closed) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 }
+
+const std::string kSlowRequestLine = "POST /v1/reports HTTP/1.1\r\nHost: x\r\n";
 
 TEST_CASE("collector: hostile input gets clear status codes while an honest probe keeps being served") {
     TempDir dir;
@@ -770,7 +797,8 @@ TEST_CASE("collector: hostile input gets clear status codes while an honest prob
     std::vector<std::future<bool>> slow;
     for (int i = 0; i < 8; ++i)
         slow.push_back(std::async(std::launch::async, [port] {
-            return trickle_until_closed(port, 80, std::chrono::milliseconds(250));
+            std::string one_long_header = kSlowRequestLine + "X-Slow: " + std::string(40, 'a');
+            return trickle(port, one_long_header, std::chrono::milliseconds(250)).has_value();
         }));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(upload(port, token, "honest.jsonl", report_body("run-honest", 5)).status == 201);
@@ -778,6 +806,32 @@ TEST_CASE("collector: hostile input gets clear status codes while an honest prob
     for (auto& f : slow) closed_by_server += f.get() ? 1 : 0;
     CHECK_MESSAGE(closed_by_server == 8, "slowloris connections the server did not cut off: " << 8 - closed_by_server);
     CHECK(s->counts().records == 5);
+}
+
+TEST_CASE("collector: a slowloris sending whole header lines byte by byte, never the blank line, is cut at the request deadline") {
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
+    auto settings = settings_for(tokens);
+    settings.request_timeout_s = 1;  // the deadline: accept -> request fully read
+    settings.io_timeout_s = 10;      // each byte comes long before this: only the deadline can cut it
+    settings.log_requests = false;
+    RunningCollector running(settings, *s);
+    int port = running.port();
+
+    std::string headers = kSlowRequestLine;
+    while (headers.size() < 400) headers += "X-" + std::to_string(headers.size()) + ": b\r\n";  // 8 s at 20 ms a byte
+    auto cut = std::async(std::launch::async, [port, &headers] {
+        return trickle(port, headers, std::chrono::milliseconds(20));
+    });
+    // Meanwhile an honest probe is served.
+    CHECK(upload(port, std::string(kProbeToken), "honest.jsonl", report_body("run-honest", 2)).status == 201);
+    auto after = cut.get();
+    REQUIRE_MESSAGE(after.has_value(), "the server never cut the connection");
+    CHECK(after->count() >= 900);
+    CHECK_MESSAGE(after->count() < 3000, "cut after " << after->count() << " ms, not at the 1 s deadline");
+    CHECK(s->counts().records == 2);
 }
 
 TEST_CASE("collector: 429 per probe and for unauthenticated floods, others keep being served") {

@@ -229,12 +229,11 @@ TEST_CASE("reply: packets from a control are dropped, failure strings pass throu
     CHECK(results[0].observations.packets.empty());
 }
 
-TEST_CASE("failed_results and error_body") {
+TEST_CASE("failed_results") {
     auto r = failed_results(3, "control_http_401");
     REQUIRE(r.size() == 3);
     CHECK(r[2].requested);
     CHECK(r[2].failure == "control_http_401");
-    CHECK(error_body("too \"big\"") == R"({"error":"too \"big\""})");
 }
 
 TEST_CASE("download_url: client request and server reply carry it both ways") {

@@ -32,6 +32,16 @@ TEST_CASE("a report of good lines is read whole, with the first record's run_id"
     CHECK(r.records[0].fields.service == "line");
     CHECK(r.records[0].fields.cc == "KR");
     CHECK(r.records[1].fields.run_id == "run-2");
+    CHECK(r.run_ids == std::vector<std::string>{"run-1", "run-2"});
+}
+
+TEST_CASE("every distinct run_id of a report is listed once, first seen first, empty ones left out") {
+    std::string body = record("a", "run-b") + "\n" + record("b", "") + "\n" + record("c", "run-a") + "\n" +
+                       record("d", "run-b") + "\n";
+    Report r;
+    REQUIRE_FALSE(read_report(body, r));
+    CHECK(r.run_id == "run-b");
+    CHECK(r.run_ids == std::vector<std::string>{"run-b", "run-a"});
 }
 
 TEST_CASE("the first bad line is named and nothing is kept") {
