@@ -126,7 +126,9 @@ std::string csv_row(const Record& r) {
 
 std::string ooni_measurement(const Record& r) {
     json record = r;
-    record.erase("observations");  // they are the OONI test keys below
+    // DNS, TCP, TLS and HTTP are OONI's own test keys below; the app exchanges (SPEC §7)
+    // and the packet facts have none, so they stay in the record under test_keys.meoktong.
+    for (const char* kind : {"dns", "tcp", "tls", "http"}) record["observations"].erase(kind);
     json keys = {{"queries", list_json(r.observations.dns, query_json)},
                  {"tcp_connect", list_json(r.observations.tcp, tcp_json)},
                  {"tls_handshakes", list_json(r.observations.tls, tls_json)},

@@ -27,6 +27,7 @@ namespace {
 
 constexpr const char* kPending = "pending";
 constexpr const char* kSent = "sent";
+constexpr const char* kOoniProgress = "ooni";  // how far each OONI submission got
 
 struct HttpResult {
     long status = 0;        // 0 when no HTTP answer arrived
@@ -116,17 +117,10 @@ std::vector<json> ooni_measurements(const std::string& report) {
     return out;
 }
 
-// OONI's collector API (ooni/spec backends/bk-003-collector.md): open a
-// report (POST /report), submit each record as an OONI measurement (POST
-// /report/{id}), close it (POST /report/{id}/close). One OONI report per
-// queued file; the first step that fails is the result. No token is sent.
-HttpResult submit_to_ooni(const UploadSettings& settings, const std::string& report) {
-    std::string base = settings.url.substr(std::strlen(kOoniUploadPrefix));
-    while (base.ends_with('/')) base.pop_back();
-    std::vector<json> measurements = ooni_measurements(report);
-    if (measurements.empty()) return {200, "", ""};  // nothing OONI could take
-    const std::vector<std::string> headers = {"Content-Type: application/json"};
-    const json& first = measurements.front();
+// POST /report for the measurements' test; on success the answer's body is
+// replaced by the report_id it gave.
+HttpResult open_ooni_report(const UploadSettings& settings, const std::string& base,
+                            const std::vector<std::string>& headers, const json& first) {
     json open = {{"data_format_version", first["data_format_version"]}, {"format", "json"},
                  {"probe_asn", first["probe_asn"]},       {"probe_cc", first["probe_cc"]},
                  {"software_name", first["software_name"]}, {"software_version", first["software_version"]},
@@ -136,17 +130,80 @@ HttpResult submit_to_ooni(const UploadSettings& settings, const std::string& rep
     if (!is_success(r)) return r;
     std::optional<std::string> report_id = ooni_report_id(r.body);
     if (!report_id) return {0, "the OONI collector's answer to POST /report has no report_id", ""};
-    const std::string& id = *report_id;
+    r.body = *report_id;
+    return r;
+}
+
+// How far a queued report's OONI submission got: the OONI report it opened
+// and how many measurements the collector took. Kept in QUEUE/ooni/NAME.json
+// (written atomically after each step), so that a retry, in this run or a
+// later one, goes on with the same OONI report instead of opening a second.
+struct OoniProgress {
+    std::string report_id;
+    size_t submitted = 0;
+};
+
+std::optional<OoniProgress> read_ooni_progress(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return std::nullopt;
+    try {
+        json j = json::parse(read_file(file.string()));
+        return OoniProgress{j.at("report_id").get<std::string>(), j.at("submitted").get<size_t>()};
+    } catch (const std::exception&) {
+        return std::nullopt;  // unreadable: start over with a new OONI report
+    }
+}
+
+void write_ooni_progress(const fs::path& file, const OoniProgress& p) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    try {
+        write_file_atomically(file.string(), json{{"report_id", p.report_id}, {"submitted", p.submitted}}.dump(), 0600);
+    } catch (const FileError&) {
+        // Without the record a retry opens a new OONI report: a duplicate, never a loss.
+    }
+}
+
+// OONI's collector API (ooni/spec backends/bk-003-collector.md): open a
+// report (POST /report), submit each record as an OONI measurement (POST
+// /report/{id}), close it (POST /report/{id}/close). One OONI report per
+// queued file, resumed from `progress_file` after a failure; the first step
+// that fails is the result. No token is sent.
+HttpResult submit_to_ooni(const UploadSettings& settings, const std::string& report, const fs::path& progress_file) {
+    std::string base = settings.url.substr(std::strlen(kOoniUploadPrefix));
+    while (base.ends_with('/')) base.pop_back();
+    std::vector<json> measurements = ooni_measurements(report);
+    if (measurements.empty()) return {200, "", ""};  // nothing OONI could take
+    const std::vector<std::string> headers = {"Content-Type: application/json"};
+    std::optional<OoniProgress> progress = read_ooni_progress(progress_file);
+    if (!progress) {
+        HttpResult opened = open_ooni_report(settings, base, headers, measurements.front());
+        if (!is_success(opened)) return opened;
+        progress = OoniProgress{opened.body, 0};
+        write_ooni_progress(progress_file, *progress);
+    }
+    const std::string& id = progress->report_id;
     std::unique_ptr<char, decltype(&curl_free)> escaped(curl_easy_escape(nullptr, id.c_str(), int(id.size())), curl_free);
     if (!escaped) return {0, "cannot escape the report_id", ""};
     std::string report_url = base + "/report/" + escaped.get();
-    for (json& m : measurements) {
+    for (size_t i = progress->submitted; i < measurements.size(); ++i) {
+        json& m = measurements[i];
         m["report_id"] = id;
         json update = {{"format", "json"}, {"content", m}};
-        r = http_post(settings, report_url, headers, update.dump(-1, ' ', false, json::error_handler_t::replace));
+        HttpResult r = http_post(settings, report_url, headers, update.dump(-1, ' ', false, json::error_handler_t::replace));
+        if (r.status == 404) {  // the collector closed or forgot the report: the next try opens a new one
+            std::error_code ec;
+            fs::remove(progress_file, ec);
+            return {0, "the OONI collector no longer knows report " + id, ""};
+        }
         if (!is_success(r)) return r;
+        progress->submitted = i + 1;
+        write_ooni_progress(progress_file, *progress);
     }
-    return http_post(settings, report_url + "/close", headers, "");
+    HttpResult closed = http_post(settings, report_url + "/close", headers, "");
+    std::error_code ec;
+    if (is_success(closed)) fs::remove(progress_file, ec);
+    return closed;
 }
 
 void sleep_for(const UploadSettings& settings, std::chrono::milliseconds delay) {
@@ -183,8 +240,9 @@ UploadOutcome deliver(const fs::path& queue, const std::string& name, const Uplo
             sleep_for(settings, backoff);
             backoff *= 2;
         }
-        HttpResult result = settings.url.starts_with(kOoniUploadPrefix) ? submit_to_ooni(settings, body)
-                                                                        : post_report(settings, name, body);
+        HttpResult result = settings.url.starts_with(kOoniUploadPrefix)
+                                ? submit_to_ooni(settings, body, queue / kOoniProgress / (name + ".json"))
+                                : post_report(settings, name, body);
         outcome.attempts = attempt;
         outcome.last_status = result.status;
         outcome.last_error = result.status ? "HTTP " + std::to_string(result.status) : result.error;

@@ -92,6 +92,10 @@ public:
                 res.status = 404;
                 return;
             }
+            if (fail_measurement_at > 0 && ++measurements_seen == fail_measurement_at) {
+                res.status = 503;  // once: a collector restarting in the middle of a report
+                return;
+            }
             json update = json::parse(req.body, nullptr, false);
             std::string problem = !update.is_object() || update.value("format", "") != "json"
                                       ? "format"
@@ -127,6 +131,8 @@ public:
     std::mutex mutex;
     int opens = 0;
     int fail_open_with = 0;
+    int fail_measurement_at = 0;  // answer 503 to the Nth measurement POST (0: never)
+    int measurements_seen = 0;
     std::map<std::string, std::vector<std::string>> reports;  // report id -> measurements
     std::set<std::string> closed;
     std::vector<std::string> problems;
@@ -210,4 +216,50 @@ TEST_CASE("ooni+URL: a collector refusing to open the report leaves it queued; a
     CHECK(pending_reports(q.queue.string()) == std::vector<std::string>{q.name});
     std::lock_guard lock(ooni.mutex);
     CHECK(ooni.reports.empty());
+}
+
+TEST_CASE("ooni+URL: a submission cut in the middle goes on with the same OONI report, in this run or the next") {
+    Queue q;
+    OoniCollector ooni;
+    ooni.fail_measurement_at = 5;
+    UploadSettings once = q.settings(ooni.url());
+    once.attempts = 1;
+    auto cut = drain_upload_queue(q.queue.string(), once);  // this run gives up after the 503
+    REQUIRE(cut.size() == 1);
+    CHECK_FALSE(cut[0].delivered);
+    CHECK(fs::exists(q.queue / "ooni" / (q.name + ".json")));
+    auto resumed = drain_upload_queue(q.queue.string(), once);  // the next run resumes
+    REQUIRE(resumed.size() == 1);
+    CHECK_MESSAGE(resumed[0].delivered, resumed[0].last_error);
+    std::lock_guard lock(ooni.mutex);
+    CHECK(ooni.problems.empty());
+    CHECK(ooni.opens == 1);
+    REQUIRE(ooni.reports.size() == 1);
+    const auto& report = ooni.reports.begin()->second;
+    CHECK(report.size() == 18);
+    CHECK(std::set<std::string>(report.begin(), report.end()).size() == 18);  // none submitted twice
+    CHECK(ooni.closed.size() == 1);
+    CHECK_FALSE(fs::exists(q.queue / "ooni" / (q.name + ".json")));
+}
+
+TEST_CASE("ooni+URL: a report the collector no longer knows is opened anew on the next try") {
+    Queue q;
+    OoniCollector ooni;
+    ooni.fail_measurement_at = 3;
+    UploadSettings once = q.settings(ooni.url());
+    once.attempts = 1;
+    CHECK_FALSE(drain_upload_queue(q.queue.string(), once).at(0).delivered);
+    {
+        std::lock_guard lock(ooni.mutex);
+        ooni.reports.clear();  // the collector restarted and lost the open report
+    }
+    auto gone = drain_upload_queue(q.queue.string(), once);
+    CHECK_FALSE(gone.at(0).delivered);
+    CHECK(gone.at(0).last_error.find("no longer knows report") != std::string::npos);
+    auto again = drain_upload_queue(q.queue.string(), once);
+    CHECK_MESSAGE(again.at(0).delivered, again.at(0).last_error);
+    std::lock_guard lock(ooni.mutex);
+    CHECK(ooni.opens == 2);
+    REQUIRE(ooni.reports.size() == 1);
+    CHECK(ooni.reports.begin()->second.size() == 18);
 }

@@ -17,6 +17,7 @@
 #include "analysis/analyze/export.hpp"
 #include "analysis/analyze/incident.hpp"
 #include "analysis/analyze/ooni.hpp"
+#include "meoktong/target.hpp"
 #include "meoktong/files.hpp"
 #include "meoktong/record_json.hpp"
 
@@ -340,4 +341,36 @@ TEST_CASE("export ooni reads back as the records it came from") {
         ++checked;
     }, file);
     CHECK(checked == 18);
+}
+
+TEST_CASE("export ooni keeps what OONI has no test keys for: app exchanges and packet facts read back") {
+    Record r;
+    r.id = "00000000-0000-4000-8000-0000000000a1";
+    r.run_id = "run-app";
+    r.started_at = "2026-12-03T03:00:00.000Z";
+    r.vantage.cc = "RU";
+    r.vantage.asn = "AS12389";
+    r.target = parse_target_uri("mtproto://149.154.167.51:443");
+    AppObservation app;
+    app.protocol = "mtproto";
+    app.transport = "obfuscated";
+    app.address = "149.154.167.51:443";
+    app.genuine = true;
+    r.observations.app.push_back(app);
+    PacketObservation rst;
+    rst.kind = "rst";
+    rst.src = "149.154.167.51:443";
+    rst.ip_ttl = 61;
+    r.observations.packets.push_back(rst);
+    json m = json::parse(ooni_measurement(r));
+    CHECK_FALSE(m["test_keys"]["meoktong"]["observations"].contains("tcp"));  // OONI's own tcp_connect key has it
+    std::vector<Record> back;
+    std::string why;
+    REQUIRE_MESSAGE(read_ooni_measurement(m.dump(), back, why), why);
+    REQUIRE(back.size() == 1);
+    REQUIRE(back[0].observations.app.size() == 1);
+    CHECK(back[0].observations.app[0].transport == "obfuscated");
+    CHECK(back[0].observations.app[0].genuine == std::optional<bool>(true));
+    REQUIRE(back[0].observations.packets.size() == 1);
+    CHECK(back[0].observations.packets[0].ip_ttl == 61);
 }
