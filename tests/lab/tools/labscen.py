@@ -11,14 +11,16 @@ import os
 import re
 import sys
 
-SCENARIO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios")
+# MEOKTONG_LAB_SCENARIO_DIR: another directory of scenarios (the generated ones of tests/lab/gen_lab.py).
+SCENARIO_DIR = os.environ.get("MEOKTONG_LAB_SCENARIO_DIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "scenarios")
 # trap: a messy but uncensored network that must not come out blocked or provider_down;
 # stacked: several faults at once, each target with its own verdict.
 KINDS = ("baseline", "censorship", "provider", "local", "trap", "stacked")
 STATUSES = ("accessible", "blocked", "provider_down", "local_failure", "inconclusive")
 BLOCKED_METHODS = ("dns_injection", "dns_tampering", "dns_nxdomain", "dns_blackhole", "tcp_reset",
                    "tcp_blackhole", "tls_sni_reset", "tls_sni_blackhole", "tls_mitm", "http_blockpage",
-                   "throttling", "app_reset", "app_blackhole", "app_tampering", "udp_blackhole")
+                   "throttling", "stall", "app_reset", "app_blackhole", "app_tampering", "udp_blackhole")
 PROVIDER_METHODS = ("dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout", "tls_failure", "http_error",
                     "app_error")
 PLACEHOLDER = re.compile(r"(@@|@|%)([a-z0-9][a-z0-9.-]*[a-z0-9])(?:#(\d+))?")
@@ -34,7 +36,7 @@ def scenario_names():
 
 def validate(name, sc):
     def bad(why):
-        raise ScenarioError(f"tests/lab/scenarios/{name}.json: {why}")
+        raise ScenarioError(f"{os.path.join(SCENARIO_DIR, name)}.json: {why}")
 
     for key in ("description", "kind", "on", "expect"):
         if key not in sc:
