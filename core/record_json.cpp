@@ -146,8 +146,8 @@ void fields(Is<TlsObservation> auto& v, auto&& field) {
     field("certificate_valid", v.certificate_valid);
     field("peer_certificates", v.peer_certificates);
 }
-// headers (pairs as two-element arrays), throughput_kbps and transfer_ms (only
-// when measured) are written and read by HttpObservation's to_json/from_json.
+// headers (pairs as two-element arrays), throughput_kbps, transfer_ms and stall_ms
+// (only when measured) are written and read by HttpObservation's to_json/from_json.
 void fields(Is<HttpObservation> auto& v, auto&& field) {
     timing_fields(v, field);
     field("url", v.url);
@@ -281,6 +281,7 @@ void to_json(json& j, const HttpObservation& v) {
     j["headers"] = headers;
     if (v.throughput_kbps >= 0) j["throughput_kbps"] = v.throughput_kbps;
     if (v.transfer_ms >= 0) j["transfer_ms"] = v.transfer_ms;
+    if (v.stall_ms >= 0) j["stall_ms"] = v.stall_ms;
 }
 void from_json(const json& j, HttpObservation& v) {
     read_fields(j, v);
@@ -291,6 +292,7 @@ void from_json(const json& j, HttpObservation& v) {
     }
     read(j, "throughput_kbps", v.throughput_kbps);
     read(j, "transfer_ms", v.transfer_ms);
+    read(j, "stall_ms", v.stall_ms);
 }
 
 // A packet is seen at one instant (t0_ms = t_ms) and is a fact, not an

@@ -69,24 +69,49 @@ const CertIssue* cert_issue(const Facts& f, std::initializer_list<Kind> ks, bool
     return nullptr;
 }
 
-// Throttling singles a destination out: when a canary's download from here ran
-// no more than six times as fast, the probe's own link explains the rate, not a
-// censor. In the lab a lossy link's flows differ up to 3.6-fold; a 2 Mbit/s
-// throttle against a clean canary is 11-fold.
+// Throttling singles a destination out: a canary's download from here (the
+// probe's own link, measured in the same run) must have run more than six times
+// as fast. When it ran no faster than that, the own link explains the rate; when
+// no canary download was measured, nothing shows the link could do better (a
+// far, lossy vantage is slow to everything), so no throttling is claimed. In the
+// lab a lossy link's flows differ up to 3.6-fold; a 2 Mbit/s throttle against a
+// clean canary is 11-fold.
 bool own_link_as_slow(const Facts& f, double here_kbps) {
     return f.canary_download_kbps >= 0 && f.canary_download_kbps <= 6 * here_kbps;
 }
+bool singled_out(const Facts& f, double here_kbps) { return f.canary_download_kbps > 6 * here_kbps; }
 
 bool throttled(const Facts& f) {
     double here = f.throughput_here_kbps, ctl = f.throughput_control_kbps;
     return f.control_usable && here >= 0 && ctl > 0 && here <= 0.2 * ctl && here <= 4000 && reached_past_handshake(f) &&
-           !own_link_as_slow(f, here);
+           singled_out(f, here);
+}
+
+// A download that stopped dead (the TSPU-style stall: a flow cut silently after
+// some kilobytes, no reset): it timed out here after its handshake and had been
+// silent for at least 2 s and half its run when the deadline hit, while the
+// control downloaded it completely. Over TLS the cut often comes before the
+// first 16 kB record is whole, so no byte of the answer may have arrived. A
+// throttled flow keeps trickling; a lossy link's retransmission back-off is
+// shorter, and the canary check applies.
+constexpr double kStallMs = 2000;
+bool stalled(const Facts& f) {
+    return f.control_usable && f.throughput_control_kbps > 0 && f.stall_here_ms >= kStallMs &&
+           2 * f.stall_here_ms >= f.stall_here_run_ms && reached_past_handshake(f) &&
+           singled_out(f, std::max(0.0, f.partial_here_kbps));
+}
+
+std::string stall_sentence(const Facts& f) {
+    std::string after = f.stall_here_bytes > 0 ? "after " + std::to_string(f.stall_here_bytes) + " bytes of the answer"
+                                               : "right after its handshake, before a byte of the answer";
+    return "the download stopped dead here " + after + ": nothing more arrived in the last " + millis(f.stall_here_ms) +
+           " before the deadline, and no reset came";
 }
 
 // A timed-out download here at most a tenth of the control's complete one.
 bool throttled_partial(const Facts& f) {
     double here = f.partial_here_kbps, ctl = f.throughput_control_kbps;
-    return f.control_usable && here >= 0 && ctl > 0 && here * 10 <= ctl && reached_past_handshake(f) && !own_link_as_slow(f, here);
+    return f.control_usable && here >= 0 && ctl > 0 && here * 10 <= ctl && reached_past_handshake(f) && singled_out(f, here);
 }
 
 const CertIssue* blockpage_cert(const Facts& f) {
@@ -134,6 +159,12 @@ void explain_throttling(const Facts& f, Ev& ev) {
                  " itself succeeded");
 }
 
+void explain_stall(const Facts& f, Ev& ev) {
+    ev.push_back(stall_sentence(f) + ", while the control downloaded it completely at " + kbps(f.throughput_control_kbps));
+    ev.push_back(std::string("the ") + (f.needs_tls ? "TLS handshake" : "connection") +
+                 " itself succeeded: the flow was cut silently once it had started, as a stalling middlebox does");
+}
+
 void explain_throttling_partial(const Facts& f, Ev& ev) {
     char pct[16];
     std::snprintf(pct, sizeof pct, "%.1f%%", 100.0 * f.partial_here_kbps / f.throughput_control_kbps);
@@ -163,6 +194,9 @@ void explain_accessible(const Facts& f, Ev& ev) {
     if (here >= 0 && f.throughput_control_kbps > 0 && here <= 0.2 * f.throughput_control_kbps && own_link_as_slow(f, here))
         ev.push_back("the download ran at " + kbps(here) + " here against " + kbps(f.throughput_control_kbps) + " at the control, but a canary's ran at " +
                      kbps(f.canary_download_kbps) + ": the probe's own link is slow, this destination is not singled out");
+    else if (here >= 0 && f.throughput_control_kbps > 0 && here <= 0.2 * f.throughput_control_kbps && f.canary_download_kbps < 0)
+        ev.push_back("the download ran at " + kbps(here) + " here against " + kbps(f.throughput_control_kbps) +
+                     " at the control, but no canary download measured the probe's own link: a slow link is slow to everything, so this is not called throttling");
     if (!f.needs_tls && f.dns_compared && !f.dns_consistent)
         ev.push_back("its DNS answer (" + list_addresses(f.dns_here.addresses) + ") differs from the control's (" +
                      list_addresses(f.dns_control.addresses) + "), but the page there is the control's page: another node of the same service");
@@ -364,22 +398,34 @@ void explain_dns_resolved(const Facts& f, Ev& ev) {
     if (f.dns_compared) ev.push_back("the control resolved " + list_addresses(f.dns_control.addresses));
 }
 
+// A download that timed out part-way, when no rule could judge it: its rate or its
+// silence, and what the canaries said of the probe's own link.
+void explain_partial_download(const Facts& f, Ev& ev) {
+    bool stall = f.stall_here_ms >= kStallMs;
+    if (f.partial_here_kbps < 0 && !stall) return;
+    if (own_link_as_slow(f, std::max(0.0, f.partial_here_kbps)))
+        ev.push_back("a canary's download ran at " + kbps(f.canary_download_kbps) + ": the probe's own link is slow");
+    else if (f.canary_download_kbps < 0)
+        ev.push_back("no canary download measured the probe's own link");
+    if (stall)
+        ev.push_back(stall_sentence(f) + ": a hung server and a stalling middlebox look the same from here");
+    else
+        ev.push_back("the download ran at " + kbps(f.partial_here_kbps) + " and timed out after " + std::to_string(f.partial_here_bytes) +
+                     " bytes: a slow server and a throttled path look the same from here");
+}
+
 void explain_undecided(const Facts& f, Ev& ev) {
     ev.push_back(describe_here_failures(f));
     if (f.control_usable) {
         ev.push_back(describe_control(f));
+        explain_partial_download(f, ev);
         return;
     }
     const auto* both = failing_both_ways(f, {Kind::reset, Kind::eof, Kind::timeout});
     if (both) ev.push_back("a neutral SNI (" + both->neutral_sni + ") failed the same way: this is not SNI filtering");
     if (const auto* c = cert_issue(f, {Kind::cert_authority}, false); c && !c->issuer.empty())
         ev.push_back("the certificate was issued by \"" + c->issuer + "\", which is not a known interception authority");
-    if (f.partial_here_kbps >= 0) {
-        if (own_link_as_slow(f, f.partial_here_kbps))
-            ev.push_back("a canary's download ran at " + kbps(f.canary_download_kbps) + ": the probe's own link is slow");
-        ev.push_back("the download ran at " + kbps(f.partial_here_kbps) + " and timed out after " + std::to_string(f.partial_here_bytes) +
-                     " bytes: a slow server and a throttled path look the same from here");
-    }
+    explain_partial_download(f, ev);
     ev.push_back("such a failure can come from the service or from the network; only a control measurement can tell");
 }
 
@@ -392,6 +438,8 @@ const std::vector<Rule> kRules = {
      "the record holds no observation"},
     {"throttling", VerdictStatus::blocked, "throttling", 0.7, false, false, throttled, explain_throttling,
      "download at most 20% of the control's and at most 4000 kbit/s, handshake fine"},
+    {"download_stall", VerdictStatus::blocked, "stall", 0.7, false, false, stalled, explain_stall,
+     "download stopped dead here after some bytes (silent for 2 s and half its run), complete at the control"},
     {"throttling_partial_download", VerdictStatus::blocked, "throttling", 0.7, false, false, throttled_partial,
      explain_throttling_partial, "download timed out here at a tenth of the control's rate or less, handshake fine"},
     {"accessible_all_addresses", VerdictStatus::accessible, nullptr, 0.95, false, false,

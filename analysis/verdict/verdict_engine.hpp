@@ -170,6 +170,10 @@ struct Facts {
     double throughput_here_kbps = -1, throughput_control_kbps = -1;
     // A download here that timed out part-way: what arrived, and its rate (-1 when none).
     double partial_here_kbps = -1, partial_here_ms = 0;
+    // The download here that timed out longest silent after its handshake (stall_ms): how
+    // long, after how many bytes of the answer (maybe 0), in a transfer of how long.
+    double stall_here_ms = -1, stall_here_run_ms = 0;
+    int64_t stall_here_bytes = 0;
     int64_t partial_here_bytes = 0;
 
     // Addresses whose connect timed out once and connected on its retry ("IP:PORT").
@@ -184,7 +188,7 @@ struct Facts {
 
     bool control_passed(Step s) const;           // the control got past step s
     bool control_failed_by(Step s) const;        // the control failed at s or before
-    bool app_path_works() const;                 // every step passed, no download timed out part-way
+    bool app_path_works() const;                 // every step passed, no download timed out after its handshake
     std::vector<const AddressOutcome*> failing_here() const;
 };
 

@@ -479,6 +479,17 @@ void find_partial_download(const std::vector<HttpObservation>& http, Facts& f) {
     }
 }
 
+// A download that timed out after its handshake and then fell silent (stall_ms
+// measured, also when no byte of the answer came): the longest such silence.
+void find_stalled_download(const std::vector<HttpObservation>& http, Facts& f) {
+    for (const auto& h : http) {
+        if (h.failure != failure::kTimeout || h.stall_ms < 0 || h.stall_ms <= f.stall_here_ms) continue;
+        f.stall_here_ms = h.stall_ms;
+        f.stall_here_bytes = h.body_length;
+        f.stall_here_run_ms = h.transfer_ms >= 0 ? h.transfer_ms : h.t_ms - h.t0_ms;
+    }
+}
+
 // Every DNS query, connection and UDP exchange here failed for want of a route
 // (network_unreachable; a connection may also be host_unreachable after DNS
 // failed so). Without DNS (an address target), the connections alone decide
@@ -516,7 +527,7 @@ bool Facts::control_failed_by(Step s) const {
 
 // A download that ran into its deadline part-way is not a working path, even
 // when every handshake and the first page passed.
-bool Facts::app_path_works() const { return here_step == Step::passed && partial_here_kbps < 0; }
+bool Facts::app_path_works() const { return here_step == Step::passed && partial_here_kbps < 0 && stall_here_ms < 0; }
 
 std::vector<const AddressOutcome*> Facts::failing_here() const {
     std::vector<const AddressOutcome*> out;
@@ -610,6 +621,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.throughput_here_kbps = max_throughput(obs.http);
     if (f.control_usable) f.throughput_control_kbps = max_throughput(ctl.http);
     find_partial_download(obs.http, f);
+    find_stalled_download(obs.http, f);
     for (const auto& t : obs.tcp)
         if (t.attempt > 1 && !t.failure) f.connect_retry_worked.push_back(endpoint(t.ip, t.port));
     f.own_link_down = own_link_down(obs, f);

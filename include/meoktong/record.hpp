@@ -118,6 +118,9 @@ struct HttpObservation : Timing {
     std::string body_excerpt;      // first bytes of the body, scrubbed, for fingerprinting
     double throughput_kbps = -1;   // for download targets (also of a timed-out one: what arrived), -1 when not measured
     double transfer_ms = -1;       // for download targets: how long the transfer ran, -1 when not measured
+    double stall_ms = -1;          // for a download that timed out after its handshake: how long no byte of
+                                   // the answer had arrived when the deadline hit (since the last one, or since
+                                   // the handshake if none came: a flow stopped dead), -1 when not measured
 };
 
 // Facts read from captured packets (issue 5): TTL/ID of what the server and
@@ -168,7 +171,7 @@ struct RunContext {
     bool capture_enabled = false;
     std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
     int list_rows_skipped = 0;              // unusable Citizen Lab list rows the run skipped
-    double canary_download_kbps = -1;       // the fastest complete canary download of the run here, -1 when none
+    double canary_download_kbps = -1;       // the fastest canary download of the run here (a timed-out one: what it achieved), -1 when none
 };
 
 // A verdict's status (SPEC §2). Reports and every text carry its name.

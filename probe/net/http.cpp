@@ -91,6 +91,8 @@ struct BodySink {
     size_t max = 0;
     int64_t total = 0;
     bool truncated = false;
+    SteadyTime start;
+    double last_byte_ms = -1;  // when the last body byte arrived, since start
 };
 
 size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
@@ -101,6 +103,7 @@ size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
     EVP_DigestUpdate(sink->md.get(), data, take);
     if (sink->head.size() < sink->keep) sink->head.append(data, std::min(take, sink->keep - sink->head.size()));
     sink->total += static_cast<int64_t>(take);
+    if (n > 0) sink->last_byte_ms = ms_since(sink->start);
     if (take < n) {
         sink->truncated = true;
         return 0;  // stop the transfer: the body bound is reached
@@ -209,6 +212,7 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
     BodySink sink;
     sink.max = req.max_body_bytes;
     sink.keep = std::max(kTitleWindow, req.excerpt_bytes);
+    sink.start = start;
     if (!curl || !sink.md || EVP_DigestInit_ex(sink.md.get(), EVP_sha256(), nullptr) != 1) {
         obs.failure = std::string(failure::kUnknownPrefix) + "http setup";
         obs.t_ms = ms_since(start);
@@ -263,6 +267,20 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
         curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
         obs.throughput_kbps = static_cast<double>(bytes_per_second) * 8.0 / 1000.0;
         obs.transfer_ms = static_cast<double>(total_us) / 1000.0;
+        // A stalled flow (TSPU-style: stopped dead after some kilobytes, no reset) shows
+        // as a long silence before the deadline; a throttled one keeps trickling. The
+        // silence runs from the last byte of the answer or, when none came (a cut before
+        // the first TLS record was whole), from the end of the handshake; a handshake
+        // that never ended is no stall.
+        if (obs.failure) {
+            curl_off_t connected_us = 0;
+            bool tls = req.url.starts_with("https://");
+            curl_easy_getinfo(c, tls ? CURLINFO_APPCONNECT_TIME_T : CURLINFO_CONNECT_TIME_T, &connected_us);
+            double silent_since = sink.last_byte_ms >= 0 ? sink.last_byte_ms
+                                  : connected_us > 0     ? obs.t0_ms + static_cast<double>(connected_us) / 1000.0
+                                                         : -1;
+            if (silent_since >= 0) obs.stall_ms = std::max(0.0, obs.t_ms - silent_since);
+        }
     }
     return obs;
 }

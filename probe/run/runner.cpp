@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "probe/control/client.hpp"
+#include "meoktong/failure.hpp"
 #include "meoktong/ipaddr.hpp"
 #include "meoktong/log.hpp"
 #include "meoktong/parallel.hpp"
@@ -137,11 +138,29 @@ bool canary_reached(const Target& t, const Observations& o) {
     };
     if (t.protocol == "dns") return ok(o.dns);
     if (t.protocol == "tcp") return ok(o.tcp);
-    if (t.protocol == "tls")
-        return std::any_of(o.tls.begin(), o.tls.end(),
-                           [](const TlsObservation& x) { return x.purpose == "target" && !x.failure; });
+    // A TLS handshake with the canary's own certificate proves the way out works, also for
+    // an HTTPS canary whose page then ran into the deadline on a lossy link.
+    bool handshake = std::any_of(o.tls.begin(), o.tls.end(),
+                                 [](const TlsObservation& x) { return x.purpose == "target" && !x.failure; });
+    if (t.protocol == "tls" || (t.protocol == "https" && handshake)) return handshake;
     return std::any_of(o.http.begin(), o.http.end(), [](const HttpObservation& x) { return !x.failure && x.status > 0; });
 }
+
+namespace {
+
+// The rate of a canary's download: a complete one's, or what a timed-out one achieved
+// (a lossy or slow own link shows so too), -1 when none was measured.
+double canary_rate(const Observations& o) {
+    double best = -1;
+    for (const auto& h : o.http) {
+        bool complete = !h.failure && h.status >= 200 && h.status < 300;
+        bool partial = h.failure == failure::kTimeout && h.body_length > 0;
+        if ((complete || partial) && h.throughput_kbps >= 0) best = std::max(best, h.throughput_kbps);
+    }
+    return best;
+}
+
+}  // namespace
 
 RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o, const MeasureFn& measure,
                        const std::string& run_id) {
@@ -178,9 +197,7 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
         if (!r.target.canary) continue;
         ++context.canaries_total;
         if (canary_reached(r.target, r.observations)) ++context.canaries_ok;
-        for (const auto& h : r.observations.http)
-            if (!h.failure && h.status >= 200 && h.status < 300 && h.throughput_kbps >= 0)
-                context.canary_download_kbps = std::max(context.canary_download_kbps, h.throughput_kbps);
+        context.canary_download_kbps = std::max(context.canary_download_kbps, canary_rate(r.observations));
     }
     for (size_t i = 0; i < records.size(); ++i) {
         if (!o.control_url.empty()) {

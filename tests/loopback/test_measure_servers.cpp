@@ -113,6 +113,23 @@ TEST_CASE("a download_url gives a throughput figure") {
     CHECK(o.http[0].throughput_kbps < 0);  // the page itself is not a throughput measurement
 }
 
+TEST_CASE("a download that stops dead records what arrived, its rate and how long it had been silent") {
+    TcpTestServer server(Behaviour::HttpStall);
+    std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    Target t = parse_target_uri(base + "/");
+    t.download_url = base + "/big";
+    auto o = measure_target(t, loopback_settings(), std::chrono::steady_clock::now());
+    REQUIRE(o.http.size() == 2);
+    const auto& d = o.http[1];
+    CHECK(d.failure == failure::kTimeout);
+    CHECK(d.body_length > 0);
+    CHECK(d.body_length < 16 * 1024);  // the headers took some of the 16 KiB
+    CHECK(d.throughput_kbps >= 0);
+    CHECK(d.stall_ms > 0);
+    CHECK(d.stall_ms <= d.t_ms - d.t0_ms);
+    CHECK(o.http[0].stall_ms < 0);  // the page came whole: no stall measured
+}
+
 TEST_CASE("a host name goes DNS -> TCP -> TLS with SNI -> HTTPS pinned to the resolved address") {
     DnsTestServer dns;
     TcpTestServer server(Behaviour::TlsOk, TestPki::get().good);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -192,14 +193,17 @@ void serve_tls(SSL_CTX* ctx, int fd) {
     ::close(fd);
 }
 
-void serve_http(int fd) {
+// Plain HTTP: the answer of http_response_for; with `stall_after` > 0 only that many
+// bytes of it, then silence (no FIN, no reset) until the client gives up.
+void serve_http(int fd, size_t stall_after = 0) {
     char buf[4096];
     std::string request;
     for (ssize_t n; request.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
         request.append(buf, static_cast<size_t>(n));
     std::string response = http_response_for(request);
+    if (stall_after > 0) response.resize(std::min(response.size(), stall_after));
     ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
-    ::shutdown(fd, SHUT_WR);
+    if (stall_after == 0) ::shutdown(fd, SHUT_WR);
     while (::recv(fd, buf, sizeof buf, 0) > 0) {
     }
     ::close(fd);
@@ -265,6 +269,9 @@ void TcpTestServer::serve(int fd) {
             return;
         case Behaviour::HttpOk:
             serve_http(fd);
+            return;
+        case Behaviour::HttpStall:
+            serve_http(fd, 16 * 1024);
             return;
         case Behaviour::ResetOnAccept:
             reset_close(fd);

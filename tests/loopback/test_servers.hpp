@@ -31,6 +31,7 @@ struct TestPki {
 enum class Behaviour {
     TlsOk,            // TLS handshake with the given certificate, then an HTTP answer (see http_response_for)
     HttpOk,           // plain HTTP answer
+    HttpStall,        // plain HTTP answer cut after 16 KiB, then silence: no FIN, no reset (a stalled flow)
     ResetOnAccept,    // accept, then RST (SO_LINGER 0)
     ResetAfterHello,  // read the ClientHello, then RST
     CloseAfterHello,  // read the ClientHello, then FIN

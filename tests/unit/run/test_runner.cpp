@@ -138,6 +138,48 @@ TEST_CASE("canary reachability follows the target's protocol") {
     CHECK(canary_reached(parse_target_uri("https://192.0.2.1/"), obs));
 }
 
+TEST_CASE("an HTTPS canary whose handshake worked is reached even if its page timed out (a lossy link)") {
+    Observations obs;
+    TlsObservation tls;
+    tls.purpose = "target";
+    obs.tls.push_back(tls);
+    HttpObservation page;
+    page.failure = failure::kTimeout;
+    obs.http.push_back(page);
+    CHECK(canary_reached(parse_target_uri("https://192.0.2.1/"), obs));
+    obs.tls[0].failure = failure::kTimeout;
+    CHECK_FALSE(canary_reached(parse_target_uri("https://192.0.2.1/"), obs));
+}
+
+TEST_CASE("the run's canary download rate: the fastest complete or timed-out canary download, never an error page") {
+    RunSettings o;
+    o.concurrency = 1;
+    std::vector<Target> targets = {parse_target_uri("tls://192.0.2.1")};
+    for (const char* host : {"192.0.2.200", "192.0.2.201"}) {
+        Target canary = parse_target_uri(std::string("https://") + host + "/");
+        canary.canary = true;
+        targets.push_back(canary);
+    }
+    MeasureFn fake = [](const Target& t, SteadyTime) {
+        Observations obs;
+        HttpObservation download;
+        download.status = 200;
+        download.body_length = 40000;
+        if (t.host == "192.0.2.200") {  // timed out part-way: what it achieved is the link's rate
+            download.failure = failure::kTimeout;
+            download.throughput_kbps = 800;
+        } else if (t.host == "192.0.2.201") {  // an error page is no rate at all
+            download.status = 503;
+            download.throughput_kbps = 90000;
+        }
+        obs.http.push_back(download);
+        return obs;
+    };
+    auto out = execute_run(targets, o, fake, "run-1");
+    REQUIRE(out.records.size() == 3);
+    CHECK(out.records[0].context.canary_download_kbps == doctest::Approx(800));
+}
+
 TEST_CASE("uuids are version 4 and distinct; timestamps are ISO 8601 UTC with milliseconds") {
     auto a = new_uuid(), b = new_uuid();
     CHECK(a != b);

@@ -148,7 +148,7 @@ TEST_CASE("rule table: unique names, statuses and methods from SPEC §2") {
     const std::set<std::string> statuses = {"accessible", "blocked", "provider_down", "local_failure", "inconclusive"};
     const std::set<std::string> blocked = {"dns_injection", "dns_tampering", "dns_nxdomain",  "dns_blackhole",
                                            "tcp_reset",     "tcp_blackhole", "tls_sni_reset", "tls_sni_blackhole",
-                                           "tls_mitm",      "http_blockpage", "throttling",  "app_reset",
+                                           "tls_mitm",      "http_blockpage", "throttling",  "stall",        "app_reset",
                                            "app_blackhole", "app_tampering", "udp_blackhole"};
     const std::set<std::string> provider = {"dns_servfail", "dns_nxdomain", "tcp_refused", "tcp_timeout",
                                             "tls_failure",  "http_error",   "app_error"};
