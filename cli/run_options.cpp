@@ -9,6 +9,7 @@
 #include "meoktong/ipaddr.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
+#include "probe/net/doh.hpp"
 
 namespace meoktong {
 
@@ -25,6 +26,8 @@ const char* const kRunUsage =
     "  --canary URI            canary target (repeatable): replaces the lists' and built-in canaries;\n"
     "                          without it, ad-hoc --target runs on public hosts borrow the built-in ones\n"
     "  --resolver IP[:PORT]    extra UDP resolver to query besides the system one (repeatable)\n"
+    "  --doh URL               DNS-over-HTTPS resolver to query too, e.g. https://dns.example/dns-query\n"
+    "                          (RFC 8484; repeatable); its host is resolved by the system resolver\n"
     "  --control URL           control vantage, e.g. https://ctl.example.org:8443\n"
     "  --control-token TOKEN   bearer token for the control\n"
     "  --ca-file PATH          trust store for TLS (default: the system's)\n"
@@ -62,7 +65,7 @@ namespace {
 const CommandSpec& run_spec() {
     static const CommandSpec spec{
         "run",
-        {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--control"},
+        {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--doh"}, {"--control"},
          {"--control-token", true, true}, {"--ca-file"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
          {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
          {"--config"}, {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
@@ -84,6 +87,9 @@ void apply_run_option(RunCommandLine& cl, const std::string& name, const std::st
     else if (name == "--resolver") {
         if (!dns::normalise_resolver(v)) throw InputError("bad --resolver '" + v + "': expected IP or IP:PORT ([IPv6]:PORT)");
         o.resolvers.push_back(v);
+    } else if (name == "--doh") {
+        if (!doh::url_host(v)) throw InputError("bad --doh '" + v + "': expected an https:// URL, e.g. https://dns.example/dns-query");
+        o.doh.push_back(v);
     } else if (name == "--control") {
         if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
             throw InputError("bad --control '" + v + "': expected an http(s):// URL");
@@ -137,6 +143,7 @@ RunSettings run_settings(const RunConfig& merged, const RunCommandLine& command_
     s.canary_uris = merged.canaries;
     s.services = merged.services;
     s.measure.resolvers = merged.resolvers;
+    s.measure.doh = merged.doh;
     s.routable = merged.routable;
     for (const auto& cidr : merged.routable) s.measure.routable.push_back(parse_cidr(cidr).value());
     if (merged.ca_file) {

@@ -109,6 +109,7 @@ void fields(Is<DnsObservation> auto& v, auto&& field) {
     timing_fields(v, field);
     field("resolver", v.resolver);
     field("resolver_address", v.resolver_address);
+    field("transport", v.transport);
     field("hostname", v.hostname);
     field("query_type", v.query_type);
     field("failure", v.failure);

@@ -359,6 +359,13 @@ void explain_dns_bypass(const Facts& f, Ev& ev) {
     ev.push_back("canary hosts resolved through the same resolver, so it works for other names");
 }
 
+void explain_doh_differential(const Facts& f, Ev& ev) {
+    ev.push_back(describe_here_failures(f) + " at the system resolver");
+    ev.push_back("the DNS-over-HTTPS resolver " + join_words(f.doh_resolvers_ok) + " resolved " + f.host +
+                 ", and its addresses work from here: " + list_addresses(f.doh_worked));
+    ev.push_back("the system resolver denies a name that exists and is reachable: DNS tampering, proven here without a control");
+}
+
 void explain_tls_mitm(const Facts& f, Ev& ev) {
     const auto* c = cert_issue(f, {Kind::cert_authority, Kind::cert_hostname}, false);
     std::string issuer = c && !c->issuer.empty() ? " issued by \"" + c->issuer + "\"" : "";
@@ -498,6 +505,9 @@ const std::vector<Rule> kRules = {
     {"local_failure_no_control", VerdictStatus::local_failure, nullptr, 0.65, false, false,
      [](const Facts& f) { return all_canaries_down(f) && !f.control_usable && !f.control_requested; }, explain_local_failure,
      "every canary failed; no control was configured"},
+    {"dns_doh_differential", VerdictStatus::blocked, "dns_tampering", 0.85, true, false,
+     [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain, Kind::no_answer}) && !f.doh_worked.empty(); },
+     explain_doh_differential, "NXDOMAIN or no address from the system resolver; a DoH answer's address works here"},
     {"dns_differs_from_control", VerdictStatus::blocked, "dns_tampering", 0.85, false, false,
      [](const Facts& f) {
          return f.needs_tls && f.dns_compared && !f.dns_consistent && f.here_step != Step::passed && f.control_passed(f.here_step);
@@ -639,6 +649,8 @@ void common_evidence(const Rule& rule, const Facts& f, Ev& ev) {
     if (status != VerdictStatus::local_failure && f.canaries_total > 0 && f.canaries_ok < f.canaries_total)
         ev.push_back(std::to_string(f.canaries_ok) + " of " + std::to_string(f.canaries_total) + " canary hosts were reachable from here");
     if (!f.dns_packet_ttls.empty() && status == VerdictStatus::blocked) ev.push_back(f.dns_packet_ttls.front().sentence);
+    for (const auto& u : f.doh_unusable)
+        ev.push_back("the DNS-over-HTTPS resolver " + u + " gave no DNS answer here; that says nothing about " + f.host);
     if (!f.fingerprints_error.empty()) ev.push_back("blockpage fingerprints were not available: " + f.fingerprints_error);
 }
 

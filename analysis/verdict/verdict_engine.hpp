@@ -144,6 +144,13 @@ struct Facts {
     bool dns_consistent = false;          // they share an address or a /24 (/48)
     bool http_same_as_control = false;    // an HTTP answer here is the control's page (status, body or title and length)
     std::vector<std::string> other_resolvers_ok;  // resolvers other than the app's that resolved
+    // DNS over HTTPS (transport "doh"): the resolvers (a URL's host) whose
+    // answers gave a bypass address that passed every step here, those
+    // addresses ("IP:PORT"), and the resolvers that could not be used at all
+    // (no DNS answer came back: "dns.example (generic_timeout_error)").
+    std::vector<std::string> doh_resolvers_ok;
+    std::vector<std::string> doh_worked;
+    std::vector<std::string> doh_unusable;
     std::vector<Injection> injections;
     std::vector<DnsAnswerFlag> bogons;
     std::vector<DnsAnswerFlag> sinkholes;

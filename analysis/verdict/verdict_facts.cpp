@@ -441,6 +441,29 @@ void find_dns_flags(const Record& r, const std::vector<Cidr>& routable, const Fi
     }
 }
 
+// DNS over HTTPS: the bypass addresses its answers led to that passed every
+// step here, and the DoH resolvers no DNS answer came back from (the
+// transport failed, an HTTP error, not a DNS message), one line each.
+void find_doh(const std::vector<DnsObservation>& dns, Facts& f) {
+    for (const auto& o : dns) {
+        if (o.transport != "doh") continue;
+        if (o.failure && o.rcode < 0) {
+            std::string line = o.resolver + " (" + *o.failure + ")";
+            bool named = std::any_of(f.doh_unusable.begin(), f.doh_unusable.end(),
+                                     [&](const auto& u) { return u.rfind(o.resolver + " (", 0) == 0; });
+            if (!named) f.doh_unusable.push_back(line);
+            continue;
+        }
+        auto answered = addresses_of(o.answers);
+        for (const auto& a : f.here) {
+            if (a.app_path || a.failed_step != Step::passed) continue;
+            if (std::find(answered.begin(), answered.end(), a.ip) == answered.end()) continue;
+            add_unique(f.doh_worked, {endpoint(a.ip, a.port)});
+            add_unique(f.doh_resolvers_ok, {o.resolver});
+        }
+    }
+}
+
 // Only a successful (2xx) download measures the path: an error page is not
 // a throughput figure.
 double max_throughput(const std::vector<HttpObservation>& http) {
@@ -596,6 +619,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
         if (!a.app_path && a.failed_step == Step::passed) f.bypass_works = true;
     }
     side_outcome(f.dns_here, f.here, f.needs_tcp, true, f.here_step, f.here_kind, f.here_failure);
+    find_doh(obs.dns, f);
     if (f.control_usable) {
         for (const auto& ip : measured_ips(ctl)) {
             if (refused_by_control(ctl, ip)) continue;

@@ -25,6 +25,7 @@ inline constexpr const char* kHostUnreachable = "host_unreachable";
 inline constexpr const char* kNetworkUnreachable = "network_unreachable";
 inline constexpr const char* kTargetNotAllowed = "target_not_allowed";
 inline constexpr const char* kHttpBodyTooLarge = "http_body_too_large";
+inline constexpr const char* kHttpRequestFailed = "http_request_failed";  // an HTTP status the exchange cannot use
 inline constexpr const char* kAppUnexpectedReply = "app_unexpected_reply";  // not the protocol's answer
 inline constexpr const char* kAppNotGenuine = "app_not_genuine";            // the answer, but not to our request
 inline constexpr const char* kUnknownPrefix = "unknown_failure: ";

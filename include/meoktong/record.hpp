@@ -62,8 +62,9 @@ struct DnsResponse {
 };
 
 struct DnsObservation : Timing {
-    std::string resolver;          // "system" or "IP:PORT" given with --resolver
+    std::string resolver;          // "system", "IP:PORT" given with --resolver, or a --doh URL's host
     std::string resolver_address;  // the server actually asked, IP:PORT
+    std::string transport = "udp";  // "udp" | "doh" (DNS over HTTPS, RFC 8484)
     std::string hostname;
     std::string query_type;        // "A" | "AAAA"
     std::optional<std::string> failure;

@@ -65,6 +65,12 @@ HttpObservation CapturingNet::http_get(const HttpRequest& request, SteadyTime st
     return inner_.http_get(watched, start);
 }
 
+// DNS over HTTPS: the resolver's address is libcurl's to find, so the capture
+// does not watch it (its packets are TLS, nothing to read in them).
+PostReply CapturingNet::https_post(const PostRequest& request, SteadyTime start) {
+    return inner_.https_post(request, start);
+}
+
 // The stream is the connection tcp_connect already watched; UDP exchanges are
 // not captured (the capture watches DNS and TCP flows only).
 AppReply CapturingNet::stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) {

@@ -27,6 +27,7 @@ public:
     TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) override;
     TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) override;
     HttpObservation http_get(const HttpRequest& request, SteadyTime start) override;
+    PostReply https_post(const PostRequest& request, SteadyTime start) override;
     AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) override;
     AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                SteadyTime start) override;

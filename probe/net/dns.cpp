@@ -77,16 +77,6 @@ struct Query {
     }
 };
 
-bool build_packet(Query& q, const std::string& host) {
-    unsigned char* buf = nullptr;
-    int len = 0;
-    int status = ares_create_query(host.c_str(), kClassIn, q.qtype, q.id, 1, &buf, &len, 0);
-    if (status != ARES_SUCCESS) return false;
-    q.packet.assign(buf, buf + len);
-    ares_free_string(buf);
-    return true;
-}
-
 void open_socket(Query& q, const SocketAddress& to) {
     q.fd = ::socket(to.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (q.fd < 0) return;
@@ -128,10 +118,12 @@ void start_query(Query& q, const std::string& host, const ResolverSpec& resolver
         q.fail(std::string(failure::kUnknownPrefix) + "bad resolver address", q.obs.resolver_address, q.obs.t0_ms);
         return;
     }
-    if (!build_packet(q, host)) {
+    auto packet = encode_query(host, qtype, q.id);
+    if (!packet) {
         q.fail(std::string(failure::kUnknownPrefix) + "cannot encode query", "ares_create_query", q.obs.t0_ms);
         return;
     }
+    q.packet = std::move(*packet);
     open_socket(q, *to);
     if (q.fd < 0) {
         int err = errno;
@@ -168,24 +160,6 @@ void record_response(Query& q, const ParsedResponse& parsed, int ip_ttl, double 
     q.obs.raw_error = raw;
 }
 
-// The question of a DNS message when it has exactly one, well-formed.
-std::optional<DnsQuestion> question_of(const unsigned char* msg, size_t len) {
-    std::span<const uint8_t> message(msg, len);
-    auto header = parse_dns_header(message);
-    if (!header || header->questions != 1) return std::nullopt;
-    return dns_question(message);
-}
-
-// True when a response repeats our query's question (name in any case, type,
-// class), as c-ares itself checks before accepting an answer: a response to
-// another question is not an answer to ours, whatever its id.
-bool answers_our_question(const unsigned char* data, size_t len, const Query& q) {
-    auto theirs = question_of(data, len);
-    auto ours = question_of(q.packet.data(), q.packet.size());
-    return theirs && ours && ascii_iequals(theirs->name, ours->name) &&
-           std::memcmp(data + theirs->type_class_at, q.packet.data() + ours->type_class_at, 4) == 0;
-}
-
 // Reads q's pending datagrams, at most this many per wake-up, so that a flood
 // faster than we parse cannot keep the lookup from checking its deadline.
 constexpr int kMaxDatagramsPerWake = 256;
@@ -213,7 +187,7 @@ void drain(Query& q, SteadyTime start) {
             parsed.oversized = true;
             parsed.answers.clear();
         }
-        if (!parsed.valid || parsed.id != q.id || !answers_our_question(buf, static_cast<size_t>(n), q)) continue;
+        if (!parsed.valid || parsed.id != q.id || !answers_question({buf, static_cast<size_t>(n)}, q.packet)) continue;
         record_response(q, parsed, ip_ttl_of(msg), now);
     }
 }
@@ -244,7 +218,31 @@ double advance(Query& q, int timeout_ms, int late_window_ms, double now) {
     return deadline - now;
 }
 
+// The question of a DNS message when it has exactly one, well-formed.
+std::optional<DnsQuestion> question_of(std::span<const uint8_t> message) {
+    auto header = parse_dns_header(message);
+    if (!header || header->questions != 1) return std::nullopt;
+    return dns_question(message);
+}
+
 }  // namespace
+
+std::optional<std::vector<unsigned char>> encode_query(const std::string& host, int qtype, uint16_t id) {
+    ensure_ares_initialised();
+    unsigned char* buf = nullptr;
+    int len = 0;
+    if (ares_create_query(host.c_str(), kClassIn, qtype, id, 1, &buf, &len, 0) != ARES_SUCCESS) return std::nullopt;
+    std::vector<unsigned char> packet(buf, buf + len);
+    ares_free_string(buf);
+    return packet;
+}
+
+bool answers_question(std::span<const uint8_t> response, std::span<const uint8_t> query) {
+    auto theirs = question_of(response);
+    auto ours = question_of(query);
+    return theirs && ours && ascii_iequals(theirs->name, ours->name) &&
+           std::memcmp(response.data() + theirs->type_class_at, query.data() + ours->type_class_at, 4) == 0;
+}
 
 ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype) {
     ParsedResponse r;

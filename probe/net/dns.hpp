@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,15 @@ struct ParsedResponse {
     int ares_status = 0;                // c-ares's status reading the address records
     std::vector<DnsAnswer> answers;
 };
+
+// The wire query c-ares builds for `host` (class IN, recursion desired, no
+// EDNS) with message id `id`; nullopt when the name cannot be encoded. The UDP
+// queries and the DNS-over-HTTPS ones (doh.hpp, id 0) are the same bytes.
+std::optional<std::vector<unsigned char>> encode_query(const std::string& host, int qtype, uint16_t id);
+
+// True when a response repeats the query's one question (name in any case,
+// type, class), as c-ares itself checks before accepting an answer.
+bool answers_question(std::span<const uint8_t> response, std::span<const uint8_t> query);
 
 // Parses untrusted bytes as a response to a query of `qtype` (kTypeA/kTypeAAAA).
 ParsedResponse parse_response(const unsigned char* data, size_t len, int qtype);

@@ -85,6 +85,8 @@ std::string from_x509_verify(long v) {
     }
 }
 
+std::string from_doh_status(int status) { return status == 200 ? "" : kHttpRequestFailed; }
+
 std::string from_curl(int code) {
     switch (static_cast<CURLcode>(code)) {
         case CURLE_OK: return "";
@@ -101,6 +103,5 @@ std::string from_curl(int code) {
         default: return std::string(kUnknownPrefix) + curl_easy_strerror(static_cast<CURLcode>(code));
     }
 }
-
 
 }  // namespace meoktong::failure

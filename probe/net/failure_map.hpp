@@ -19,6 +19,8 @@ std::string from_dns_rcode(int rcode);
 std::string from_ares_status(int status);
 // X509_V_ERR_* verification result -> ssl_* failure string.
 std::string from_x509_verify(long verify_result);
+// A DNS-over-HTTPS reply's HTTP status -> failure string; 200 maps to "".
+std::string from_doh_status(int status);
 // CURLcode -> failure string; CURLE_OK maps to "".
 std::string from_curl(int curl_code);
 

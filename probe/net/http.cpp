@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "probe/net/failure_map.hpp"
+#include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "meoktong/text.hpp"
 
@@ -283,6 +284,75 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
         }
     }
     return obs;
+}
+
+namespace {
+
+struct PostSink {
+    std::vector<uint8_t>* body = nullptr;
+    size_t max = 0;
+};
+
+size_t on_post_body(char* data, size_t size, size_t nmemb, void* user) {
+    auto* sink = static_cast<PostSink*>(user);
+    size_t n = size * nmemb;
+    if (sink->body->size() + n > sink->max) return 0;  // CURLE_WRITE_ERROR: http_body_too_large
+    sink->body->insert(sink->body->end(), data, data + n);
+    return n;
+}
+
+}  // namespace
+
+PostReply post(const PostRequest& req, SteadyTime start) {
+    ensure_curl_initialised();
+    PostReply reply;
+    reply.t0_ms = ms_since(start);
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+    std::string content_type = "Content-Type: " + req.content_type;
+    std::string accept = "Accept: " + req.content_type;
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+        curl_slist_append(curl_slist_append(nullptr, content_type.c_str()), accept.c_str()), curl_slist_free_all);
+    if (!curl || !headers) {
+        reply.failure = std::string(failure::kUnknownPrefix) + "http setup";
+        reply.t_ms = ms_since(start);
+        return reply;
+    }
+    PostSink sink{&reply.body, req.max_reply_bytes};
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_PROXY, "");  // never an environment proxy: we measure the direct path
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.timeout_ms));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong/0.1.0");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+    if (!req.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(req.body.data()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_post_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    CURLcode rc = curl_easy_perform(c);
+    reply.t_ms = ms_since(start);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    reply.status = static_cast<int>(status);
+    char* ip = nullptr;
+    long port = 0;
+    if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr && ip[0] != 0 &&
+        curl_easy_getinfo(c, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK)
+        reply.server_address = join_host_port(ip, static_cast<uint16_t>(port));
+    char* type = nullptr;
+    if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr)
+        reply.content_type = sanitize_utf8(std::string_view(type).substr(0, kMaxHeaderValue));
+    if (rc != CURLE_OK) {
+        reply.failure = failure::from_curl(rc);
+        reply.raw_error = sanitize_utf8(error_buffer[0] != 0 ? error_buffer : curl_easy_strerror(rc));
+    }
+    return reply;
 }
 
 }  // namespace meoktong::http

@@ -1,6 +1,7 @@
 // HTTP(S) GET with libcurl, pinned to one measured address, with a bounded
 // body: status, headers, length, SHA-256, <title>, a UTF-8 excerpt and,
-// for download targets, the throughput. Also the text helpers that turn
+// for download targets, the throughput; and the HTTPS POST of bytes that
+// carries DNS over HTTPS. Also the text helpers that turn
 // untrusted body bytes into record strings (fuzzed: fuzz_http_title).
 #pragma once
 
@@ -18,6 +19,10 @@ inline constexpr size_t kMaxTitleBytes = 256;
 inline constexpr size_t kMaxHeaderValue = 1024;
 
 HttpObservation get(const HttpRequest& request, SteadyTime start);
+
+// An HTTPS POST of request.body (Net::https_post): https only, no redirects,
+// no proxy, the reply body bounded.
+PostReply post(const PostRequest& request, SteadyTime start);
 
 // The page's <title> (case-insensitive tag, first 64 KiB only, common entities
 // decoded, whitespace collapsed, at most 256 bytes of valid UTF-8); "" if none.

@@ -1,4 +1,5 @@
-// Measuring one target (measure.hpp): which resolvers are asked, which
+// Measuring one target (measure.hpp): which resolvers are asked (UDP and,
+// at the same time, DNS over HTTPS), which
 // addresses get TCP/TLS/HTTP or their app exchange (measure_app.hpp), when
 // the neutral-SNI retry happens. All I/O goes
 // through the Net seam (net.hpp), so this logic is unit-tested without network.
@@ -13,6 +14,7 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
+#include "probe/net/doh.hpp"
 #include "probe/net/measure_app.hpp"
 #include "probe/net/net.hpp"
 
@@ -230,8 +232,17 @@ Observations measure_target_with(Net& net, const Target& target, const MeasureSe
     if (is_ip_literal(target.host)) {
         ips.push_back(target.host);
     } else {
+        std::future<std::vector<DnsObservation>> over_https;
+        if (!settings.doh.empty())
+            over_https = std::async(std::launch::async, [&] {
+                return doh::lookup(net, target.host, settings.doh, settings.ca_file, settings.timeout_ms, start);
+            });
         obs.dns = net.dns_lookup(target.host, resolvers_for(settings), settings.timeout_ms,
                                  settings.dns_late_window_ms, start);
+        if (over_https.valid()) {
+            auto answers = over_https.get();
+            obs.dns.insert(obs.dns.end(), answers.begin(), answers.end());
+        }
         ips = addresses_from(obs.dns, settings.max_addresses);
     }
     if (target.protocol == "dns") return obs;

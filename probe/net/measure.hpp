@@ -15,6 +15,7 @@ namespace meoktong {
 struct MeasureSettings {
     int timeout_ms = 5000;                 // per step (one DNS query, one connect, one handshake, one request)
     std::vector<std::string> resolvers;    // extra UDP resolvers, "IP" or "IP:PORT"; the system resolver is always used
+    std::vector<std::string> doh;          // DNS-over-HTTPS resolvers, https:// URLs (RFC 8484, doh.hpp)
     bool query_system_resolver = true;     // false only in tests that must not leave loopback
     std::string ca_file;                   // trust store; empty = the system's
     std::string neutral_sni = "example.org";  // SNI for the differential retry

@@ -46,6 +46,8 @@ HttpObservation SystemNet::http_get(const HttpRequest& request, SteadyTime start
     return http::get(request, start);
 }
 
+PostReply SystemNet::https_post(const PostRequest& request, SteadyTime start) { return http::post(request, start); }
+
 AppReply SystemNet::stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) {
     return app_io::stream_exchange(conn, exchange, start);
 }

@@ -4,7 +4,8 @@
 // measuring one target, all behind the Net seam declared here.
 //
 // The network seam of the probe: the primitives a measurement uses (DNS
-// lookup, TCP connect, TLS handshake, HTTP GET, and an app protocol's first
+// lookup, TCP connect, TLS handshake, HTTP GET, an HTTPS POST of bytes (DNS
+// over HTTPS), and an app protocol's first
 // exchange over a stream or in datagrams) behind one narrow interface.
 // SystemNet does real I/O (probe/dns, tcp, tls, http, app_io); unit tests put a fake
 // behind it so the measurement logic of measure.cpp runs with no network.
@@ -87,6 +88,28 @@ struct AppExchange {
     size_t max_reply_bytes = 64 * 1024;
 };
 
+// An HTTPS POST of bytes (a DNS-over-HTTPS query, RFC 8484; doh.hpp builds
+// it): the host name in the URL is resolved by the system (or is an IP
+// literal), never by the measured resolvers.
+struct PostRequest {
+    std::string url;
+    std::string content_type;   // of the body, also sent as Accept
+    std::vector<uint8_t> body;
+    std::string ca_file;        // "" = system store
+    int timeout_ms = 5000;
+    size_t max_reply_bytes = 64 * 1024;
+};
+
+struct PostReply {
+    double t0_ms = 0, t_ms = 0;
+    std::optional<std::string> failure;  // the transport's (libcurl's): timeout, connection_reset, ssl_* ...
+    std::string raw_error;
+    std::string server_address;          // "IP:PORT" connected to ("" when no connection was made)
+    int status = 0;                      // HTTP status (0 = none)
+    std::string content_type;            // of the reply
+    std::vector<uint8_t> body;           // at most max_reply_bytes (more is failure http_body_too_large)
+};
+
 struct AppReply {
     double t0_ms = 0, t_ms = 0;
     std::optional<std::string> failure;  // the transport's: timeout, connection_reset, eof ...
@@ -104,6 +127,7 @@ public:
     virtual TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) = 0;
     virtual TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) = 0;
     virtual HttpObservation http_get(const HttpRequest& request, SteadyTime start) = 0;
+    virtual PostReply https_post(const PostRequest& request, SteadyTime start) = 0;
     // Sends the request on a connected stream, reads until the reply is whole,
     // the peer closes or the deadline passes.
     virtual AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) = 0;
@@ -122,6 +146,7 @@ public:
     TcpResult tcp_connect(const std::string& ip, uint16_t port, int timeout_ms, SteadyTime start) override;
     TlsObservation tls_handshake(Connection& conn, const TlsRequest& request, SteadyTime start) override;
     HttpObservation http_get(const HttpRequest& request, SteadyTime start) override;
+    PostReply https_post(const PostRequest& request, SteadyTime start) override;
     AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) override;
     AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                SteadyTime start) override;

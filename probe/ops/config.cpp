@@ -16,6 +16,7 @@
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/dns.hpp"
+#include "probe/net/doh.hpp"
 #include "probe/ops/upload.hpp"
 
 namespace meoktong {
@@ -89,6 +90,7 @@ public:
             {"lists", [&](const json& v, const std::string& k) { out_.lists = string_list(v, k); }},
             {"services", [&](const json& v, const std::string& k) { out_.services = string_list(v, k); }},
             {"resolvers", [&](const json& v, const std::string& k) { read_resolvers(v, k); }},
+            {"doh", [&](const json& v, const std::string& k) { read_doh(v, k); }},
             {"routable", [&](const json& v, const std::string& k) { read_routable(v, k); }},
             {"canaries", [&](const json& v, const std::string& k) { read_canaries(v, k); }},
             {"control", [&](const json& v, const std::string& k) { read_control(v, k); }},
@@ -113,6 +115,12 @@ private:
         out_.resolvers = string_list(v, key);
         for (const auto& r : out_.resolvers)
             if (!dns::normalise_resolver(r)) fail(key, "'" + r + "' is not IP or IP:PORT");
+    }
+
+    void read_doh(const json& v, const std::string& key) {
+        out_.doh = string_list(v, key);
+        for (const auto& url : out_.doh)
+            if (!doh::url_host(url)) fail(key, "'" + url + "' is not an https:// URL");
     }
 
     void read_routable(const json& v, const std::string& key) {
@@ -267,6 +275,7 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) 
     override_if_given(merged.lists, cli.lists);
     override_if_given(merged.services, cli.services);
     override_if_given(merged.resolvers, cli.resolvers);
+    override_if_given(merged.doh, cli.doh);
     override_if_given(merged.routable, cli.routable);
     override_if_given(merged.canaries, cli.canaries);
     override_if_given(merged.geoip_db, cli.geoip_db);

@@ -23,6 +23,7 @@ struct RunConfig {
     std::vector<std::string> lists;           // --list
     std::vector<std::string> services;        // --service
     std::vector<std::string> resolvers;       // --resolver IP[:PORT]
+    std::vector<std::string> doh;             // --doh URL (DNS-over-HTTPS resolvers)
     std::vector<std::string> routable;        // --routable CIDR
     std::vector<std::string> canaries;        // --canary URI: replaces the lists' and built-in canaries
     std::optional<std::string> control_url;   // --control

@@ -157,6 +157,7 @@ std::string Scrubber::apply_cut(std::string_view text) const {
 void Scrubber::apply(Observations& obs) const {
     if (addresses_.empty()) return;
     for (auto& d : obs.dns) {
+        d.resolver = apply(d.resolver);                  // a DoH URL's host may be this host's address
         d.resolver_address = apply(d.resolver_address);  // a resolver on this host's own address
         scrub_optional(*this, d.failure);
         d.raw_error = apply(d.raw_error);

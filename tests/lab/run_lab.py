@@ -247,11 +247,21 @@ def host_network_snapshot():
     return parts
 
 
-def run_probe(args, lab, control, out_path):
+def doh_options(lab, scenario):
+    """--doh with the lab's DNS-over-HTTPS resolver for a scenario that asks for it ("doh": true)."""
+    if not scenario.get("doh"):
+        return []
+    url = lab.read("doh.url")
+    if not url:
+        raise RuntimeError("the lab has no DoH resolver (unbound missing: scripts/setup --test installs it)")
+    return ["--doh", url]
+
+
+def run_probe(args, lab, control, out_path, extra=()):
     cmd = ["ip", "netns", "exec", f"{lab.prefix}-client", args.meoktong, "run", "--list", LAB_LIST,
            "--resolver", LAB_RESOLVER, "--ca-file", os.path.join(lab.state, "lab-ca.pem"),
            "--routable", ROUTABLE, "--timeout-ms", str(args.timeout_ms), "--capture", args.capture,
-           "--vantage", "lab-client", "--out", out_path, "--format", "json"]
+           "--vantage", "lab-client", "--out", out_path, "--format", "json", *extra]
     if control:
         cmd += ["--control", control[0], "--control-token", control[1]]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
@@ -266,7 +276,8 @@ def run_scenario(args, lab, name, hosts, control, workdir):
     t0 = time.monotonic()
     try:
         lab.run("scenario", name, "on")
-        records = run_probe(args, lab, control, os.path.join(workdir, f"{name}.jsonl"))
+        records = run_probe(args, lab, control, os.path.join(workdir, f"{name}.jsonl"),
+                            doh_options(lab, result.scenario))
         evaluate(result, records, hosts, control is not None)
     except (RuntimeError, ValueError, subprocess.TimeoutExpired, OSError) as e:
         result.errors.append(str(e))

@@ -51,6 +51,16 @@ TEST_CASE("run options are parsed, in both --opt value and --opt=value forms") {
     CHECK(defaults.capture == "off");
 }
 
+TEST_CASE("--doh is repeatable, checked as an https:// URL, and in the usage text") {
+    auto o = settings_of({"--doh", "https://dns.example/dns-query", "--doh=https://10.0.0.53/q"});
+    CHECK(o.measure.doh == std::vector<std::string>{"https://dns.example/dns-query", "https://10.0.0.53/q"});
+    CHECK(settings_of({}).measure.doh.empty());
+    CHECK_THROWS_WITH_AS(parse_run_command_line({"--doh", "http://dns.example/dns-query"}),
+                         "bad --doh 'http://dns.example/dns-query': expected an https:// URL, e.g. https://dns.example/dns-query",
+                         InputError);
+    CHECK(std::string(kRunUsage).find("--doh URL") != std::string::npos);
+}
+
 TEST_CASE("--strict is a flag that makes Citizen Lab lists refuse unusable rows") {
     CHECK(settings_of({"--strict", "--list", "ru.csv"}).strict_lists);
     CHECK_FALSE(settings_of({"--list", "ru.csv"}).strict_lists);
@@ -113,6 +123,7 @@ TEST_CASE("bad run options are one-line InputErrors") {
                              {"--target"},
                              {"--target", "ftp://x"},
                              {"--resolver", "dns.google"},
+                             {"--doh", "dns.example"},
                              {"--timeout-ms", "0"},
                              {"--timeout-ms", "abc"},
                              {"--timeout-ms", " 5"},

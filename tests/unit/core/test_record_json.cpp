@@ -192,6 +192,14 @@ TEST_CASE("a record survives a JSON round trip") {
     CHECK(first == second);
 }
 
+TEST_CASE("a DNS observation's transport: doh read back, udp when a record written before it has none") {
+    json j = full_record();
+    j["observations"]["dns"][0]["transport"] = "doh";
+    CHECK(j.get<Record>().observations.dns[0].transport == "doh");
+    j["observations"]["dns"][0].erase("transport");
+    CHECK(j.get<Record>().observations.dns[0].transport == "udp");
+}
+
 TEST_CASE("numbers that do not fit their field make a record malformed, never undefined") {
     json j = full_record();
     SUBCASE("a huge float in an int field") { j["observations"]["dns"][0]["rcode"] = 2.88889e+116; }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../../loopback/dns_packet_builder.hpp"
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
 #include "mtproto_test_server.hpp"
@@ -34,6 +35,9 @@ public:
     // App exchanges: the scripted server's answer to a request (default: none, a timeout).
     std::function<AppReply(const std::string& ip, std::span<const uint8_t> request)> app_server;
     std::vector<AppExchange> app_exchanges;
+    // DNS over HTTPS: the scripted server's reply to a POST (default: none, a timeout).
+    std::function<PostReply(const PostRequest&)> doh_server;
+    std::vector<PostRequest> posts;
 
     std::vector<DnsObservation> dns_lookup(const std::string& host, const std::vector<ResolverSpec>& resolvers, int,
                                            int, SteadyTime) override {
@@ -58,6 +62,15 @@ public:
             }
         }
         return out;
+    }
+
+    PostReply https_post(const PostRequest& request, SteadyTime) override {
+        std::lock_guard lock(mutex_);
+        posts.push_back(request);
+        if (doh_server) return doh_server(request);
+        PostReply timed_out;
+        timed_out.failure = failure::kTimeout;
+        return timed_out;
     }
 
     TcpResult tcp_connect(const std::string& ip, uint16_t port, int, SteadyTime) override {
@@ -160,6 +173,34 @@ TEST_CASE("a dns target asks the system resolver and every --resolver for A and 
     CHECK(o.dns.size() == 6);
     CHECK(o.tcp.empty());
     CHECK(o.tls.empty());
+}
+
+TEST_CASE("--doh resolvers are asked too: their answers are DNS observations and their addresses are measured") {
+    FakeNet net;
+    net.dns_answers["system"] = {};
+    net.doh_server = [](const PostRequest& request) {
+        PostReply reply;
+        reply.status = 200;
+        reply.server_address = "203.0.113.53:443";
+        bool aaaa = request.body.size() > 2 && request.body[request.body.size() - 3] == 28;
+        auto body = aaaa ? testing::build_response(0, "line.me", 28, 0, {})
+                         : testing::build_response(0, "line.me", 1, 0, {{1, "147.92.1.9", 60}});
+        reply.body.assign(body.begin(), body.end());
+        return reply;
+    };
+    MeasureSettings s;
+    s.doh = {"https://dns.example.net/dns-query"};
+    auto obs = run(net, "tls://line.me", s);
+    REQUIRE(obs.dns.size() == 4);
+    CHECK(obs.dns[0].transport == "udp");
+    CHECK(obs.dns[2].transport == "doh");
+    CHECK(obs.dns[2].resolver == "dns.example.net");
+    CHECK(obs.dns[2].answers.at(0).value == "147.92.1.9");
+    CHECK(obs.dns[3].query_type == "AAAA");
+    CHECK(obs.dns[3].failure == std::optional<std::string>(failure::kDnsNoAnswer));
+    CHECK(net.posts.size() == 2);
+    CHECK(net.posts[0].url == "https://dns.example.net/dns-query");
+    CHECK(net.connects == std::vector<std::string>{"147.92.1.9"});
 }
 
 TEST_CASE("addresses are deduplicated across resolvers and capped per family") {

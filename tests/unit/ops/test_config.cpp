@@ -71,6 +71,17 @@ TEST_CASE("canaries from the config, replaced as a whole by --canary") {
     CHECK(merge_options(file, cli).canaries == std::vector<std::string>{"tls://mine.example"});
 }
 
+TEST_CASE("DoH resolvers from the config, replaced as a whole by --doh") {
+    auto file = parse_config(R"({"doh": ["https://dns.example/dns-query", "https://10.0.0.53/q"]})", "test");
+    CHECK(file.doh == std::vector<std::string>{"https://dns.example/dns-query", "https://10.0.0.53/q"});
+    auto one = parse_config(R"({"doh": "https://dns.example/dns-query"})", "test");
+    CHECK(one.doh.size() == 1);
+    RunConfig cli;
+    CHECK(merge_options(file, cli).doh.size() == 2);
+    cli.doh = {"https://mine.example/dns-query"};
+    CHECK(merge_options(file, cli).doh == std::vector<std::string>{"https://mine.example/dns-query"});
+}
+
 TEST_CASE("an empty object is a valid config with nothing set") {
     auto o = parse_config("{}", "test");
     CHECK(o.lists.empty());
@@ -99,6 +110,8 @@ TEST_CASE("errors are one line and name the file and the key") {
         {R"({"upload": {"url": "http://127.evil.example/"}})", "key 'upload.url': plain http://"},
         {R"({"resolvers": ["8.8.8.8:99999"]})", "key 'resolvers': '8.8.8.8:99999' is not IP or IP:PORT"},
         {R"({"resolvers": ["dns.google"]})", "key 'resolvers'"},
+        {R"({"doh": ["http://dns.example/dns-query"]})", "key 'doh': 'http://dns.example/dns-query' is not an https:// URL"},
+        {R"({"doh": ["dns.example"]})", "key 'doh'"},
         {R"({"routable": ["10.0.0.0/33"]})", "key 'routable'"},
         {R"({"canaries": ["ftp://x"]})", "key 'canaries'"},
         {R"({"lists": [1]})", "key 'lists[0]': must be a string"},

@@ -34,6 +34,12 @@ TEST_CASE("a record's free text is scrubbed everywhere an address could hide") {
     DnsObservation d;
     d.resolver_address = "198.51.100.23:53";
     r.observations.dns.push_back(d);
+    DnsObservation doh;  // a DoH resolver on this host's own address (a LAN proxy)
+    doh.resolver = "198.51.100.23";
+    doh.transport = "doh";
+    doh.resolver_address = "198.51.100.23:443";
+    doh.raw_error = "Failed to connect to 198.51.100.23 port 443";
+    r.observations.dns.push_back(doh);
     TlsObservation t;
     t.raw_error = "bind 198.51.100.23";
     r.control.observations.tls.push_back(t);
@@ -47,6 +53,9 @@ TEST_CASE("a record's free text is scrubbed everywhere an address could hide") {
     CHECK(*out.failure == "unknown_failure: [scrubbed]");
     CHECK(r.control.observations.tls[0].raw_error == "bind [scrubbed]");
     CHECK(r.observations.dns[0].resolver_address == "[scrubbed]:53");
+    CHECK(r.observations.dns[1].resolver == "[scrubbed]");
+    CHECK(r.observations.dns[1].resolver_address == "[scrubbed]:443");
+    CHECK(r.observations.dns[1].raw_error == "Failed to connect to [scrubbed] port 443");
     CHECK(r.verdict.evidence[0] == "probe [scrubbed]");
 }
 
