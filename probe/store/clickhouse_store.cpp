@@ -92,7 +92,7 @@ public:
         std::string all_lookups;
         for (size_t i = 0; i < batch.size(); ++i) {
             lookups_of[i].push_back(kKeyPrefix + std::string(batch[i].idempotency_key));
-            if (!batch[i].report->run_id.empty()) lookups_of[i].push_back(kRunIdPrefix + batch[i].report->run_id);
+            for (const auto& run_id : batch[i].report->run_ids) lookups_of[i].push_back(kRunIdPrefix + run_id);
             add(all_lookups, lookups_of[i]);
         }
         std::map<std::string, unsigned long> state_of = lookup_states(all_lookups);
@@ -165,14 +165,14 @@ public:
     }
 
 private:
-    // An intent row exists for this report: did its records insert land? Only
-    // the report's own partition (the month of its first record) is read.
+    // An intent row exists for this report: did its records insert land? Its
+    // key is looked for in the report's own partition (the month of its first
+    // record); its run_ids, which another report may have carried, in all.
     bool records_stored(std::string_view key, const Report& report) {
-        std::string condition = "report_key = " + sql_string(key);
-        if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
         std::string started = std::to_string(datetime_seconds(report.records.front().fields.started_ms));
-        return query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE report_started_at = toDateTime(" +
-                                             started + ") AND (" + condition + ")") != "0\n";
+        std::string condition = "(report_started_at = toDateTime(" + started + ") AND report_key = " + sql_string(key) + ")";
+        for (const auto& run_id : report.run_ids) condition += " OR run_id = " + sql_string(run_id);
+        return query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE " + condition) != "0\n";
     }
 
     // With ?cluster= each listed host is a shard, written to directly (its
@@ -361,17 +361,18 @@ private:
     }
 
     // One RowBinary row per record of `r`, in kColumnNames' order; every row
-    // carries the report's identity.
+    // carries the report's key, label and times, and its record's run_id.
     static void append_rows(const ReportToStore& r, int64_t now_ms, std::string& out) {
         const Report& report = *r.report;
-        std::string identity;
-        append_binary_string(identity, r.idempotency_key);
-        append_binary_string(identity, report.run_id);
+        std::string key, identity;
+        append_binary_string(key, r.idempotency_key);
         append_binary_string(identity, r.probe_label);
         append_binary(identity, uint32_t(datetime_seconds(now_ms)));
         append_binary(identity, uint32_t(datetime_seconds(report.records.front().fields.started_ms)));
         for (const auto& record : report.records) {
             const auto& f = record.fields;
+            out += key;
+            append_binary_string(out, f.run_id);  // the record's own, as on SQLite
             out += identity;
             append_binary(out, uint32_t(record.line_no));
             append_binary_string(out, f.id);
