@@ -77,6 +77,7 @@ AggregateQueries aggregate_queries(SqlDialect dialect, const std::string& table,
               (clickhouse ? ", " + first_example(dialect, "id <> ''") : "") + from + " GROUP BY " + key + ", failing";
     std::string identity = "service, protocol, host, port, canary, vantage_label, cc, asn, started_ms, id";
     std::string firsts = std::string(kFirstsTable);
+    std::string not_a_first = "(" + identity + ") NOT IN " + firsts;
     if (!clickhouse) {
         firsts = "temp." + firsts;
         std::string columns = key + ", id, started_ms, verdict, method, control_view, evidence";
@@ -85,11 +86,16 @@ AggregateQueries aggregate_queries(SqlDialect dialect, const std::string& table,
                     "CREATE TEMP TABLE " + std::string(kFirstsTable) + " (" + columns + ")",
                     "INSERT INTO " + firsts + " " + keyed + first_example(dialect, "1") + from + " AND id <> '' GROUP BY " +
                         key + ", verdict <> 0"};
+        q.firsts.push_back("CREATE INDEX temp.aggregate_firsts_by_id ON " + std::string(kFirstsTable) + " (id)");
         q.read_firsts = "SELECT " + columns + " FROM " + firsts;
-        firsts = "(SELECT " + identity + " FROM " + firsts + " WHERE verdict <> 0)";
+        // A row-value NOT IN (subquery) inside an aggregate is not indexed by SQLite: an indexed NOT EXISTS.
+        not_a_first = "NOT EXISTS (SELECT 1 FROM " + firsts + " f WHERE f.verdict <> 0";
+        for (const char* column : {"service", "protocol", "host", "port", "canary", "vantage_label", "cc", "asn",
+                                   "started_ms", "id"})
+            not_a_first += std::string(" AND f.") + column + " = " + table + "." + column;
+        not_a_first += ")";
     }
-    q.failing = keyed + "method, count(*), " +
-                first_example(dialect, "id <> '' AND (" + identity + ") NOT IN " + firsts) + from +
+    q.failing = keyed + "method, count(*), " + first_example(dialect, "id <> '' AND " + not_a_first) + from +
                 " AND verdict <> 0 GROUP BY " + key + ", method";
     return q;
 }
