@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -117,6 +118,37 @@ bool is_recent(const analyze::Analysis& a, const analyze::Incident& i) {
     return i.ongoing || last_seen >= *a.last_record_ms - kRecentIncidentsMs;
 }
 
+// The span the incidents' timeline bars share: the last days of measurements
+// (kRecentIncidentsMs before the last record, never before the first).
+struct Span {
+    int64_t from_ms = 0, to_ms = 0;
+};
+
+Span recent_span(const analyze::Analysis& a) {
+    int64_t to = a.last_record_ms.value_or(0);
+    return {std::max(a.first_record_ms.value_or(to), to - kRecentIncidentsMs), to};
+}
+
+// Where `ms` falls in `span`, in percent of its width (0 to 100).
+double percent_of(const Span& span, int64_t ms) {
+    double width = double(std::max<int64_t>(span.to_ms - span.from_ms, 1));
+    return std::clamp(double(ms - span.from_ms) / width * 100.0, 0.0, 100.0);
+}
+
+// The incident as a bar over the span (no script: positioned by CSS), with
+// the span's two ends as its axis, dated with their year.
+std::string timeline_bar(const analyze::Incident& i, const Span& span) {
+    int64_t end = i.ongoing ? span.to_ms : i.end_ms.value_or(i.last_failure_ms);
+    double left = percent_of(span, i.onset_ms), right = percent_of(span, end);
+    char geometry[64];
+    std::snprintf(geometry, sizeof geometry, "left:%.1f%%;width:%.1f%%", left, std::max(right - left, 0.5));
+    std::string when = "from " + analyze::display_time(i.onset_ms) +
+                       (i.ongoing ? " and still failing" : " to " + analyze::display_time(end));
+    return "<div class=\"track\" role=\"img\" aria-label=\"" + html_escape(when) + "\"><span class=\"bar\" style=\"" +
+           geometry + "\"></span></div>\n<div class=\"axis\"><span>" + html_escape(analyze::display_time(span.from_ms)) +
+           "</span><span>" + html_escape(analyze::display_time(span.to_ms)) + "</span></div>\n";
+}
+
 constexpr const char* kPageStyle =
     "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.45;color:#222}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd}"
@@ -124,7 +156,11 @@ constexpr const char* kPageStyle =
     ".accessible{color:#1b6e20}.no_data,.inconclusive{color:#666}"
     "article{border-left:4px solid #ccc;padding:.2rem 0 .2rem .8rem;margin:1rem 0}"
     "article.censorship{border-color:#b00020}article.provider_outage{border-color:#a15c00}"
-    ".meta{color:#555;font-size:.9rem}@media (max-width:30rem){th,td{padding:.3rem .2rem;font-size:.9rem}}";
+    ".meta{color:#555;font-size:.9rem}"
+    ".track{position:relative;height:.8rem;background:#eee;border-radius:2px;margin:.4rem 0 .1rem}"
+    ".bar{position:absolute;top:0;bottom:0;background:#888;border-radius:2px}"
+    "article.censorship .bar{background:#b00020}article.provider_outage .bar{background:#a15c00}"
+    ".axis{display:flex;justify-content:space-between;color:#555;font-size:.75rem}@media (max-width:30rem){th,td{padding:.3rem .2rem;font-size:.9rem}}";
 
 }  // namespace
 
@@ -156,6 +192,7 @@ std::string render_status_page(const analyze::Analysis& a) {
               << (s.since_ms ? html_escape(analyze::display_time(*s.since_ms)) : "") << "</td></tr>\n";
         }
     o << "</table>\n<h2>Recent incidents</h2>\n";
+    Span span = recent_span(a);
     size_t shown = 0;
     for (auto it = a.incidents.rbegin(); it != a.incidents.rend(); ++it) {
         const analyze::Incident& i = *it;
@@ -168,7 +205,8 @@ std::string render_status_page(const analyze::Analysis& a) {
                         : i.end_ms ? "to " + html_escape(analyze::display_time(*i.end_ms))
                                    : "to " + html_escape(analyze::display_time(i.last_failure_ms)) + " (last measured)")
           << "; " << i.vantages.size() << (i.vantages.size() == 1 ? " vantage" : " vantages") << " in "
-          << networks.size() << (networks.size() == 1 ? " network" : " networks") << " agree.</p>\n";
+          << networks.size() << (networks.size() == 1 ? " network" : " networks") << " agree.</p>\n"
+          << timeline_bar(i, span);
         if (!i.summary.empty()) o << "<p>" << html_escape(i.summary) << "</p>\n";
         if (!i.evidence.empty()) {
             o << "<ul>\n";

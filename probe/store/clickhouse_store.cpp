@@ -26,10 +26,6 @@ namespace {
 constexpr long kConnectTimeoutMs = 5000;
 constexpr long kRequestTimeoutMs = 120000;
 constexpr size_t kErrorTextKept = 300;  // of ClickHouse's error answer, in StoreError
-// The examples query sorts every selected record (ORDER BY ... LIMIT n BY):
-// beyond this much memory per query the sort goes to disk instead of failing
-// at the server's max_memory_usage (10 M records needed ~2 GB in memory).
-constexpr const char* kAggregateSettings = "max_bytes_before_external_sort=300000000";
 
 constexpr const char* kColumns =
     "report_key String, run_id String, probe_label String, stored_at DateTime, report_started_at DateTime, "
@@ -96,7 +92,7 @@ public:
         std::string all_lookups;
         for (size_t i = 0; i < batch.size(); ++i) {
             lookups_of[i].push_back(kKeyPrefix + std::string(batch[i].idempotency_key));
-            if (!batch[i].report->run_id.empty()) lookups_of[i].push_back(kRunIdPrefix + batch[i].report->run_id);
+            for (const auto& run_id : batch[i].report->run_ids) lookups_of[i].push_back(kRunIdPrefix + run_id);
             add(all_lookups, lookups_of[i]);
         }
         std::map<std::string, unsigned long> state_of = lookup_states(all_lookups);
@@ -155,21 +151,28 @@ public:
     void aggregate(const StoreFilter& filter, analyze::Aggregator& into) override {
         AggregateQueries q = aggregate_queries(SqlDialect::clickhouse, records_, filter, into.window_ms());
         CellFolder folder;
-        each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row); });
-        each_row(q.methods, [&](const AggregateRow& row) { folder.add_methods_row(row); });
-        each_row(q.examples, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+        each_row(q.cells, nullptr, [&](const AggregateRow& row) { folder.add_cells_row(row, true); });
+        std::string firsts;  // kFirstsColumns, TabSeparated
+        folder.each_failing_first([&](const analyze::ReportLine& f, const analyze::Example& x) {
+            for (const std::string* text : {&f.service, &f.protocol, &f.host}) append_tsv(firsts, *text, '\t');
+            firsts += std::to_string(f.port) + (f.canary ? "\t1\t" : "\t0\t");
+            for (const std::string* text : {&f.vantage_label, &f.cc, &f.asn}) append_tsv(firsts, *text, '\t');
+            firsts += std::to_string(x.at_ms) + '\t';
+            append_tsv(firsts, x.id, '\n');
+        });
+        each_row(q.failing, &firsts, [&](const AggregateRow& row) { folder.add_failing_row(row); });
         folder.fold_into(into);
     }
 
 private:
-    // An intent row exists for this report: did its records insert land? Only
-    // the report's own partition (the month of its first record) is read.
+    // An intent row exists for this report: did its records insert land? Its
+    // key is looked for in the report's own partition (the month of its first
+    // record); its run_ids, which another report may have carried, in all.
     bool records_stored(std::string_view key, const Report& report) {
-        std::string condition = "report_key = " + sql_string(key);
-        if (!report.run_id.empty()) condition += " OR run_id = " + sql_string(report.run_id);
         std::string started = std::to_string(datetime_seconds(report.records.front().fields.started_ms));
-        return query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE report_started_at = toDateTime(" +
-                                             started + ") AND (" + condition + ")") != "0\n";
+        std::string condition = "(report_started_at = toDateTime(" + started + ") AND report_key = " + sql_string(key) + ")";
+        for (const auto& run_id : report.run_ids) condition += " OR run_id = " + sql_string(run_id);
+        return query(url_.hosts.front(), "SELECT count() FROM " + records_ + " WHERE " + condition) != "0\n";
     }
 
     // With ?cluster= each listed host is a shard, written to directly (its
@@ -270,10 +273,21 @@ private:
         }
     }
 
-    // Runs the aggregation `sql` and hands each row of its answer to on_row.
+    // `text` as a TabSeparated field (its escapes undone by split_tsv's reverse), then `end`.
+    static void append_tsv(std::string& out, std::string_view text, char end) {
+        for (char c : text) {
+            if (c == '\\' || c == '\t' || c == '\n' || c == '\r' || c == '\0') out += '\\';
+            out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\0' ? '0' : c;
+        }
+        out += end;
+    }
+
+    // Runs the aggregation `sql` (given `firsts` as the external table
+    // kFirstsTable, when not null) and hands each row of its answer to on_row.
     template <typename OnRow>
-    void each_row(const std::string& sql, OnRow on_row) {
-        std::string answer = post(url_.hosts.front(), kAggregateSettings, sql + " FORMAT TabSeparated");
+    void each_row(const std::string& sql, const std::string* firsts, OnRow on_row) {
+        std::string query = sql + " FORMAT TabSeparated";
+        std::string answer = firsts ? post_with_table(url_.hosts.front(), query, *firsts) : post(url_.hosts.front(), "", query);
         Row row;
         std::string_view rest = answer;
         try {
@@ -347,17 +361,18 @@ private:
     }
 
     // One RowBinary row per record of `r`, in kColumnNames' order; every row
-    // carries the report's identity.
+    // carries the report's key, label and times, and its record's run_id.
     static void append_rows(const ReportToStore& r, int64_t now_ms, std::string& out) {
         const Report& report = *r.report;
-        std::string identity;
-        append_binary_string(identity, r.idempotency_key);
-        append_binary_string(identity, report.run_id);
+        std::string key, identity;
+        append_binary_string(key, r.idempotency_key);
         append_binary_string(identity, r.probe_label);
         append_binary(identity, uint32_t(datetime_seconds(now_ms)));
         append_binary(identity, uint32_t(datetime_seconds(report.records.front().fields.started_ms)));
         for (const auto& record : report.records) {
             const auto& f = record.fields;
+            out += key;
+            append_binary_string(out, f.run_id);  // the record's own, as on SQLite
             out += identity;
             append_binary(out, uint32_t(record.line_no));
             append_binary_string(out, f.id);
@@ -395,6 +410,31 @@ private:
     // POSTs `body` to http://HOST:PORT/?PARAMS; the answer's body on 200,
     // StoreError (naming ClickHouse's own reason) on anything else.
     std::string post(const HostPort& host, const std::string& params, const std::string& body) {
+        return perform(host, params, [&](CURL* c) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        });
+    }
+
+    // Runs the SELECT `sql` with `table` (TabSeparated rows of kFirstsColumns)
+    // as its external table kFirstsTable: a multipart form, the query in the URL.
+    std::string post_with_table(const HostPort& host, const std::string& sql, const std::string& table) {
+        std::string name = kFirstsTable;
+        std::string params = "query=" + escape(sql) + "&" + name + "_structure=" + escape(kFirstsColumns);
+        std::unique_ptr<curl_mime, decltype(&curl_mime_free)> form(nullptr, curl_mime_free);
+        return perform(host, params, [&](CURL* c) {
+            form.reset(curl_mime_init(c));
+            curl_mimepart* part = curl_mime_addpart(form.get());
+            curl_mime_name(part, name.c_str());
+            curl_mime_filename(part, (name + ".tsv").c_str());
+            curl_mime_data(part, table.data(), table.size());
+            curl_easy_setopt(c, CURLOPT_MIMEPOST, form.get());
+        });
+    }
+
+    // One request to http://HOST:PORT/?PARAMS, its body set by set_body(curl).
+    template <typename SetBody>
+    std::string perform(const HostPort& host, const std::string& params, SetBody set_body) {
         // libcurl >= 7.84 initialises itself thread-safely in curl_easy_init.
         std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
         if (!curl) throw StoreError("store: curl_easy_init failed");
@@ -405,8 +445,7 @@ private:
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        set_body(c);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, kRequestTimeoutMs);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);

@@ -146,9 +146,11 @@ public:
         CellFolder folder;
         {
             std::lock_guard lock(mutex_);  // one connection: its statements run one at a time
-            each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row); });
-            each_row(q.methods, [&](const AggregateRow& row) { folder.add_methods_row(row); });
-            each_row(q.examples, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+            each_row(q.cells, [&](const AggregateRow& row) { folder.add_cells_row(row, false); });
+            for (const auto& statement : q.firsts) each_row(statement, [](const AggregateRow&) {});
+            each_row(q.read_firsts, [&](const AggregateRow& row) { folder.add_examples_row(row); });
+            each_row(q.failing, [&](const AggregateRow& row) { folder.add_failing_row(row); });
+            each_row(q.drop_firsts, [](const AggregateRow&) {});
         }
         folder.fold_into(into);
     }

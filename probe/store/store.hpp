@@ -11,8 +11,8 @@
 //   every record of it is there or none is;
 // - idempotent: a report whose Idempotency-Key, or whose run_id, is already
 //   stored is not stored again and the answer says so (already_stored); a
-//   report carrying several run_ids: SQLite matches every one of them,
-//   ClickHouse its first (Report::run_id);
+//   report carrying several run_ids is matched on every one of them
+//   (Report::run_ids), on both engines;
 // - store_reports() returns only once the report is durable as far as the
 //   engine can make it (SQLite: committed with synchronous=FULL; ClickHouse:
 //   the insert acknowledged by the shard that holds it);

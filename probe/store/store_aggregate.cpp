@@ -42,6 +42,24 @@ std::string where_clause(SqlDialect dialect, const StoreFilter& f) {
     return w;
 }
 
+// An SQLite text that sorts like (started_ms, id).
+std::string sqlite_order_key() { return "printf('%019d', started_ms + 4611686018427387904) || id"; }
+
+// The example columns as add_examples_row reads them, of the record with the
+// least (started_ms, id) among those of the group where `condition` holds.
+std::string first_example(SqlDialect dialect, const std::string& condition) {
+    if (dialect == SqlDialect::clickhouse) {
+        std::string x = "tupleElement(argMinIf(tuple(id, started_ms, verdict, method, control_view, evidence), "
+                        "(started_ms, id), " + condition + ") AS x, 1)";
+        for (int i = 2; i <= 6; ++i) x += ", tupleElement(x, " + std::to_string(i) + ")";
+        return x;
+    }
+    // SQLite takes the bare columns from the row of the one min(); the key
+    // orders like (started_ms, id) for any time within 146 million years of 1970.
+    return "CASE WHEN min(CASE WHEN " + condition + " THEN " + sqlite_order_key() +
+           " END) IS NULL THEN '' ELSE id END, started_ms, verdict, method, control_view, evidence";
+}
+
 }  // namespace
 
 AggregateQueries aggregate_queries(SqlDialect dialect, const std::string& table, const StoreFilter& filter,
@@ -50,23 +68,35 @@ AggregateQueries aggregate_queries(SqlDialect dialect, const std::string& table,
                         window_expression(dialect, window_ms) + " AS time_window, ";
     std::string from = " FROM " + table + " " + where_clause(dialect, filter);
     std::string key = kKeyColumns;
+    bool clickhouse = dialect == SqlDialect::clickhouse;
     AggregateQueries q;
     q.cells = keyed +
               "verdict <> 0 AS failing, min(role), sum(verdict = 0), sum(verdict = 1), sum(verdict = 2), "
               "sum(verdict = 3), sum(verdict = 4), sum(control_view = 1), sum(control_view = 2), sum(confidence), "
               "min(started_ms), max(started_ms)" +
-              from + " GROUP BY " + key + ", failing";
-    q.methods = keyed + "method, count(*)" + from + " AND verdict <> 0 AND method <> '' GROUP BY " + key + ", method";
-    std::string example_columns = "id, started_ms, verdict, method, control_view, evidence";
-    if (dialect == SqlDialect::clickhouse) {
-        q.examples = keyed + example_columns + ", verdict <> 0 AS failing" + from + " AND id <> '' ORDER BY started_ms, id LIMIT " +
-                     std::to_string(analyze::kFailingExamples) + " BY " + key + ", failing";
-    } else {
-        q.examples = "SELECT " + key + ", " + example_columns + " FROM (" + keyed + example_columns +
-                     ", row_number() OVER (PARTITION BY service, protocol, host, port, canary, vantage_label, cc, asn, " +
-                     window_expression(dialect, window_ms) + ", verdict <> 0 ORDER BY started_ms, id) AS n" + from +
-                     " AND id <> '') WHERE n <= " + std::to_string(analyze::kFailingExamples);
+              (clickhouse ? ", " + first_example(dialect, "id <> ''") : "") + from + " GROUP BY " + key + ", failing";
+    std::string identity = "service, protocol, host, port, canary, vantage_label, cc, asn, started_ms, id";
+    std::string firsts = std::string(kFirstsTable);
+    std::string not_a_first = "(" + identity + ") NOT IN " + firsts;
+    if (!clickhouse) {
+        firsts = "temp." + firsts;
+        std::string columns = key + ", id, started_ms, verdict, method, control_view, evidence";
+        q.drop_firsts = "DROP TABLE IF EXISTS " + firsts;
+        q.firsts = {q.drop_firsts,
+                    "CREATE TEMP TABLE " + std::string(kFirstsTable) + " (" + columns + ")",
+                    "INSERT INTO " + firsts + " " + keyed + first_example(dialect, "1") + from + " AND id <> '' GROUP BY " +
+                        key + ", verdict <> 0"};
+        q.firsts.push_back("CREATE INDEX temp.aggregate_firsts_by_id ON " + std::string(kFirstsTable) + " (id)");
+        q.read_firsts = "SELECT " + columns + " FROM " + firsts;
+        // A row-value NOT IN (subquery) inside an aggregate is not indexed by SQLite: an indexed NOT EXISTS.
+        not_a_first = "NOT EXISTS (SELECT 1 FROM " + firsts + " f WHERE f.verdict <> 0";
+        for (const char* column : {"service", "protocol", "host", "port", "canary", "vantage_label", "cc", "asn",
+                                   "started_ms", "id"})
+            not_a_first += std::string(" AND f.") + column + " = " + table + "." + column;
+        not_a_first += ")";
     }
+    q.failing = keyed + "method, count(*), " + first_example(dialect, "id <> '' AND " + not_a_first) + from +
+                " AND verdict <> 0 GROUP BY " + key + ", method";
     return q;
 }
 
@@ -90,7 +120,29 @@ CellFolder::Entry& CellFolder::entry(const AggregateRow& row) {
     return e;
 }
 
-void CellFolder::add_cells_row(const AggregateRow& row) {
+namespace {
+
+// The example in columns c..c+5 (id, started_ms, verdict, method,
+// control_view, evidence); none when its id is empty.
+std::optional<analyze::Example> example_at(const AggregateRow& row, int c) {
+    analyze::Example x;
+    x.id = row.text(c);
+    if (x.id.empty()) return std::nullopt;
+    x.at_ms = row.integer(c + 1);
+    int64_t verdict = row.integer(c + 2);
+    x.status = verdict >= 0 && verdict < kVerdictStatusCount ? VerdictStatus(verdict) : VerdictStatus::inconclusive;
+    x.method = row.text(c + 3);
+    int64_t control = row.integer(c + 4);
+    x.control = control == 1 ? analyze::ControlView::saw_target
+                : control == 2 ? analyze::ControlView::failed
+                               : analyze::ControlView::none;
+    x.evidence = row.text(c + 5);
+    return x;
+}
+
+}  // namespace
+
+void CellFolder::add_cells_row(const AggregateRow& row, bool with_first_example) {
     Entry& e = entry(row);
     int c = kKeyCount;
     bool failing = row.integer(c) != 0;
@@ -109,33 +161,26 @@ void CellFolder::add_cells_row(const AggregateRow& row) {
         cell.first_ok_ms = std::min(cell.first_ok_ms, first);
         cell.last_ok_ms = std::max(cell.last_ok_ms, last);
     }
-}
-
-void CellFolder::add_methods_row(const AggregateRow& row) {
-    Entry& e = entry(row);
-    e.cell.methods.emplace_back(row.text(kKeyCount), uint32_t(row.integer(kKeyCount + 1)));
+    if (!with_first_example) return;
+    if (auto x = example_at(row, c + 12)) cell.examples.push_back(std::move(*x));
 }
 
 void CellFolder::add_examples_row(const AggregateRow& row) {
+    if (auto x = example_at(row, kKeyCount)) entry(row).cell.examples.push_back(std::move(*x));
+}
+
+void CellFolder::add_failing_row(const AggregateRow& row) {
     Entry& e = entry(row);
-    int c = kKeyCount;
-    analyze::Example x;
-    x.id = row.text(c);
-    x.at_ms = row.integer(c + 1);
-    int64_t verdict = row.integer(c + 2);
-    x.status = verdict >= 0 && verdict < kVerdictStatusCount ? VerdictStatus(verdict) : VerdictStatus::inconclusive;
-    x.method = row.text(c + 3);
-    int64_t control = row.integer(c + 4);
-    x.control = control == 1 ? analyze::ControlView::saw_target
-                : control == 2 ? analyze::ControlView::failed
-                               : analyze::ControlView::none;
-    x.evidence = row.text(c + 5);
-    e.cell.examples.push_back(std::move(x));
+    std::string method = row.text(kKeyCount);
+    if (!method.empty()) e.cell.methods.emplace_back(std::move(method), uint32_t(row.integer(kKeyCount + 1)));
+    auto x = example_at(row, kKeyCount + 2);
+    if (x && (!e.second || std::tie(x->at_ms, x->id) < std::tie(e.second->at_ms, e.second->id))) e.second = std::move(x);
 }
 
 void CellFolder::fold_into(analyze::Aggregator& into) {
     for (auto& [key, e] : entries_) {
         auto& examples = e.cell.examples;
+        if (e.second) examples.push_back(std::move(*e.second));
         std::stable_sort(examples.begin(), examples.end(), [](const analyze::Example& a, const analyze::Example& b) {
             return std::tie(a.at_ms, a.id) < std::tie(b.at_ms, b.id);
         });

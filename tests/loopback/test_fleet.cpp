@@ -403,8 +403,9 @@ private:
     int port_ = 0;
 };
 
-// An upload that may fail (the collector being killed): the status, or 0.
-long try_upload(int port, const std::string& key, const std::string& body) {
+// An upload that may fail (the collector being killed): the status, or 0;
+// the answer's Retry-After into *retry_after when given.
+long try_upload(int port, const std::string& key, const std::string& body, std::string* retry_after = nullptr) {
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return 0;
     std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/reports";
@@ -427,6 +428,9 @@ long try_upload(int port, const std::string& key, const std::string& body) {
     if (curl_easy_perform(c) != CURLE_OK) return 0;
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    struct curl_header* header = nullptr;
+    if (retry_after && curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &header) == CURLHE_OK)
+        *retry_after = header->value;
     return status;
 }
 
@@ -456,6 +460,37 @@ std::map<std::string, int> records_per_report(const std::string& store_url, cons
     }
     return out;
 }
+
+// A two-shard cluster of the test's own (scripts/clickhouse-cluster), so
+// killing its shards disturbs no other test; stopped when it goes.
+struct OwnCluster {
+    TempDir dir;
+    std::string script = std::string(MEOKTONG_SOURCE_DIR) + "/scripts/clickhouse-cluster";
+    Cluster cluster;
+
+    OwnCluster() {
+        REQUIRE(std::system((script + " start " + dir.path.string() + " 2>/dev/null").c_str()) == 0);
+        std::string saved = std::getenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV");
+        ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", (dir.path / "cluster.env").c_str(), 1);
+        auto own = running_cluster();
+        ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", saved.c_str(), 1);
+        REQUIRE(own);
+        cluster = *own;
+    }
+    ~OwnCluster() { CHECK(std::system((script + " stop " + dir.path.string()).c_str()) == 0); }
+
+    // kill -9 of shard 1 or 2, returning once it is gone.
+    void kill_shard(int shard) {
+        std::ifstream pid_file(dir.path / ("shard" + std::to_string(shard)) / "server.pid");
+        pid_t pid = 0;
+        REQUIRE(static_cast<bool>(pid_file >> pid));
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+        for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        CHECK_MESSAGE(::kill(pid, 0) != 0, "shard " << shard << " outlived kill -9");
+    }
+    // The killed shards again, on their ports and data.
+    void resume() { REQUIRE(std::system((script + " resume " + dir.path.string() + " 2>/dev/null").c_str()) == 0); }
+};
 
 // kill -9 of the collector during heavy ingest by several uploaders, then a
 // restart on the same store and the probes' queues resending what was not
@@ -518,6 +553,30 @@ void check_kill_during_ingest(const std::string& store_url, const std::optional<
     for (const auto& key : attempted) CHECK_MESSAGE(resent[key] == kRecords, key);
 }
 
+// A report of two runs is stored once; either run alone under another key,
+// or behind a new run, is already stored (on every engine).
+void check_several_run_ids(store::Store& s) {
+    auto both = read_or_fail(report_body("run-first", 2) + report_body("run-second", 3));
+    REQUIRE(both.run_ids.size() == 2);
+    CHECK(s.store_report("both.jsonl", "kr-seoul-kt", both) == store::StoreOutcome::stored);
+    // Either run alone under another key, or in another order, is already there.
+    CHECK(s.store_report("second.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-second", 3))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s.store_report("first.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-first", 2))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s.store_report("other-order.jsonl", "kr-seoul-kt",
+                          read_or_fail(report_body("run-new", 1) + report_body("run-second", 1))) ==
+          store::StoreOutcome::already_stored);
+    CHECK(s.counts().reports == 1);
+    CHECK(s.counts().records == 5);
+    // In one batch: the second report shares its later run_id with the first.
+    auto a = read_or_fail(report_body("run-x", 1) + report_body("run-y", 1));
+    auto b = read_or_fail(report_body("run-y", 2));
+    auto outcomes = s.store_reports({{"a.jsonl", "kr-seoul-kt", &a}, {"b.jsonl", "kr-seoul-kt", &b}});
+    CHECK(outcomes == std::vector<store::StoreOutcome>{store::StoreOutcome::stored, store::StoreOutcome::already_stored});
+    CHECK(s.counts().records == 7);
+}
+
 }  // namespace
 
 TEST_SUITE("fleet") {
@@ -542,25 +601,14 @@ TEST_CASE("SQLite store: stored once, by key and by run_id, in WAL mode") {
 TEST_CASE("SQLite store: a report carrying several run_ids is stored once, matched on every one of them") {
     TempDir dir;
     auto s = store::open_store("sqlite:" + (dir.path / "store.db").string());
-    auto both = read_or_fail(report_body("run-first", 2) + report_body("run-second", 3));
-    REQUIRE(both.run_ids.size() == 2);
-    CHECK(s->store_report("both.jsonl", "kr-seoul-kt", both) == store::StoreOutcome::stored);
-    // Either run alone under another key, or in another order, is already there.
-    CHECK(s->store_report("second.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-second", 3))) ==
-          store::StoreOutcome::already_stored);
-    CHECK(s->store_report("first.jsonl", "kr-seoul-kt", read_or_fail(report_body("run-first", 2))) ==
-          store::StoreOutcome::already_stored);
-    CHECK(s->store_report("other-order.jsonl", "kr-seoul-kt",
-                          read_or_fail(report_body("run-new", 1) + report_body("run-second", 1))) ==
-          store::StoreOutcome::already_stored);
-    CHECK(s->counts().reports == 1);
-    CHECK(s->counts().records == 5);
-    // In one batch: the second report shares its later run_id with the first.
-    auto a = read_or_fail(report_body("run-x", 1) + report_body("run-y", 1));
-    auto b = read_or_fail(report_body("run-y", 2));
-    auto outcomes = s->store_reports({{"a.jsonl", "kr-seoul-kt", &a}, {"b.jsonl", "kr-seoul-kt", &b}});
-    CHECK(outcomes == std::vector<store::StoreOutcome>{store::StoreOutcome::stored, store::StoreOutcome::already_stored});
-    CHECK(s->counts().records == 7);
+    check_several_run_ids(*s);
+}
+
+TEST_CASE("ClickHouse store: a report carrying several run_ids is stored once, matched on every one of them") {
+    auto cluster = running_cluster();
+    if (!cluster) return;
+    auto s = store::open_store(cluster->store_url(fresh_database()));
+    check_several_run_ids(*s);
 }
 
 TEST_CASE("SQLite store: a directory that cannot hold the file is a StoreError, not a crash") {
@@ -971,36 +1019,108 @@ TEST_CASE("collector on SQLite with the disk full: 503, nothing half-stored, sto
 
 TEST_CASE("ClickHouse store with a shard down: StoreError, nothing half-stored on the shard still up") {
     if (!running_cluster()) return;
-    // A cluster of this test's own, so stopping a shard disturbs no other test.
-    TempDir dir;
-    std::string script = std::string(MEOKTONG_SOURCE_DIR) + "/scripts/clickhouse-cluster";
-    REQUIRE(std::system((script + " start " + dir.path.string() + " 2>/dev/null").c_str()) == 0);
-    struct StopCluster {
-        std::string command;
-        ~StopCluster() { CHECK(std::system(command.c_str()) == 0); }
-    } stop{script + " stop " + dir.path.string()};
-    std::string saved = std::getenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV");
-    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", (dir.path / "cluster.env").c_str(), 1);
-    auto own = running_cluster();
-    ::setenv("MEOKTONG_CLICKHOUSE_CLUSTER_ENV", saved.c_str(), 1);
-    REQUIRE(own);
+    OwnCluster own;
     std::string db = fresh_database();
-    auto s = store::open_store(own->store_url(db));
+    auto s = store::open_store(own.cluster.store_url(db));
     CHECK(s->store_report("before.jsonl", "kr-seoul-kt", read_or_fail(report_body("before", 3))) ==
           store::StoreOutcome::stored);
 
-    std::ifstream pid_file(dir.path / "shard2" / "server.pid");
-    pid_t shard2 = 0;
-    REQUIRE(static_cast<bool>(pid_file >> shard2));
-    REQUIRE(::kill(shard2, SIGKILL) == 0);
+    own.kill_shard(2);
     for (int i = 0; i < 12; ++i) {
         auto r = read_or_fail(report_body("while-down-" + std::to_string(i), 5));
         CHECK_THROWS_AS(s->store_report("while-down-" + std::to_string(i) + ".jsonl", "kr-seoul-kt", r),
                         store::StoreError);
     }
-    std::string on_first = clickhouse_query(own->http_ports[0], "SELECT count() FROM " + db +
-                                                                    ".records_local WHERE report_key LIKE 'while-down-%'");
+    std::string on_first = clickhouse_query(own.cluster.http_ports[0], "SELECT count() FROM " + db +
+                                                                           ".records_local WHERE report_key LIKE 'while-down-%'");
     CHECK(on_first == "0\n");
+}
+
+TEST_CASE("collector on a ClickHouse cluster killed with kill -9 mid-ingest: 503 while down, recovers by itself") {
+    if (!running_cluster()) return;
+    OwnCluster own;
+    TempDir dir;
+    fs::path tokens = dir.path / "tokens";
+    write_tokens(tokens, std::string("kr-seoul-kt ") + kProbeToken + "\n");
+    std::string db = fresh_database();
+    auto s = store::open_store(own.cluster.store_url(db));
+    auto settings = settings_for(tokens);
+    settings.max_body_bytes = 8 << 20;
+    settings.probe_rate_per_minute = 1e9;
+    settings.probe_rate_burst = 1e9;
+    settings.log_requests = false;
+    CapturedStderr log(dir.path / "collector.log");
+    RunningCollector running(settings, *s);
+
+    constexpr int kUploaders = 4, kRecords = 400;
+    std::mutex mutex;
+    std::set<std::string> acknowledged, attempted;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> uploaders;
+    for (int u = 0; u < kUploaders; ++u)
+        uploaders.emplace_back([&, u] {
+            for (int i = 0; !stop; ++i) {
+                std::string key = "chkill-" + std::to_string(u) + "-" + std::to_string(i);
+                {
+                    std::lock_guard lock(mutex);
+                    attempted.insert(key);
+                }
+                long status = try_upload(running.port(), key, report_body(key, kRecords));
+                std::lock_guard lock(mutex);
+                if (status == 201 || status == 200) acknowledged.insert(key);
+            }
+        });
+    for (;;) {  // kill once some reports are acknowledged, mid-insert for the others
+        {
+            std::lock_guard lock(mutex);
+            if (acknowledged.size() >= 8) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    own.kill_shard(1);
+    own.kill_shard(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // uploads keep coming while it is down
+    stop = true;
+    for (auto& t : uploaders) t.join();
+
+    // Down: 503 with Retry-After, and the probe's queue keeps the report.
+    std::string retry_after;
+    CHECK(try_upload(running.port(), "while-down.jsonl", report_body("while-down", 5), &retry_after) == 503);
+    CHECK(retry_after == "60");
+    fs::path report = dir.path / "20260301T100000Z-kr-seoul-kt-queued.jsonl";
+    std::ofstream(report) << report_body("queued", 7);
+    fs::path queue = dir.path / "upload";
+    enqueue_report(queue.string(), report.string());
+    UploadSettings upload_settings;
+    upload_settings.url = "http://127.0.0.1:" + std::to_string(running.port()) + "/v1/reports";
+    upload_settings.token = kProbeToken;
+    upload_settings.attempts = 1;
+    auto outcomes = drain_upload_queue(queue.string(), upload_settings);
+    REQUIRE(outcomes.size() == 1);
+    CHECK_FALSE(outcomes[0].delivered);
+    CHECK(outcomes[0].last_status == 503);
+    CHECK(pending_reports(queue.string()).size() == 1);
+
+    // Back: every acknowledged report is there whole; the same collector stores again.
+    own.resume();
+    auto after_kill = records_per_report(own.cluster.store_url(db), own.cluster, db);
+    for (const auto& key : acknowledged) CHECK_MESSAGE(after_kill[key] == kRecords, "acknowledged " << key);
+    for (const auto& stored : after_kill)
+        CHECK_MESSAGE((stored.second == 0 || stored.second == kRecords), stored.first << " half-stored: " << stored.second);
+    outcomes = drain_upload_queue(queue.string(), upload_settings);
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].delivered);
+    CHECK(outcomes[0].last_status == 201);
+    CHECK(pending_reports(queue.string()).empty());
+    for (const auto& key : attempted) {
+        long status = try_upload(running.port(), key, report_body(key, kRecords));
+        CHECK_MESSAGE((status == 200 || status == 201), key << ": " << status);
+        if (acknowledged.count(key)) CHECK_MESSAGE(status == 200, "acknowledged " << key << " stored again");
+    }
+    auto resent = records_per_report(own.cluster.store_url(db), own.cluster, db);
+    CHECK(resent.size() == attempted.size() + 1);
+    for (const auto& key : attempted) CHECK_MESSAGE(resent[key] == kRecords, key);
+    CHECK(log.text().find("the store failed: store 127.0.0.1:") != std::string::npos);
 }
 
 }  // TEST_SUITE

@@ -56,6 +56,10 @@ TEST_CASE("status page: the state now per country and service, escaped") {
     CHECK(page.find("<script") == std::string::npos);
     CHECK(page.find("cn-beijing-ct") == std::string::npos);  // no vantage label of its own making
     CHECK(page.find("still failing at the last measurement") != std::string::npos);
+    // Its bar on the timeline of the last days: onset at a third of the span, ongoing to its end; dated with the year.
+    CHECK(count(page, "<div class=\"track\"") == 1);
+    CHECK(page.find("style=\"left:33.3%;width:66.7%\"") != std::string::npos);
+    CHECK(page.find("<div class=\"axis\"><span>2023-11-14 22:13 UTC</span>") != std::string::npos);
 }
 
 TEST_CASE("Atom feed: a start entry per incident and an end entry once it ended") {
