@@ -190,6 +190,19 @@ std::string extract_title(std::string_view body) {
     return text.substr(0, valid_utf8_prefix_length(text, kMaxTitleBytes));
 }
 
+// What every measuring request shares: the direct path (no environment proxy), no
+// redirects, one deadline for connect and transfer, our user agent, the CA file.
+static void set_measuring_options(CURL* c, int timeout_ms, const std::string& ca_file, char* error_buffer) {
+    curl_easy_setopt(c, CURLOPT_PROXY, "");  // never an environment proxy: we measure the direct path
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_ms));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong/0.1.0");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+    if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
+}
+
 // CURLOPT_PREREQFUNCTION: the connection is up, the request not yet sent. No
 // exception may unwind through libcurl's C frames: a failing watcher (e.g.
 // bad_alloc) only loses the capture of this connection.
@@ -229,14 +242,7 @@ HttpObservation get(const HttpRequest& req, SteadyTime start) {
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
-    curl_easy_setopt(c, CURLOPT_PROXY, "");  // never an environment proxy: we measure the direct path
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong/0.1.0");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-    if (!req.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file.c_str());
+    set_measuring_options(c, req.timeout_ms, req.ca_file, error_buffer);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -322,14 +328,7 @@ PostReply post(const PostRequest& req, SteadyTime start) {
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_PROXY, "");  // never an environment proxy: we measure the direct path
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "meoktong/0.1.0");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-    if (!req.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, req.ca_file.c_str());
+    set_measuring_options(c, req.timeout_ms, req.ca_file, error_buffer);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(req.body.data()));
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
