@@ -37,6 +37,8 @@ const char* const kRunUsage =
     "  --asn ASN               network of this vantage (e.g. AS4766)\n"
     "  --concurrency N         targets in flight at once (default 16)\n"
     "  --timeout-ms N          per-step timeout in milliseconds (default 5000)\n"
+    "  --retests N             measure a blocked or provider_down target again, with the control\n"
+    "                          before and after, up to N times while it still fails (0-3, default 1)\n"
     "  --capture IFACE|auto|off  packet capture for injection evidence (default off)\n"
     "  --routable CIDR         treat this private range as public (labs; repeatable)\n"
     "  --format text|json      stdout: a table for people (default) or the records as JSONL\n"
@@ -67,7 +69,7 @@ const CommandSpec& run_spec() {
         "run",
         {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--doh"}, {"--control"},
          {"--control-token", true, true}, {"--ca-file"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
-         {"--concurrency"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
+         {"--concurrency"}, {"--retests"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
          {"--config"}, {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
         false};
     return spec;
@@ -101,6 +103,7 @@ void apply_run_option(RunCommandLine& cl, const std::string& name, const std::st
     else if (name == "--cc") o.cc = country_code_option(name, v);
     else if (name == "--asn") o.asn = asn_option(name, v);
     else if (name == "--concurrency") o.concurrency = static_cast<int>(integer_option(name, v, 1, kMaxConcurrency));
+    else if (name == "--retests") o.retests = static_cast<int>(integer_option(name, v, 0, kMaxRetests));
     else if (name == "--timeout-ms") o.timeout_ms = static_cast<int>(integer_option(name, v, 1, kMaxTimeoutMs));
     else if (name == "--capture") {
         if (!is_capture_setting(v)) throw InputError("bad --capture '" + v + "': expected an interface name, auto or off");
@@ -157,6 +160,7 @@ RunSettings run_settings(const RunConfig& merged, const RunCommandLine& command_
     if (merged.out) s.out = *merged.out;
     s.vantage.label = merged.vantage.value_or("unnamed");
     if (merged.concurrency) s.concurrency = *merged.concurrency;
+    if (merged.retests) s.retests = *merged.retests;
     if (merged.capture) s.capture = *merged.capture;
     if (command_line.format) s.format = *command_line.format;
     s.strict_lists = command_line.strict;

@@ -194,6 +194,11 @@ void fields(Is<Verdict> auto& v, auto&& field) {
     field("confidence", v.confidence);
     field("evidence", v.evidence);
 }
+void fields(Is<EarlierTry> auto& v, auto&& field) {
+    field("started_at", v.started_at);
+    field("runtime_ms", v.runtime_ms);
+    field("verdict", v.verdict);
+}
 void fields(Is<Vantage> auto& v, auto&& field) {
     field("label", v.label);
     field("cc", v.cc);
@@ -212,6 +217,8 @@ void fields(Is<Record> auto& v, auto&& field) {
     field("control", v.control);
     field("context", v.context);
     field("verdict", v.verdict);
+    field("tries", v.tries);
+    field("earlier_tries", v.earlier_tries);
 }
 
 template <typename T>
@@ -344,6 +351,8 @@ void to_json(json& j, const RunContext& v) { j = write_fields(v); }
 void from_json(const json& j, RunContext& v) { read_fields(j, v); }
 void to_json(json& j, const Verdict& v) { j = write_fields(v); }
 void from_json(const json& j, Verdict& v) { read_fields(j, v); }
+void to_json(json& j, const EarlierTry& v) { j = write_fields(v); }
+void from_json(const json& j, EarlierTry& v) { read_fields(j, v); }
 void to_json(json& j, const Vantage& v) { j = write_fields(v); }
 void from_json(const json& j, Vantage& v) { read_fields(j, v); }
 
@@ -367,6 +376,8 @@ void to_json(json& j, const Record& v) {
 }
 void from_json(const json& j, Record& v) {
     read_fields(j, v);
+    if (v.tries < 1 || v.earlier_tries.size() >= static_cast<size_t>(v.tries))
+        throw json::out_of_range::create(406, "'tries' must be at least 1 and count every earlier try", &j);
     if (auto it = j.find("software"); it != j.end() && it->is_object()) {
         read(*it, "name", v.software_name);
         read(*it, "version", v.software_version);

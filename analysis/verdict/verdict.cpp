@@ -660,6 +660,39 @@ const Rule& first_rule(const Facts& f) {
     return kRules.back();
 }
 
+std::string verdict_words(const Verdict& v) {
+    return std::string(verdict_status_name(v.status)) + (v.method ? "/" + *v.method : "");
+}
+
+// The retest (issue 16): the record's observations are its last try; the
+// runner retests a target whose first try came out blocked or provider_down.
+// The verdict is the last try's, since a censor or a dead server fails every
+// try while a lossy link or a passing fault does not; the earlier tries are
+// cited, and a verdict the tries disagree on is held with less confidence.
+void weigh_earlier_tries(const Record& record, Verdict& v) {
+    if (record.earlier_tries.empty()) return;
+    std::string tries = std::to_string(record.tries);
+    bool all_agree = true;
+    for (size_t i = 0; i < record.earlier_tries.size(); ++i) {
+        const Verdict& earlier = record.earlier_tries[i].verdict;
+        bool agrees = earlier.status == v.status && earlier.method == v.method;
+        all_agree = all_agree && agrees;
+        std::string why = earlier.evidence.empty() ? "" : ": " + earlier.evidence.front();
+        v.evidence.push_back("try " + std::to_string(i + 1) + " of " + tries + " (" + record.earlier_tries[i].started_at +
+                             ") came out " + verdict_words(earlier) + why);
+    }
+    if (all_agree) {
+        v.evidence.push_back("the retest came out the same: " + verdict_words(v) + " on all " + tries + " tries");
+        return;
+    }
+    if (v.status == VerdictStatus::accessible)
+        v.evidence.push_back("the retest completed every step, so the earlier failure was transient (a lossy link, a "
+                             "passing fault) and is not counted as blocking");
+    else
+        v.evidence.push_back("the tries disagree; this verdict is the last try's");
+    if (v.status != VerdictStatus::inconclusive) v.confidence = std::max(0.05, std::round((v.confidence - 0.1) * 100) / 100);
+}
+
 Verdict decide_with(const Record& record, const FingerprintSet& fps, const std::string& fps_error) {
     Facts f = compute_facts(record, fps);
     f.fingerprints_error = fps_error;
@@ -670,6 +703,7 @@ Verdict decide_with(const Record& record, const FingerprintSet& fps, const std::
     rule.explain(f, v.evidence);
     common_evidence(rule, f, v.evidence);
     v.confidence = confidence_for(rule, f);
+    weigh_earlier_tries(record, v);
     return v;
 }
 

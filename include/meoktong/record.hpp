@@ -190,6 +190,15 @@ struct Verdict {
     std::vector<std::string> evidence;
 };
 
+// A try of the target made earlier in the same run, before the retest whose
+// observations the record holds (SPEC §4 "earlier_tries"): when it started,
+// how long it ran and the verdict its own observations got.
+struct EarlierTry {
+    std::string started_at;
+    int64_t runtime_ms = 0;
+    Verdict verdict;
+};
+
 struct Vantage {
     std::string label;
     std::string cc = "ZZ";
@@ -223,6 +232,8 @@ struct Record {
     ControlResult control;
     RunContext context;
     Verdict verdict;
+    int tries = 1;                           // how many times this run measured the target (retests included)
+    std::vector<EarlierTry> earlier_tries;   // the tries before the one observed here, oldest first
     std::string source;                // "" when meoktong measured it; "ooni" for an OONI measurement
     std::optional<OoniOrigin> ooni;    // set when source is "ooni"
 };

@@ -39,6 +39,8 @@ void to_json(json& j, const RunContext& v);
 void from_json(const json& j, RunContext& v);
 void to_json(json& j, const Verdict& v);
 void from_json(const json& j, Verdict& v);
+void to_json(json& j, const EarlierTry& v);
+void from_json(const json& j, EarlierTry& v);
 void to_json(json& j, const Vantage& v);
 void from_json(const json& j, Vantage& v);
 void to_json(json& j, const Record& v);

@@ -105,6 +105,8 @@ public:
             {"max_runtime", [&](const json& v, const std::string& k) { read_max_runtime(v, k); }},
             {"concurrency", [&](const json& v, const std::string& k) {
                  out_.concurrency = static_cast<int>(integer_value(v, k, 1, kMaxConcurrency)); }},
+            {"retests", [&](const json& v, const std::string& k) {
+                 out_.retests = static_cast<int>(integer_value(v, k, 0, kMaxRetests)); }},
             {"timeout_ms", [&](const json& v, const std::string& k) {
                  out_.timeout_ms = static_cast<int>(integer_value(v, k, 1, kMaxTimeoutMs)); }},
         });
@@ -291,6 +293,7 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) 
     override_if_set(merged.out, cli.out);
     override_if_set(merged.capture, cli.capture);
     override_if_set(merged.concurrency, cli.concurrency);
+    override_if_set(merged.retests, cli.retests);
     override_if_set(merged.timeout_ms, cli.timeout_ms);
     override_if_set(merged.max_runtime_s, cli.max_runtime_s);
     override_if_set(merged.retention_days, cli.retention_days);

@@ -36,6 +36,7 @@ struct RunConfig {
     std::optional<std::string> out;           // --out
     std::optional<std::string> capture;       // --capture IFACE|auto|off
     std::optional<int> concurrency;           // --concurrency
+    std::optional<int> retests;               // --retests
     std::optional<int> timeout_ms;            // --timeout-ms
     std::optional<int> max_runtime_s;         // --max-runtime (seconds)
     std::optional<int> retention_days;        // --retention-days
@@ -68,6 +69,7 @@ std::optional<std::string> resolve_control_token(const RunConfig& options);
 // Limits and checks shared by the config file and the command line (cli/),
 // so a value means the same wherever it is written.
 inline constexpr int kMaxConcurrency = 1024;
+inline constexpr int kMaxRetests = 3;
 inline constexpr int kMaxTimeoutMs = 10 * 60 * 1000;
 inline constexpr int kMaxRuntimeSeconds = 7 * 24 * 3600;
 inline constexpr int kMaxRetentionDays = 100000;

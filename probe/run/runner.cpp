@@ -160,6 +160,70 @@ double canary_rate(const Observations& o) {
     return best;
 }
 
+// Measures records[i] here for every i in `which`, at most options.concurrency at once.
+void measure_here(std::vector<Record>& records, const std::vector<size_t>& which, const RunSettings& o,
+                  const MeasureFn& measure) {
+    parallel_for(which.size(), static_cast<size_t>(std::max(o.concurrency, 1)), [&](size_t k) {
+        Record& r = records[which[k]];
+        r.started_at = iso_utc_ms(std::chrono::system_clock::now());
+        auto start = std::chrono::steady_clock::now();
+        r.observations = {};
+        try {
+            r.observations = measure(r.target, start);
+        } catch (const std::exception& e) {
+            process_logger().error("measure_failed", {{"target", target_uri(r.target)}, {"error", e.what()}});
+        }
+        r.runtime_ms = static_cast<int64_t>(ms_since(start));
+    });
+}
+
+// The control's result for the k-th target it was asked about.
+void attach_control(Record& r, const std::vector<ControlResult>& control, size_t k) {
+    if (k < control.size()) {
+        r.control = control[k];
+    } else {
+        r.control = ControlResult{};
+        r.control.failure = "unknown_failure: the control returned no result for this target";
+    }
+    r.control.requested = true;
+}
+
+bool accuses(const Record& r) {
+    return !r.target.canary &&
+           (r.verdict.status == VerdictStatus::blocked || r.verdict.status == VerdictStatus::provider_down);
+}
+
+// Retest before accusing (issue 16, Censored Planet's sandwich): a target that
+// came out blocked or provider_down is measured here again, up to
+// options.retests times while it still does, each time followed by a fresh
+// control measurement; the try before it had its own control measurement, so
+// every retest here sits between two of the control's. The record keeps the
+// last try's observations, counts the tries and cites the earlier verdicts.
+void retest_accused(std::vector<Record>& records, const RunSettings& o, const MeasureFn& measure,
+                    const std::string& run_id, const RunContext& context, Scrubber& scrubber) {
+    for (int retest = 0; retest < o.retests; ++retest) {
+        std::vector<size_t> which;
+        for (size_t i = 0; i < records.size(); ++i)
+            if (accuses(records[i])) which.push_back(i);
+        if (which.empty()) return;
+        process_logger().info("retest", {{"targets", std::to_string(which.size())}, {"try", std::to_string(retest + 2)}});
+        for (size_t i : which) records[i].earlier_tries.push_back({records[i].started_at, records[i].runtime_ms, records[i].verdict});
+        measure_here(records, which, o, measure);
+        if (!o.control_url.empty()) {
+            std::vector<Target> asked;
+            for (size_t i : which) asked.push_back(records[i].target);
+            std::string address_seen_by_control;
+            std::vector<ControlResult> control = query_control(control_settings(o), asked, &address_seen_by_control);
+            scrubber.add(address_seen_by_control);
+            for (size_t k = 0; k < which.size(); ++k) attach_control(records[which[k]], control, k);
+        }
+        for (size_t i : which) {
+            ++records[i].tries;
+            complete_record(records[i], o, run_id, context, scrubber);
+        }
+    }
+}
+
 }  // namespace
 
 RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o, const MeasureFn& measure,
@@ -175,18 +239,10 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
             [&] { control = query_control(control_settings(o), targets, &address_seen_by_control); });
 
     std::vector<Record> records(targets.size());
-    parallel_for(targets.size(), static_cast<size_t>(std::max(o.concurrency, 1)), [&](size_t i) {
-        Record& r = records[i];
-        r.target = targets[i];
-        r.started_at = iso_utc_ms(std::chrono::system_clock::now());
-        auto start = std::chrono::steady_clock::now();
-        try {
-            r.observations = measure(targets[i], start);
-        } catch (const std::exception& e) {
-            process_logger().error("measure_failed", {{"target", target_uri(targets[i])}, {"error", e.what()}});
-        }
-        r.runtime_ms = static_cast<int64_t>(ms_since(start));
-    });
+    for (size_t i = 0; i < targets.size(); ++i) records[i].target = targets[i];
+    std::vector<size_t> all(targets.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    measure_here(records, all, o, measure);
     if (control_thread.joinable()) control_thread.join();
     scrubber.add(address_seen_by_control);
 
@@ -200,16 +256,10 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
         context.canary_download_kbps = std::max(context.canary_download_kbps, canary_rate(r.observations));
     }
     for (size_t i = 0; i < records.size(); ++i) {
-        if (!o.control_url.empty()) {
-            if (i < control.size()) {
-                records[i].control = control[i];
-            } else {
-                records[i].control.failure = "unknown_failure: the control returned no result for this target";
-            }
-            records[i].control.requested = true;
-        }
+        if (!o.control_url.empty()) attach_control(records[i], control, i);
         complete_record(records[i], o, run_id, context, scrubber);
     }
+    retest_accused(records, o, measure, run_id, context, scrubber);
     return {run_id, std::move(records)};
 }
 

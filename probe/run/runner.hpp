@@ -35,6 +35,7 @@ struct RunSettings {
     std::string out = "reports/";
     Vantage vantage;
     int concurrency = 16;
+    int retests = 1;                       // --retests: how often a blocked or provider_down target is measured again
     std::string capture = "off";           // IFACE|auto|off
     bool capture_active = false;           // set by the run once its packet capture started
     std::string format = "text";           // text|json

@@ -204,6 +204,8 @@ void Scrubber::apply(Record& record) const {
     apply(record.control.observations);
     scrub_optional(*this, record.control.failure);
     for (auto& e : record.verdict.evidence) e = apply(e);
+    for (auto& t : record.earlier_tries)
+        for (auto& e : t.verdict.evidence) e = apply(e);
 }
 
 }  // namespace meoktong

@@ -129,6 +129,12 @@ Record full_record() {
     r.verdict.method = "tls_sni_reset";
     r.verdict.confidence = 0.9;
     r.verdict.evidence = {"the handshake with SNI line.me was reset; the neutral SNI worked"};
+    r.tries = 2;
+    EarlierTry earlier;
+    earlier.started_at = "2026-11-22T02:59:50.000Z";
+    earlier.runtime_ms = 5004;
+    earlier.verdict = r.verdict;
+    r.earlier_tries.push_back(earlier);
     return r;
 }
 
@@ -192,6 +198,15 @@ TEST_CASE("a record survives a JSON round trip") {
     CHECK(first == second);
 }
 
+TEST_CASE("a record written before retests has made one try") {
+    json j = full_record();
+    j.erase("tries");
+    j.erase("earlier_tries");
+    Record r = j.get<Record>();
+    CHECK(r.tries == 1);
+    CHECK(r.earlier_tries.empty());
+}
+
 TEST_CASE("a DNS observation's transport: doh read back, udp when a record written before it has none") {
     json j = full_record();
     j["observations"]["dns"][0]["transport"] = "doh";
@@ -207,6 +222,8 @@ TEST_CASE("numbers that do not fit their field make a record malformed, never un
     SUBCASE("a port above 65535") { j["target"]["port"] = 70000; }
     SUBCASE("an integer above int64 in runtime_ms") { j["runtime_ms"] = 18446744073709551615ULL; }
     SUBCASE("a float ttl beyond uint32") { j["observations"]["dns"][0]["answers"][0]["ttl"] = 5e9; }
+    SUBCASE("no try at all") { j["tries"] = 0; }
+    SUBCASE("more earlier tries than tries") { j["tries"] = 1; }
     CHECK_THROWS_AS(j.get<Record>(), json::exception);
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "meoktong/failure.hpp"
+#include "meoktong/record_json.hpp"
 #include "meoktong/target.hpp"
 #include "probe/lists/testlist.hpp"
 #include "probe/run/report_writer.hpp"
@@ -120,6 +122,68 @@ TEST_CASE("the pool measures every target once, never more than --concurrency at
         ids.insert(r.id);
     }
     CHECK(ids.size() == out.records.size());
+}
+
+// The observations of a verdict fixture (tests/data/verdicts/NAME.json).
+static Observations fixture_observations(const std::string& name) {
+    std::ifstream in(std::string(MEOKTONG_TEST_DATA) + "/verdicts/" + name + ".json");
+    return nlohmann::json::parse(in).at("record").at("observations").get<Observations>();
+}
+
+TEST_CASE("retest before accusing: a blocked target is measured again; a transient failure is not published") {
+    const Observations reset = fixture_observations("tls_sni_reset_no_control");
+    Observations passed = reset;
+    passed.tls[0].failure.reset();
+    passed.tls[0].raw_error.clear();
+    passed.tls[0].certificate_valid = true;
+    passed.tls[0].peer_certificates = reset.tls[1].peer_certificates;
+    passed.tls[0].peer_certificates[0].dns_names = {"line.me"};
+    std::vector<Target> targets = {parse_target_uri("tls://line.me"), parse_target_uri("tls://line.me:8443"),
+                                   parse_target_uri("tls://line.me:9443")};
+    std::mutex m;
+    std::map<int, int> tries;  // port -> times measured
+    MeasureFn fake = [&](const Target& t, SteadyTime) {
+        int n;
+        {
+            std::lock_guard lock(m);
+            n = ++tries[t.port];
+        }
+        if (t.port == 443) return reset;                  // blocked every time: a censor
+        if (t.port == 8443) return n == 1 ? reset : passed;  // blocked once: a lossy link
+        return passed;                                     // never blocked: never retested
+    };
+    RunSettings o;
+    o.routable = {"10.77.0.0/16"};  // the fixture's lab addresses
+    auto out = execute_run(targets, o, fake, "run-1");
+    REQUIRE(out.records.size() == 3);
+    CHECK(tries == std::map<int, int>{{443, 2}, {8443, 2}, {9443, 1}});
+    const Record& censored = out.records[0];
+    CHECK(censored.tries == 2);
+    REQUIRE(censored.earlier_tries.size() == 1);
+    CHECK(censored.earlier_tries[0].verdict.status == VerdictStatus::blocked);
+    CHECK(censored.verdict.status == VerdictStatus::blocked);
+    CHECK(censored.verdict.method.value_or("") == "tls_sni_reset");
+    const Record& transient = out.records[1];
+    CHECK(transient.tries == 2);
+    REQUIRE(transient.earlier_tries.size() == 1);
+    CHECK(transient.earlier_tries[0].verdict.method.value_or("") == "tls_sni_reset");
+    CHECK(transient.verdict.status == VerdictStatus::accessible);
+    CHECK(transient.observations.tls[0].failure == std::nullopt);
+    CHECK(out.records[2].tries == 1);
+    CHECK(out.records[2].earlier_tries.empty());
+
+    tries.clear();
+    o.retests = 3;  // a censor is retested up to the limit; a recovered target no further
+    out = execute_run(targets, o, fake, "run-2");
+    CHECK(tries == std::map<int, int>{{443, 4}, {8443, 2}, {9443, 1}});
+    CHECK(out.records[0].tries == 4);
+    CHECK(out.records[0].earlier_tries.size() == 3);
+
+    tries.clear();
+    o.retests = 0;
+    out = execute_run(targets, o, fake, "run-3");
+    CHECK(tries == std::map<int, int>{{443, 1}, {8443, 1}, {9443, 1}});
+    CHECK(out.records[1].verdict.status == VerdictStatus::blocked);
 }
 
 TEST_CASE("canary reachability follows the target's protocol") {
