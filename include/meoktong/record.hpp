@@ -191,8 +191,9 @@ struct Verdict {
 };
 
 // A try of the target made earlier in the same run, before the retest whose
-// observations the record holds (SPEC §4 "earlier_tries"): when it started,
-// how long it ran and the verdict its own observations got.
+// observations the record holds: when it started,
+// how long it ran and the verdict its own observations got. "tries" and
+// "earlier_tries" extend the record of SPEC §4 (docs/verdicts.md, "Retest before accusing").
 struct EarlierTry {
     std::string started_at;
     int64_t runtime_ms = 0;

@@ -188,9 +188,11 @@ def evaluate(result, records, hosts, control_on):
             result.fact_failures.append(f"{key}: no record for this target")
     for key, record in sorted(by_key.items()):
         exp = expectation_for(scenario, key, record.get("target", {}).get("protocol"))
-        for fact in exp["facts"]:
+        # control_facts hold only with a control, like facts on control.* (a retest follows a verdict
+        # that needed the control)
+        for fact in exp["facts"] + exp.get("control_facts", []):
             path = fact.split()[1]
-            if path.startswith("control.") and not control_on:
+            if (path.startswith("control.") or fact in exp.get("control_facts", [])) and not control_on:
                 result.facts_skipped += 1
                 continue
             ok, detail = check_fact(record, labscen.substitute(fact, hosts))

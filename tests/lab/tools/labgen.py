@@ -58,6 +58,12 @@ def dns_rule(resolver, host, rule):
     return f"dns_rule {resolver} {host} '{json.dumps(rule)}'"
 
 
+def transient_blackhole_lines(host):
+    clock = "transient_" + host.replace(".", "_")  # one xt_recent table per host
+    return [f"censor iptables -A MT_SCEN -i cli0 -d @@{host} -m recent --name {clock} ! --rcheck -m recent --name {clock} --set",
+            f"censor iptables -A MT_SCEN -i cli0 -d @@{host} -m recent --name {clock} --rcheck --seconds 3 -j DROP"]
+
+
 TECHNIQUES = [
     # censorship: the right answer is blocked
     Technique("dns_injection", "blocked", "dns", is_name, lambda h: [f"inject 10.77.99.1 {h}"], group="injector"),
@@ -100,6 +106,12 @@ TECHNIQUES = [
     Technique("stall", "blocked", "stall", lambda h, p: h == "web.whatsapp.com",
               lambda h: ["wire_sized_packets", f"censor iptables -A MT_SCEN -o cli0 -p tcp -s @@{h} --sport 443 -m connbytes "
                          "--connbytes 16384: --connbytes-dir reply --connbytes-mode bytes -j DROP"], protocols={"https"}),
+    # a trap: a fault that comes and goes within the run (a route flapping, a server restarting):
+    # every packet to the host dropped for 3 s after the first, then passed. It is over before any
+    # retest can start (a failed step takes the 4 s step deadline first), so the right answer is
+    # accessible, whether the first try got through late or failed and was retested. (A fault that
+    # outlasts the retest looks like blocking to the probe: docs/verdicts.md says so.)
+    Technique("transient_blackhole", "accessible", None, lambda h, p: True, transient_blackhole_lines),
     # provider faults: the right answer is provider_down. A lying resolver forwards what it does
     # not lie about, so an authoritative DNS fault is mirrored into the liar's rules too.
     Technique("dns_servfail", "provider_down", "dns", is_name,
@@ -206,7 +218,7 @@ def truth(sc, targets):
         if not affected:
             out[key] = ("accessible", None)
         else:
-            fam = t.family if isinstance(t.family, str) else t.family.get(protocol, t.family["*"])
+            fam = t.family.get(protocol, t.family["*"]) if isinstance(t.family, dict) else t.family
             out[key] = (t.status, fam)
     return out
 
