@@ -664,6 +664,15 @@ std::string verdict_words(const Verdict& v) {
     return std::string(verdict_status_name(v.status)) + (v.method ? "/" + *v.method : "");
 }
 
+// Whether an earlier try accused the other side than `status` (blocked against provider_down).
+bool accused_the_other_side(const Record& record, VerdictStatus status) {
+    auto other = status == VerdictStatus::blocked         ? VerdictStatus::provider_down
+                 : status == VerdictStatus::provider_down ? VerdictStatus::blocked
+                                                          : status;
+    return other != status && std::any_of(record.earlier_tries.begin(), record.earlier_tries.end(),
+                                          [&](const EarlierTry& t) { return t.verdict.status == other; });
+}
+
 // The retest (issue 16): the record's observations are its last try; the
 // runner retests a target whose first try came out blocked or provider_down.
 // The verdict is the last try's, since a censor or a dead server fails every
@@ -685,11 +694,21 @@ void weigh_earlier_tries(const Record& record, Verdict& v) {
         v.evidence.push_back("the retest came out the same: " + verdict_words(v) + " on all " + tries + " tries");
         return;
     }
-    if (v.status == VerdictStatus::accessible)
+    if (v.status == VerdictStatus::accessible) {
         v.evidence.push_back("the retest completed every step, so the earlier failure was transient (a lossy link, a "
                              "passing fault) and is not counted as blocking");
-    else
+    } else if (accused_the_other_side(record, v.status)) {
+        // The same failure here, but the control's view changed between the tries (its own
+        // network flapped, or the provider failed or recovered meanwhile): neither side is proven.
+        v.status = VerdictStatus::inconclusive;
+        v.method.reset();
+        v.confidence = 0;
+        v.evidence.push_back("one try came out blocked and another provider_down: the tries contradict each other, so "
+                             "neither is published");
+        return;
+    } else {
         v.evidence.push_back("the tries disagree; this verdict is the last try's");
+    }
     if (v.status != VerdictStatus::inconclusive) v.confidence = std::max(0.05, std::round((v.confidence - 0.1) * 100) / 100);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "probe/control/client.hpp"
+#include "meoktong/failure.hpp"
 #include "meoktong/log.hpp"
 #include "meoktong/target.hpp"
 #include "probe/control/protocol.hpp"
@@ -532,4 +534,74 @@ TEST_CASE("run: the address the control saw the probe come from is scrubbed (a p
     RunSettings no_control;  // without the control nothing teaches it: the echo stays (what the test guards)
     auto alone = execute_run(tcp_target(9), no_control, echo_service, "run-alone");
     CHECK(alone.records.at(0).observations.http.at(0).title == "Your address is 127.0.0.1");
+}
+
+namespace {
+
+// One TCP observation to 127.0.0.1:port: connected, or failed with `failure`.
+Observations tcp_outcome(int port, std::optional<std::string> failure) {
+    Observations obs;
+    TcpObservation tcp;
+    tcp.ip = "127.0.0.1";
+    tcp.port = static_cast<uint16_t>(port);
+    tcp.failure = std::move(failure);
+    obs.tcp.push_back(tcp);
+    return obs;
+}
+
+// A run of one target refused here every time, against a real control whose
+// n-th measurement (1-based) is control_view(n); returns the record and how
+// often the control measured.
+std::pair<Record, int> refused_here_run(std::function<Observations(int)> control_view) {
+    std::atomic<int> control_calls{0};
+    ControlServerSettings s;
+    s.measure.allow_private = true;
+    RunningServer server(s, [&](const Target&, const MeasureSettings&, std::chrono::steady_clock::time_point) {
+        return control_view(++control_calls);
+    });
+    RunSettings o;
+    o.control_url = server.url();
+    o.control_token = kToken;
+    auto refused = [](const Target& t, SteadyTime) { return tcp_outcome(t.port, std::string(failure::kConnectionRefused)); };
+    auto outcome = execute_run(tcp_target(9), o, refused, "run-sandwich");
+    REQUIRE(outcome.records.size() == 1);
+    return {outcome.records[0], control_calls.load()};
+}
+
+bool says(const Verdict& v, const std::string& text) {
+    return std::any_of(v.evidence.begin(), v.evidence.end(), [&](const auto& e) { return e.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("run: retest before accusing, against a real control measured before and after the retest") {
+    SUBCASE("the control connects both times: blocked, on both tries") {
+        auto [r, calls] = refused_here_run([](int) { return tcp_outcome(9, std::nullopt); });
+        CHECK(calls == 2);
+        CHECK(r.tries == 2);
+        REQUIRE(r.earlier_tries.size() == 1);
+        CHECK(r.verdict.status == VerdictStatus::blocked);
+        CHECK(r.verdict.method.value_or("") == "tcp_reset");
+        CHECK(says(r.verdict, "the retest came out the same"));
+    }
+    SUBCASE("the control's view flaps (connects, then times out): inconclusive, never provider_down") {
+        auto [r, calls] = refused_here_run([](int n) {
+            return tcp_outcome(9, n == 1 ? std::nullopt : std::optional<std::string>(failure::kTimeout));
+        });
+        CHECK(calls == 2);
+        CHECK(r.tries == 2);
+        CHECK(r.earlier_tries.at(0).verdict.status == VerdictStatus::blocked);
+        CHECK(r.verdict.status == VerdictStatus::inconclusive);
+        CHECK(says(r.verdict, "the tries contradict each other"));
+    }
+    SUBCASE("the control fails after the retest (its measurement throws): no control, nothing accused") {
+        auto [r, calls] = refused_here_run([](int n) {
+            if (n > 1) throw std::runtime_error("the control's own network is gone");
+            return tcp_outcome(9, std::nullopt);
+        });
+        CHECK(calls == 2);
+        CHECK(r.tries == 2);
+        CHECK(r.control.failure.has_value());
+        CHECK(r.verdict.status == VerdictStatus::inconclusive);
+    }
 }
