@@ -187,6 +187,7 @@ void fields(Is<RunContext> auto& v, auto&& field) {
     field("routable", v.routable);
     field("list_rows_skipped", v.list_rows_skipped);
     field("canary_download_kbps", v.canary_download_kbps);
+    field("targets_reached", v.targets_reached);
 }
 void fields(Is<Verdict> auto& v, auto&& field) {
     field("status", v.status);

@@ -22,7 +22,9 @@ bool here_at(const Facts& f, Step s) { return f.here_step == s && f.here_kind !=
 bool kind_in(Kind k, std::initializer_list<Kind> ks) { return std::find(ks.begin(), ks.end(), k) != ks.end(); }
 bool here_is(const Facts& f, Step s, std::initializer_list<Kind> ks) { return here_at(f, s) && kind_in(f.here_kind, ks); }
 bool canaries_fine(const Facts& f) { return f.canaries_ok > 0; }
-bool all_canaries_down(const Facts& f) { return f.canaries_total > 0 && f.canaries_ok == 0; }
+// Every canary failed, and no other target of the run got through either: a
+// lossy link can fail the one canary while the targets it should vouch for work.
+bool all_canaries_down(const Facts& f) { return f.canaries_total > 0 && f.canaries_ok == 0 && f.targets_reached <= 0; }
 
 // A target without TLS cannot authenticate its server, so a suspect DNS
 // answer keeps it from being called accessible; an answer that merely differs
@@ -501,10 +503,10 @@ const std::vector<Rule> kRules = {
      "every DNS query and connection here failed with network_unreachable; no canary worked"},
     {"local_failure_control_unreachable", VerdictStatus::local_failure, nullptr, 0.9, false, false,
      [](const Facts& f) { return all_canaries_down(f) && f.control_unreachable; }, explain_local_failure,
-     "every canary failed and the control could not be reached"},
+     "every canary failed, no other target got through, and the control could not be reached"},
     {"local_failure_no_control", VerdictStatus::local_failure, nullptr, 0.65, false, false,
      [](const Facts& f) { return all_canaries_down(f) && !f.control_usable && !f.control_requested; }, explain_local_failure,
-     "every canary failed; no control was configured"},
+     "every canary failed and no other target got through; no control was configured"},
     {"dns_doh_differential", VerdictStatus::blocked, "dns_tampering", 0.85, true, false,
      [](const Facts& f) { return here_is(f, Step::dns, {Kind::nxdomain, Kind::no_answer}) && !f.doh_worked.empty(); },
      explain_doh_differential, "NXDOMAIN or no address from the system resolver; a DoH answer's address works here"},

@@ -135,6 +135,7 @@ struct Facts {
     bool control_unreachable = false;     // a control was asked and did not answer at all
     std::string control_unusable_reason;  // "" when no control was configured
     int canaries_total = 0, canaries_ok = 0;
+    int targets_reached = -1;  // the run's non-canary targets reached here (-1: not counted)
     double canary_download_kbps = -1;     // the run's fastest complete canary download here, -1 when none
 
     // DNS.

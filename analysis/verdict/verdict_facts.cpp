@@ -581,6 +581,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.control_usable = !r.control.failure && control_any && f.control_unusable_reason.empty();
     f.canaries_total = r.context.canaries_total;
     f.canaries_ok = r.context.canaries_ok;
+    f.targets_reached = r.context.targets_reached;
     f.canary_download_kbps = r.context.canary_download_kbps;
 
     std::vector<Cidr> routable;

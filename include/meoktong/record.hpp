@@ -172,6 +172,7 @@ struct RunContext {
     bool capture_enabled = false;
     std::vector<std::string> routable;      // --routable CIDRs: private ranges treated as public
     int list_rows_skipped = 0;              // unusable Citizen Lab list rows the run skipped
+    int targets_reached = -1;               // the run's other targets (not canaries) reached here; -1: not counted (older records)
     double canary_download_kbps = -1;       // the fastest canary download of the run here (a timed-out one: what it achieved), -1 when none
 };
 

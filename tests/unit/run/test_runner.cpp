@@ -77,6 +77,7 @@ TEST_CASE("--canary replaces the lists' canaries") {
 TEST_CASE("the pool measures every target once, never more than --concurrency at a time") {
     RunSettings o;
     o.concurrency = 3;
+    o.retests = 0;  // the failing canary is not measured again here (see the canary retest test)
     o.vantage.label = "lab";
     std::vector<Target> targets;
     for (int i = 1; i <= 20; ++i) targets.push_back(parse_target_uri("tcp://192.0.2." + std::to_string(i) + ":443"));
@@ -184,6 +185,38 @@ TEST_CASE("retest before accusing: a blocked target is measured again; a transie
     out = execute_run(targets, o, fake, "run-3");
     CHECK(tries == std::map<int, int>{{443, 1}, {8443, 1}, {9443, 1}});
     CHECK(out.records[1].verdict.status == VerdictStatus::blocked);
+}
+
+TEST_CASE("an unreached canary is measured again before the run counts its canaries; reached targets are counted") {
+    std::vector<Target> targets = {parse_target_uri("tcp://192.0.2.1:443"), parse_target_uri("tcp://192.0.2.2:443")};
+    Target canary = parse_target_uri("tcp://192.0.2.200:443");
+    canary.canary = true;
+    targets.push_back(canary);
+    std::mutex m;
+    std::map<std::string, int> tries;
+    MeasureFn fake = [&](const Target& t, SteadyTime) {
+        int n;
+        {
+            std::lock_guard lock(m);
+            n = ++tries[t.host];
+        }
+        Observations obs;
+        TcpObservation tcp;
+        tcp.ip = t.host;
+        tcp.port = t.port;
+        if (t.host == "192.0.2.2" || (t.canary && n == 1)) tcp.failure = failure::kTimeout;  // the canary's first try is lost
+        obs.tcp.push_back(tcp);
+        return obs;
+    };
+    RunSettings o;
+    auto out = execute_run(targets, o, fake, "run-1");
+    CHECK(tries == std::map<std::string, int>{{"192.0.2.1", 1}, {"192.0.2.2", 1}, {"192.0.2.200", 2}});
+    for (const auto& r : out.records) {
+        CHECK(r.context.canaries_ok == 1);
+        CHECK(r.context.targets_reached == 1);
+    }
+    CHECK(out.records[2].tries == 2);
+    CHECK(out.records[2].earlier_tries.size() == 1);
 }
 
 TEST_CASE("canary reachability follows the target's protocol") {
