@@ -150,7 +150,8 @@ std::string timeline_bar(const analyze::Incident& i, const Span& span) {
 }
 
 constexpr const char* kPageStyle =
-    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.45;color:#222}"
+    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.45;color:#222;"
+    "overflow-wrap:break-word}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd}"
     ".state{font-weight:600;white-space:nowrap}.blocked{color:#b00020}.provider_down{color:#a15c00}"
     ".accessible{color:#1b6e20}.no_data,.inconclusive{color:#666}"
@@ -160,7 +161,9 @@ constexpr const char* kPageStyle =
     ".track{position:relative;height:.8rem;background:#eee;border-radius:2px;margin:.4rem 0 .1rem}"
     ".bar{position:absolute;top:0;bottom:0;background:#888;border-radius:2px}"
     "article.censorship .bar{background:#b00020}article.provider_outage .bar{background:#a15c00}"
-    ".axis{display:flex;justify-content:space-between;color:#555;font-size:.75rem}@media (max-width:30rem){th,td{padding:.3rem .2rem;font-size:.9rem}}";
+    ".axis{display:flex;justify-content:space-between;color:#555;font-size:.75rem}"
+    // A phone: the state may wrap ("blocked" above "(tls_sni_reset)") so the table fits its width.
+    "@media (max-width:30rem){th,td{padding:.3rem .2rem;font-size:.9rem}.state{white-space:normal}}";
 
 }  // namespace
 
