@@ -316,6 +316,17 @@ void explain_unaged_rst_tcp(const Facts& f, Ev& ev) {
     ev.push_back(forged_rst(f, {Step::tcp, Step::http}, false)->packets.sentence);
 }
 
+// The reset that cut an app protocol's first exchange (MTProto's req_pq_multi)
+// after TCP connected: a DPI box that lets the handshake through and kills the
+// first application bytes, told by the reset's TTL (compared with the SYN-ACK's, or unaged).
+void explain_rst_in_app(const Facts& f, Ev& ev, bool compared) {
+    const ForgedRst* rst = forged_rst(f, {Step::app}, compared);
+    ev.push_back(rst->packets.sentence);
+    ev.push_back("the reset cut the app protocol's first exchange with " + rst->packets.src + " after TCP had connected");
+}
+void explain_forged_rst_app(const Facts& f, Ev& ev) { explain_rst_in_app(f, ev, true); }
+void explain_unaged_rst_app(const Facts& f, Ev& ev) { explain_rst_in_app(f, ev, false); }
+
 const CertIssue* untrusted_cert_from_segment(const Facts& f) {
     for (const auto& c : f.cert_issues)
         if ((c.kind == Kind::cert_authority || c.kind == Kind::cert_hostname) && c.unaged_synack) return &c;
@@ -600,6 +611,12 @@ const std::vector<Rule> kRules = {
     {"app_transport_differential", VerdictStatus::blocked, "app_tampering", 0.85, true, false,
      [](const Facts& f) { return here_at(f, Step::app) && !f.transport_tests.empty(); }, explain_transport_differential,
      "MTProto's plain transport fails where the obfuscated one reaches a genuine server, same address"},
+    {"forged_rst_in_app", VerdictStatus::blocked, "app_reset", 0.8, true, true,
+     [](const Facts& f) { return forged_rst(f, {Step::app}) != nullptr; }, explain_forged_rst_app,
+     "the reset that cut the app exchange has another IP TTL than the server's SYN-ACK"},
+    {"unaged_rst_in_app", VerdictStatus::blocked, "app_reset", 0.75, true, true,
+     [](const Facts& f) { return forged_rst(f, {Step::app}, false) != nullptr; }, explain_unaged_rst_app,
+     "no SYN-ACK to compare; the reset that cut the app exchange arrived with an initial TTL (64/128/255)"},
     {"app_reset_here_only", VerdictStatus::blocked, "app_reset", 0.8, false, false,
      [](const Facts& f) { return here_is(f, Step::app, {Kind::reset, Kind::eof}) && f.control_passed(Step::app); },
      explain_here_vs_control, "the app exchange is reset or cut off here, genuine at the control"},
