@@ -16,12 +16,12 @@ analyze::Analysis one_censorship_incident(bool ongoing) {
     a.last_record_ms = 1'700'000'900'000;
     analyze::ServiceTimeline line;
     line.service = "line";
-    line.rows.push_back({{"cn-beijing-ct", "CN", "AS4134"}, {"accessible", "blocked"}});
-    line.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"accessible", "accessible"}});
+    line.rows.push_back({{"cn-beijing-ct", "CN", "AS4134"}, {"accessible", "blocked"}, 1'700'000'900'000, "blocked"});
+    line.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"accessible", "accessible"}, 1'700'000'900'000, "accessible"});
     a.services.push_back(line);
     analyze::ServiceTimeline kakao;
     kakao.service = "kakaotalk";
-    kakao.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"", "accessible"}});
+    kakao.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"", "accessible"}, 1'700'000'900'000, "accessible"});
     a.services.push_back(kakao);
     analyze::Incident i;
     i.service = "line";
