@@ -41,7 +41,7 @@ struct Incident {
     int64_t onset_ms = 0;        // first failing measurement
     int64_t last_failure_ms = 0; // last failing measurement
     std::optional<int64_t> end_ms;  // first measurement that worked again; none while ongoing
-    bool ongoing = false;        // still failing at the last measurement
+    bool ongoing = false;        // still failing within max_gap_ms of the newest measurement of the data
     std::vector<std::string> endpoints, endpoints_unaffected;
     std::vector<VantageInfo> vantages;                  // affected vantages
     std::vector<std::string> networks, countries;       // affected
@@ -60,6 +60,8 @@ struct Incident {
 struct TimelineRow {
     VantageInfo vantage;
     std::vector<std::string> cells;
+    int64_t last_measured_ms = 0;  // the vantage's newest measurement of the service
+    std::string last_state;        // the state of its last window (never "")
 };
 
 struct ServiceTimeline {
@@ -86,6 +88,12 @@ struct Analysis {
     std::vector<ServiceTimeline> services;
     std::vector<MeasurementRef> measurements;  // every id cited, in order of first citation
 };
+
+// How long without a measurement from its vantages ends a finding (6 hours,
+// at least 4 windows). An incident is ongoing only when it was still failing
+// within this of the data's newest measurement; the collector's status page
+// calls a state "now" within it too.
+int64_t max_gap_ms(int window_minutes);
 
 Analysis build_analysis(const Aggregator& agg, std::vector<InputFile> files);
 

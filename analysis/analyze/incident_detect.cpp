@@ -19,7 +19,7 @@
 namespace meoktong::analyze {
 namespace {
 
-constexpr int64_t kMaxGapMinutes = 6 * 60;  // no data for longer than this ends a finding
+constexpr int64_t kMaxGapMinutes = 6 * 60;  // no data for longer than this ends a finding (max_gap_ms)
 constexpr uint64_t kMinInconclusiveWindows = 2;  // a stray timeout is noise: it must persist
 
 bool cell_failing(const Cell& c) { return c.dominant() != VerdictStatus::accessible; }
@@ -111,7 +111,7 @@ std::vector<Accum> find_local(Index& ix) {
     auto close = [&](std::optional<int64_t> end, bool at_end_of_data) {
         if (!open) return;
         open->end_ms = end;
-        open->closed_by_end_of_data = at_end_of_data;
+        open->closed_by_end_of_data = at_end_of_data && ix.near_end_of_data(open->last_window);
         out.push_back(std::move(*open));
         open.reset();
     };
@@ -208,7 +208,7 @@ std::vector<Accum> find_endpoint_findings(const Index& ix) {
     uint32_t current = UINT32_MAX;
     auto close_all = [&](bool at_end_of_data) {
         for (Accum& a : open) {
-            a.closed_by_end_of_data = at_end_of_data;
+            a.closed_by_end_of_data = at_end_of_data && ix.near_end_of_data(a.last_window);
             out.push_back(std::move(a));
         }
         open.clear();
@@ -322,8 +322,14 @@ Index::Index(const Aggregator& a) : agg(a) {
     }
 }
 
-int64_t Index::max_gap_windows() const {
-    return std::max<int64_t>(4, kMaxGapMinutes / agg.options().window_minutes);
+int64_t max_gap_ms(int window_minutes) {
+    return std::max<int64_t>(4, kMaxGapMinutes / window_minutes) * window_minutes * 60000;
+}
+
+int64_t Index::max_gap_windows() const { return max_gap_ms(agg.options().window_minutes) / agg.window_ms(); }
+
+bool Index::near_end_of_data(int64_t window) const {
+    return window >= agg.window_of(agg.last_record_ms()) - max_gap_windows();
 }
 
 void Accum::extend_window(int64_t window) {

@@ -44,6 +44,9 @@ struct Index {
     const Endpoint& endpoint(uint32_t e) const { return agg.endpoints()[e]; }
     bool is_down(const CellRef& c) const { return down.count({c.vantage, c.window}) > 0; }
     int64_t max_gap_windows() const;
+    // A finding whose last window is this close to the data's last one was
+    // still failing when the data ends; an older one only when last measured.
+    bool near_end_of_data(int64_t window) const;
 };
 
 inline constexpr size_t kExamplesPerClaim = 6;
@@ -61,7 +64,7 @@ struct Accum {
     uint64_t windows = 0;
     int64_t onset_ms = INT64_MAX, last_failure_ms = INT64_MIN;
     std::optional<int64_t> end_ms;
-    bool closed_by_end_of_data = false;
+    bool closed_by_end_of_data = false;  // open when the data ends, and near_end_of_data
     std::set<uint32_t> endpoints, unaffected_endpoints, failing_vantages;
     std::set<std::string> failing_countries, working_countries;
     std::map<std::string, std::set<std::string>> asns_failing, asns_measured;  // by country

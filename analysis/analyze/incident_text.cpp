@@ -41,12 +41,14 @@ std::string duration(int64_t ms) {
     return out;
 }
 
-// "from A to B (10 h 20 min)" / "since A, still failing at the last measurement (C)"
+// "from A to B (10 h 20 min)" / "since A, still failing at the last measurement (C)" /
+// "from A, still failing when last measured (C; no later measurement from those vantages)"
 std::string period(const Incident& inc) {
     std::string from = display_time(inc.onset_ms);
     if (inc.end_ms) return "from " + from + " to " + display_time(*inc.end_ms) + " (" + duration(*inc.end_ms - inc.onset_ms) + ")";
     if (inc.ongoing) return "since " + from + ", still failing at the last measurement (" + display_time(inc.last_failure_ms) + ")";
-    return "from " + from + " until at least " + display_time(inc.last_failure_ms) + " (no later measurement from those vantages)";
+    return "from " + from + ", still failing when last measured (" + display_time(inc.last_failure_ms) +
+           "; no later measurement from those vantages)";
 }
 
 // Methods by count, most frequent first: {"dns_injection", "tls_sni_reset"}.

@@ -1,7 +1,8 @@
 // Per-service timelines for `meoktong analyze`: one row per vantage, one
 // column per window (or per several windows for long periods), each cell the
 // state of the service's endpoints there: a status, "partial" when only some
-// endpoints failed, "" when nothing was measured.
+// endpoints failed, "" when nothing was measured; and each row's newest
+// measurement with the state of its last window.
 #include <algorithm>
 #include <map>
 
@@ -15,6 +16,7 @@ constexpr int64_t kMaxColumns = 480;
 struct Tally {
     uint32_t cells = 0, failing_cells = 0;
     std::array<uint64_t, kVerdictStatusCount> statuses{};
+    int64_t last_ms = INT64_MIN;  // newest measurement
 };
 
 std::string state_of(const Tally& t) {
@@ -45,6 +47,7 @@ std::vector<ServiceTimeline> build_timelines(const Index& ix) {
         b.last = std::max(b.last, c.window);
         Tally& t = b.rows[c.vantage][c.window];
         ++t.cells;
+        t.last_ms = std::max({t.last_ms, c.cell->last_ok_ms, c.cell->last_fail_ms});
         t.failing_cells += c.cell->dominant() != VerdictStatus::accessible;
         for (int s = 0; s < kVerdictStatusCount; ++s) {
             t.statuses[s] += c.cell->statuses[s];
@@ -72,7 +75,8 @@ std::vector<ServiceTimeline> build_timelines(const Index& ix) {
                 col.failing_cells += t.failing_cells;
                 for (int s = 0; s < kVerdictStatusCount; ++s) col.statuses[s] += t.statuses[s];
             }
-            TimelineRow row{ix.agg.vantages()[vantage], {}};
+            const Tally& last = windows.rbegin()->second;
+            TimelineRow row{ix.agg.vantages()[vantage], {}, last.last_ms, state_of(last)};
             for (const Tally& col : columns) row.cells.push_back(state_of(col));
             tl.rows.push_back(std::move(row));
         }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <ranges>
 #include <set>
 #include <sstream>
 
@@ -86,36 +87,61 @@ std::string title_of(const analyze::Incident& i) {
 }
 
 struct State {
-    std::string css, text;  // "blocked", "blocked (tls_sni_reset)"
+    std::string css, text;  // "blocked", "blocked (tls_sni_reset)"; "stale", "last measured ...: blocked"
     std::optional<int64_t> since_ms;
 };
 
-// The state now of `service` in `cc`: an ongoing incident of analyze's, or what
-// the last window of each of the country's vantages showed.
+// The latest censorship or provider outage of `service` in `cc` that had not
+// ended when `at_ms` was measured (analyze's ongoing ones among them).
+const analyze::Incident* open_at(const analyze::Analysis& a, const std::string& service, const std::string& cc,
+                                 int64_t at_ms) {
+    int64_t gap = analyze::max_gap_ms(a.options.window_minutes);
+    for (const auto& i : std::ranges::reverse_view(a.incidents)) {
+        if (i.service != service || !affects(i, cc) || i.end_ms || i.last_failure_ms < at_ms - gap) continue;
+        if (i.classification == "censorship" || i.classification == "provider_outage") return &i;
+    }
+    return nullptr;
+}
+
+std::string failing_text(const analyze::Incident& i) {
+    if (i.classification == "provider_outage") return "provider down";
+    return "blocked" + (i.dominant_method.empty() ? "" : " (" + i.dominant_method + ")");
+}
+
+// The state now of `service` in `cc`. Now is the view's newest measurement:
+// a state counts only when one of the country's vantages measured the service
+// within analyze::max_gap_ms of it (an ongoing incident of analyze's, else
+// what their last windows showed); an older one is shown as last measured.
 State state_now(const analyze::Analysis& a, const analyze::ServiceTimeline& t, const std::string& cc) {
-    for (const auto& i : a.incidents) {
-        if (!i.ongoing || i.service != t.service || !affects(i, cc)) continue;
-        if (i.classification == "censorship")
-            return {"blocked", "blocked" + (i.dominant_method.empty() ? "" : " (" + i.dominant_method + ")"), i.onset_ms};
-        if (i.classification == "provider_outage") return {"provider_down", "provider down", i.onset_ms};
-    }
-    bool measured = false, working = false;
+    int64_t fresh_from = a.last_record_ms.value_or(0) - analyze::max_gap_ms(a.options.window_minutes);
+    std::optional<int64_t> newest;
+    bool fresh_working = false;
+    std::string newest_state;
     for (const auto& row : t.rows) {
-        if (row.vantage.cc != cc) continue;
-        auto last = std::find_if(row.cells.rbegin(), row.cells.rend(), [](const std::string& c) { return !c.empty(); });
-        if (last == row.cells.rend()) continue;
-        measured = true;
-        working = working || *last == "accessible";
+        if (row.vantage.cc != cc || row.last_state.empty()) continue;
+        if (row.last_measured_ms >= fresh_from) fresh_working = fresh_working || row.last_state == "accessible";
+        if (!newest || row.last_measured_ms > *newest) {
+            newest = row.last_measured_ms;
+            newest_state = row.last_state;
+        }
     }
-    if (!measured) return {"no_data", "no data", std::nullopt};
-    if (working) return {"accessible", "accessible", std::nullopt};
+    if (!newest) return {"no_data", "no data", std::nullopt};
+    const analyze::Incident* open = open_at(a, t.service, cc, *newest);
+    if (*newest < fresh_from) {
+        std::string then = open ? failing_text(*open) : newest_state == "accessible" ? "accessible" : "unclear";
+        return {"stale", "last measured " + analyze::display_time(*newest) + ": " + then,
+                open ? std::optional(open->onset_ms) : std::nullopt};
+    }
+    if (open && open->ongoing) return {open->classification == "censorship" ? "blocked" : "provider_down",
+                                       failing_text(*open), open->onset_ms};
+    if (fresh_working) return {"accessible", "accessible", std::nullopt};
     return {"inconclusive", "unclear", std::nullopt};
 }
 
+// Last measured within the last days (an ongoing incident always is).
 bool is_recent(const analyze::Analysis& a, const analyze::Incident& i) {
     if (!a.last_record_ms) return false;
-    int64_t last_seen = i.end_ms.value_or(i.last_failure_ms);
-    return i.ongoing || last_seen >= *a.last_record_ms - kRecentIncidentsMs;
+    return i.end_ms.value_or(i.last_failure_ms) >= *a.last_record_ms - kRecentIncidentsMs;
 }
 
 // The span the incidents' timeline bars share: the last days of measurements
@@ -135,15 +161,25 @@ double percent_of(const Span& span, int64_t ms) {
     return std::clamp(double(ms - span.from_ms) / width * 100.0, 0.0, 100.0);
 }
 
-// The incident as a bar over the span (no script: positioned by CSS), with
-// the span's two ends as its axis, dated with their year.
+// How the incident ends, in words: "to DATE" once it worked again, else still
+// failing at the view's newest measurement (ongoing) or when last measured.
+std::string until_text(const analyze::Incident& i) {
+    if (i.end_ms) return "to " + analyze::display_time(*i.end_ms);
+    std::string still = i.classification == "censorship"        ? "still blocked"
+                        : i.classification == "provider_outage" ? "still down"
+                                                                : "still failing";
+    return (i.ongoing ? "and " + still + " at the last measurement, " : "and " + still + " when last measured, ") +
+           analyze::display_time(i.last_failure_ms);
+}
+
+// The incident as a bar over the span (no script: positioned by CSS) from its
+// onset to its end or its last failing measurement, never further, with the
+// span's two ends as its axis, dated with their year.
 std::string timeline_bar(const analyze::Incident& i, const Span& span) {
-    int64_t end = i.ongoing ? span.to_ms : i.end_ms.value_or(i.last_failure_ms);
-    double left = percent_of(span, i.onset_ms), right = percent_of(span, end);
+    double left = percent_of(span, i.onset_ms), right = percent_of(span, i.end_ms.value_or(i.last_failure_ms));
     char geometry[64];
     std::snprintf(geometry, sizeof geometry, "left:%.1f%%;width:%.1f%%", left, std::max(right - left, 0.5));
-    std::string when = "from " + analyze::display_time(i.onset_ms) +
-                       (i.ongoing ? " and still failing" : " to " + analyze::display_time(end));
+    std::string when = "from " + analyze::display_time(i.onset_ms) + " " + until_text(i);
     return "<div class=\"track\" role=\"img\" aria-label=\"" + html_escape(when) + "\"><span class=\"bar\" style=\"" +
            geometry + "\"></span></div>\n<div class=\"axis\"><span>" + html_escape(analyze::display_time(span.from_ms)) +
            "</span><span>" + html_escape(analyze::display_time(span.to_ms)) + "</span></div>\n";
@@ -154,7 +190,7 @@ constexpr const char* kPageStyle =
     "overflow-wrap:break-word}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd}"
     ".state{font-weight:600;white-space:nowrap}.blocked{color:#b00020}.provider_down{color:#a15c00}"
-    ".accessible{color:#1b6e20}.no_data,.inconclusive{color:#666}"
+    ".accessible{color:#1b6e20}.no_data,.inconclusive,.stale{color:#666}.stale{font-weight:400}"
     "article{border-left:4px solid #ccc;padding:.2rem 0 .2rem .8rem;margin:1rem 0}"
     "article.censorship{border-color:#b00020}article.provider_outage{border-color:#a15c00}"
     ".meta{color:#555;font-size:.9rem}"
@@ -185,7 +221,12 @@ std::string render_status_page(const analyze::Analysis& a) {
           << (countries.size() == 1 ? " country" : " countries") << "; the last at "
           << html_escape(analyze::display_time(*a.last_record_ms)) << ".</p>\n";
     }
-    o << "<h2>Now</h2>\n<table><tr><th>Country</th><th>Service</th><th>State</th><th>Since</th></tr>\n";
+    o << "<h2>Now</h2>\n";
+    if (a.last_record_ms)
+        o << "<p class=\"meta\">As of the newest measurement here, " << html_escape(analyze::display_time(*a.last_record_ms))
+          << ". A country that did not measure a service within "
+          << analyze::max_gap_ms(a.options.window_minutes) / 3'600'000 << " hours of it shows when it last did.</p>\n";
+    o << "<table><tr><th>Country</th><th>Service</th><th>State</th><th>Since</th></tr>\n";
     for (const auto& cc : countries)
         for (const auto& t : a.services) {
             if (t.service == kCanaryService) continue;  // the probe's own reference targets, not a service
@@ -204,10 +245,7 @@ std::string render_status_page(const analyze::Analysis& a) {
         std::set<std::string> networks(i.networks.begin(), i.networks.end());
         o << "<article class=\"" << html_escape(i.classification) << "\"><h3>" << html_escape(title_of(i)) << "</h3>\n"
           << "<p class=\"meta\">From " << html_escape(analyze::display_time(i.onset_ms)) << " "
-          << (i.ongoing ? std::string("and still failing at the last measurement")
-                        : i.end_ms ? "to " + html_escape(analyze::display_time(*i.end_ms))
-                                   : "to " + html_escape(analyze::display_time(i.last_failure_ms)) + " (last measured)")
-          << "; " << i.vantages.size() << (i.vantages.size() == 1 ? " vantage" : " vantages") << " in "
+          << html_escape(until_text(i)) << "; " << i.vantages.size() << (i.vantages.size() == 1 ? " vantage" : " vantages") << " in "
           << networks.size() << (networks.size() == 1 ? " network" : " networks") << " agree.</p>\n"
           << timeline_bar(i, span);
         if (!i.summary.empty()) o << "<p>" << html_escape(i.summary) << "</p>\n";

@@ -4,8 +4,11 @@
 //                      `analyze --format json` over the stored records;
 //   GET /              the status page for journalists: per country and
 //                      service the state now (blocked, provider down,
-//                      accessible, no data) and the recent incidents with
-//                      their evidence sentences;
+//                      accessible, no data; "last measured DATE: ..." when
+//                      not measured within analyze::max_gap_ms of the
+//                      newest measurement) and the recent incidents with
+//                      their evidence sentences, each bar ending at its
+//                      incident's last measurement;
 //   GET /feed.atom     Atom 1.0, an entry per incident start and per end.
 // Incidents are analyze's (store::analyse_store); this file only renders.
 // The page names countries, networks and services, never a probe's label or

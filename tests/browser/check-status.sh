@@ -4,7 +4,12 @@
 # replays over POST /v1/reports with a probe token. Checks: every incident of
 # GET /v1/incidents has its headline and a timeline bar (the page lists the
 # last 7 days of measurements, so each replay is also viewed on its own with
-# ?since=&until=); no console message (script error, CSP refusal); a viewport
+# ?since=&until=); each bar ends where its incident does (its end, else its
+# last failing measurement), never stretched to the end of the track, and the
+# "Now" table calls a service blocked or down only while an incident failing
+# within 6 hours of the view's newest measurement says so (an incident last
+# measured before the view's span is neither a bar reaching the end of the
+# track nor "now"); no console message (script error, CSP refusal); a viewport
 # for phones; nothing wider than a 390 px phone; the screenshots are PNGs of
 # the sizes asked for and not blank. Artefacts (screenshots, DOM dumps, the
 # pages served, the measurements, chromium's and the collector's logs) in OUT_DIR.
@@ -113,6 +118,11 @@ window.addEventListener("load", function () {
         return {headline: h ? h.textContent : null, track: box(a.querySelector(".track")), bar: box(bar),
                 colour: bar ? w.getComputedStyle(bar).backgroundColor : null};
       }),
+      now: [].map.call(d.querySelectorAll("tr"), function (tr) {
+        var td = tr.querySelectorAll("td"), state = tr.querySelector("td.state");
+        return td.length < 3 ? null : {cc: td[0].textContent, service: td[1].textContent,
+                                        state: state ? state.className : null, text: td[2].textContent};
+      }).filter(function (row) { return row; }),
       wider: [].filter.call(d.querySelectorAll("body *"), function (e) {
         return e.getBoundingClientRect().right > root.clientWidth + 0.5;
       }).slice(0, 5).map(function (e) { return e.tagName.toLowerCase() + "." + e.className + " to " + Math.round(e.getBoundingClientRect().right) + " px"; })
@@ -127,7 +137,7 @@ timeout 120 "$chromium" "${flags[@]}" --allow-file-access-from-files --window-si
   --dump-dom "file://$out/measure.html" >"$out/measure.dom.html" 2>"$out/measure.log"
 
 "$python" - "$out" "${views[@]}" <<'PY'
-import html, html.parser, json, re, sys
+import datetime, html, html.parser, json, re, sys
 from PIL import Image
 out, views = sys.argv[1], sys.argv[2:]
 failures = []
@@ -151,7 +161,14 @@ def dom(name):
 found = re.search(r'<pre id="measured">(.*?)</pre>', open(out + "/measure.dom.html", encoding="utf-8").read(), re.S)
 measured = json.loads(html.unescape(found.group(1)) if found and found.group(1) else "[]")
 check(len(measured) == 2 * len(views), "chromium measured %d of %d views" % (len(measured), 2 * len(views)))
-incidents = {v: json.load(open(out + "/views/" + v + ".json"))["incidents"] for v in views}
+analyses = {v: json.load(open(out + "/views/" + v + ".json")) for v in views}
+incidents = {v: analyses[v]["incidents"] for v in views}
+seconds = lambda t: datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+def span_of(view):  # the page's timeline: the last 7 days of the view's measurements
+    inputs = analyses[view]["inputs"]
+    last = seconds(inputs["last_record_at"])
+    return max(seconds(inputs["first_record_at"]), last - 7 * 86400), last
+FRESH = 6 * 3600  # analyze's gap bound (max_gap_ms at 15-minute windows): "now" and ongoing within it
 
 # Every incident of GET /v1/incidents is on a page: the replays' views together
 # hold the same incidents, and each view shows each of its incidents with a bar.
@@ -180,6 +197,28 @@ for m in measured:
             check(bar[1] - bar[0] >= 1 and bar[2] >= 1, "%s: the bar of %r is %.1f x %.1f px" % (where, inc["headline"], bar[1] - bar[0], bar[2]))
             check(track[0] - 0.5 <= bar[0] and bar[1] <= track[1] + 0.5, "%s: the bar of %r leaves its track" % (where, inc["headline"]))
             check(a["colour"] not in (None, "rgba(0, 0, 0, 0)"), "%s: the bar of %r has no colour" % (where, inc["headline"]))
+            # The bar's right end is the incident's end, else its last failing measurement (clamped to the track).
+            begin, end = span_of(m["view"])
+            last = seconds(inc["end"] or inc["last_failure_at"])
+            x = track[0] + (track[1] - track[0]) * min(max((last - begin) / max(end - begin, 1), 0), 1)
+            check(abs(bar[1] - x) <= 2 or bar[1] - bar[0] <= (track[1] - track[0]) * 0.005 + 1,
+                  "%s: the bar of %r ends at %.1f px, its last measurement (%s) is at %.1f px"
+                  % (where, inc["headline"], bar[1], inc["end"] or inc["last_failure_at"], x))
+            check(last >= begin or bar[1] < track[1] - 1,
+                  "%s: %r, last measured %s before the view's span, reaches the end of the track"
+                  % (where, inc["headline"], inc["end"] or inc["last_failure_at"]))
+    # "Now": blocked or down only while an incident of that service and country failed recently.
+    check(len(m["now"]) >= 1, "%s: no row in the Now table" % where)
+    newest = span_of(m["view"])[1]
+    for row in m["now"]:
+        kind = {"blocked": "censorship", "provider_down": "provider_outage"}.get((row["state"] or "").split()[-1])
+        if kind is None: continue
+        backing = [i for i in incidents[m["view"]] if i["classification"] == kind and i["ongoing"]
+                   and norm(i["service_name"]) == norm(row["service"])
+                   and (i["country"] == row["cc"] or row["cc"] in i["countries"])
+                   and seconds(i["last_failure_at"]) >= newest - FRESH]
+        check(backing, "%s: the Now table says %s %s in %s with no incident failing within 6 h of %s"
+              % (where, row["service"], row["text"], row["cc"], analyses[m["view"]]["inputs"]["last_record_at"]))
     check(len(arts) == sum(1 for i in incidents[m["view"]] if norm(i["headline"]) in arts),
           "%s: an incident on the page that GET /v1/incidents does not have" % where)
 check(len(incidents["all"]) >= 7, "expected the 7 incidents of the five replays at least, got %d" % len(incidents["all"]))

@@ -166,3 +166,32 @@ TEST_CASE("timelines: one row per vantage, failing windows coloured by status") 
     CHECK(html.find("<svg") != std::string::npos);
     CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // the SVG namespace is the only URL
 }
+
+TEST_CASE("an incident whose vantages stopped measuring years before the data ends is not ongoing") {
+    // china2014 and kakao2024 in one analysis, as a store holding both replays: LINE's gd2.line.naver.jp was
+    // measured in 2014 only, KakaoTalk's endpoints again in 2024 (not from CN). Neither CN incident is ongoing
+    // at the end of the data (2024-05-13); each was still failing when CN was last measured.
+    Aggregator agg(Options{});
+    std::string data = std::string(MEOKTONG_TEST_DATA) + "/analyze/";
+    Analysis a = build_analysis(agg, read_inputs({data + "china2014", data + "kakao2024"}, agg));
+    size_t in_cn = 0;
+    for (const Incident& inc : a.incidents) {
+        if (inc.country != "CN") continue;
+        ++in_cn;
+        CAPTURE(inc.service);
+        CHECK(inc.classification == "censorship");
+        CHECK_FALSE(inc.ongoing);
+        CHECK_FALSE(inc.end_ms.has_value());
+        CHECK(iso_time(inc.last_failure_ms).rfind("2014-07-03T12:00:", 0) == 0);
+        CHECK(inc.summary.find("still failing when last measured (2014-07-03 12:00 UTC") != std::string::npos);
+    }
+    CHECK(in_cn == 2);
+    // Each timeline row says when its vantage last measured the service, and the state then.
+    auto line = std::find_if(a.services.begin(), a.services.end(), [](const ServiceTimeline& s) { return s.service == "line"; });
+    REQUIRE(line != a.services.end());
+    for (const TimelineRow& row : line->rows) {
+        CAPTURE(row.vantage.label);
+        CHECK(iso_time(row.last_measured_ms).rfind("2014-07-03T12:00:", 0) == 0);
+        CHECK(row.last_state == (row.vantage.cc == "CN" ? "blocked" : "accessible"));
+    }
+}
