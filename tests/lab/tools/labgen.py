@@ -169,7 +169,8 @@ def generate(seed, count, targets=None):
                     continue  # an earlier substring rule already hits this host
                 choices = [t for t in TECHNIQUES if t.eligible(host, protocols_of[host]) and t.group not in used_groups
                            and not any(t.reaches(host, other) for other in sc["faults"])
-                           and not (t.name == "throttle" and sc["loss"])]
+                           and not (t.name == "throttle" and sc["loss"])
+                           and not conflicts_with_liar(t.name, sc["faults"].values())]
                 if choices:
                     t = rng.choice(choices)
                     sc["faults"][host] = t.name
@@ -179,6 +180,17 @@ def generate(seed, count, targets=None):
         sc["truth"] = truth(sc, targets)
         scenarios.append(sc)
     return scenarios
+
+
+def uses_liar(name):
+    return LIAR_DNAT in BY_NAME[name].lines("x")
+
+
+def conflicts_with_liar(name, chosen):
+    """A dropped query and a lying resolver do not stack: the liar's DNAT sends every client query
+    to the censor itself, so it never crosses the FORWARD chain where the drop rule sits (the
+    liar then answers the name truthfully, and the right answer would be accessible)."""
+    return any((name == "dns_drop_query" and uses_liar(c)) or (c == "dns_drop_query" and uses_liar(name)) for c in chosen)
 
 
 def reaching(faults, host):
