@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/run_options.hpp"
@@ -176,14 +174,8 @@ int cmd_run(const Args& args) {
     if (ops.max_runtime_s) max_runtime = std::chrono::seconds(*ops.max_runtime_s);
     RunDeadline deadline(max_runtime, std::chrono::seconds(30));
     Progress progress = Progress::for_stderr(targets.size());
-    std::mutex skipped_mutex;
-    std::set<std::string> skipped;  // targets not started because --max-runtime passed
+    options.out_of_time = [&] { return deadline.expired(); };
     MeasureFn measure = [&](const Target& t, SteadyTime start) {
-        if (deadline.expired()) {
-            std::lock_guard guard(skipped_mutex);
-            skipped.insert(t.service + " " + target_uri(t));
-            return Observations{};
-        }
         Observations obs = measure_with_capture(capture.get(), t, options.measure, start);
         progress.advance(t.host);
         return obs;
@@ -191,10 +183,8 @@ int cmd_run(const Args& args) {
     RunOutcome outcome = execute_run(targets, options, measure, run_id);
     progress.finish();
     if (capture && capture->active()) log_capture_stats(capture->stats());
-    if (!skipped.empty()) {
-        std::erase_if(outcome.records, [&](const Record& r) { return skipped.count(r.target.service + " " + target_uri(r.target)) > 0; });
-        process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(skipped.size())}});
-    }
+    if (outcome.not_started > 0)
+        process_logger().warn("max_runtime_reached", {{"run_id", run_id}, {"skipped_targets", std::to_string(outcome.not_started)}});
     int list_rows_skipped = 0;
     for (const auto& list : lists) list_rows_skipped += list.rows_skipped;
     for (auto& r : outcome.records) r.context.list_rows_skipped = list_rows_skipped;

@@ -160,11 +160,18 @@ double canary_rate(const Observations& o) {
     return best;
 }
 
-// Measures records[i] here for every i in `which`, at most options.concurrency at once.
-void measure_here(std::vector<Record>& records, const std::vector<size_t>& which, const RunSettings& o,
-                  const MeasureFn& measure) {
+// Measures records[i] here for every i in `which`, at most options.concurrency
+// at once; before each, `before_measuring(record)` (a retest files the earlier
+// try). A record not started because options.out_of_time said so is left as it
+// was; the result says which were measured.
+std::vector<bool> measure_here(std::vector<Record>& records, const std::vector<size_t>& which, const RunSettings& o,
+                               const MeasureFn& measure, const std::function<void(Record&)>& before_measuring = {}) {
+    std::vector<bool> measured(which.size(), false);
     parallel_for(which.size(), static_cast<size_t>(std::max(o.concurrency, 1)), [&](size_t k) {
+        if (o.out_of_time && o.out_of_time()) return;
+        measured[k] = true;
         Record& r = records[which[k]];
+        if (before_measuring) before_measuring(r);
         r.started_at = iso_utc_ms(std::chrono::system_clock::now());
         auto start = std::chrono::steady_clock::now();
         r.observations = {};
@@ -175,6 +182,7 @@ void measure_here(std::vector<Record>& records, const std::vector<size_t>& which
         }
         r.runtime_ms = static_cast<int64_t>(ms_since(start));
     });
+    return measured;
 }
 
 // The control's result for the k-th target it was asked about.
@@ -197,13 +205,12 @@ void retest_unreached_canaries(std::vector<Record>& records, const RunSettings& 
         for (size_t i = 0; i < records.size(); ++i)
             if (records[i].target.canary && !canary_reached(records[i].target, records[i].observations)) which.push_back(i);
         if (which.empty()) return;
-        for (size_t i : which) {
+        measure_here(records, which, o, measure, [](Record& r) {
             Verdict unreached;
             unreached.evidence = {"the canary was not reached, so it was measured again before the run judged its own link"};
-            records[i].earlier_tries.push_back({records[i].started_at, records[i].runtime_ms, unreached});
-            ++records[i].tries;
-        }
-        measure_here(records, which, o, measure);
+            r.earlier_tries.push_back({r.started_at, r.runtime_ms, unreached});
+            ++r.tries;
+        });
     }
 }
 
@@ -226,8 +233,15 @@ void retest_accused(std::vector<Record>& records, const RunSettings& o, const Me
             if (accuses(records[i])) which.push_back(i);
         if (which.empty()) return;
         process_logger().info("retest", {{"targets", std::to_string(which.size())}, {"try", std::to_string(retest + 2)}});
-        for (size_t i : which) records[i].earlier_tries.push_back({records[i].started_at, records[i].runtime_ms, records[i].verdict});
-        measure_here(records, which, o, measure);
+        std::vector<bool> measured = measure_here(records, which, o, measure, [](Record& r) {
+            r.earlier_tries.push_back({r.started_at, r.runtime_ms, r.verdict});
+            ++r.tries;
+        });
+        std::vector<size_t> retested;  // out of time: the others stay as they were
+        for (size_t k = 0; k < which.size(); ++k)
+            if (measured[k]) retested.push_back(which[k]);
+        which = std::move(retested);
+        if (which.empty()) return;
         if (!o.control_url.empty()) {
             std::vector<Target> asked;
             for (size_t i : which) asked.push_back(records[i].target);
@@ -236,10 +250,7 @@ void retest_accused(std::vector<Record>& records, const RunSettings& o, const Me
             scrubber.add(address_seen_by_control);
             for (size_t k = 0; k < which.size(); ++k) attach_control(records[which[k]], control, k);
         }
-        for (size_t i : which) {
-            ++records[i].tries;
-            complete_record(records[i], o, run_id, context, scrubber);
-        }
+        for (size_t i : which) complete_record(records[i], o, run_id, context, scrubber);
     }
 }
 
@@ -261,7 +272,7 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
     for (size_t i = 0; i < targets.size(); ++i) records[i].target = targets[i];
     std::vector<size_t> all(targets.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    measure_here(records, all, o, measure);
+    std::vector<bool> started = measure_here(records, all, o, measure);
     retest_unreached_canaries(records, o, measure);
     if (control_thread.joinable()) control_thread.join();
     scrubber.add(address_seen_by_control);
@@ -269,8 +280,9 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
     RunContext context;
     context.routable = o.routable;
     context.capture_enabled = o.capture_active;
-    for (const auto& r : records) {
-        if (!r.target.canary) continue;
+    for (size_t i = 0; i < records.size(); ++i) {
+        const Record& r = records[i];
+        if (!r.target.canary || !started[i]) continue;  // a canary never started says nothing of the link
         ++context.canaries_total;
         if (canary_reached(r.target, r.observations)) ++context.canaries_ok;
         context.canary_download_kbps = std::max(context.canary_download_kbps, canary_rate(r.observations));
@@ -283,7 +295,14 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
         complete_record(records[i], o, run_id, context, scrubber);
     }
     retest_accused(records, o, measure, run_id, context, scrubber);
-    return {run_id, std::move(records)};
+    RunOutcome outcome{run_id, {}, 0};
+    for (size_t i = 0; i < records.size(); ++i) {
+        if (started[i])
+            outcome.records.push_back(std::move(records[i]));
+        else
+            ++outcome.not_started;
+    }
+    return outcome;
 }
 
 std::string new_uuid() {

@@ -36,6 +36,7 @@ struct RunSettings {
     Vantage vantage;
     int concurrency = 16;
     int retests = 1;                       // --retests: how often a blocked or provider_down target is measured again
+    std::function<bool()> out_of_time;     // --max-runtime's soft limit: once true, no measurement is started
     std::string capture = "off";           // IFACE|auto|off
     bool capture_active = false;           // set by the run once its packet capture started
     std::string format = "text";           // text|json
@@ -56,7 +57,8 @@ using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
 
 struct RunOutcome {
     std::string run_id;
-    std::vector<Record> records;  // in target order
+    std::vector<Record> records;  // in target order, without the targets never started
+    size_t not_started = 0;       // targets left out because options.out_of_time said so
 };
 
 // Measures every target with at most options.concurrency in flight, queries

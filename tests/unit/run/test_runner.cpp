@@ -187,6 +187,31 @@ TEST_CASE("retest before accusing: a blocked target is measured again; a transie
     CHECK(out.records[1].verdict.status == VerdictStatus::blocked);
 }
 
+TEST_CASE("--max-runtime: a target not started is left out; a retest not started leaves the first try as it was") {
+    const Observations reset = fixture_observations("tls_sni_reset_no_control");
+    std::vector<Target> targets = {parse_target_uri("tls://line.me"), parse_target_uri("tls://line.me:8443"),
+                                   parse_target_uri("tls://line.me:9443")};
+    std::atomic<int> calls{0};
+    MeasureFn fake = [&](const Target&, SteadyTime) {
+        ++calls;
+        return reset;
+    };
+    RunSettings o;
+    o.routable = {"10.77.0.0/16"};
+    o.concurrency = 1;
+    o.out_of_time = [&] { return calls.load() >= 2; };  // time runs out after two measurements
+    auto out = execute_run(targets, o, fake, "run-1");
+    CHECK(calls.load() == 2);
+    CHECK(out.not_started == 1);
+    REQUIRE(out.records.size() == 2);
+    for (const auto& r : out.records) {
+        CHECK(r.tries == 1);
+        CHECK(r.earlier_tries.empty());
+        CHECK(r.verdict.status == VerdictStatus::blocked);  // the first try's, not an empty retest's
+        CHECK_FALSE(r.observations.tls.empty());
+    }
+}
+
 TEST_CASE("an unreached canary is measured again before the run counts its canaries; reached targets are counted") {
     std::vector<Target> targets = {parse_target_uri("tcp://192.0.2.1:443"), parse_target_uri("tcp://192.0.2.2:443")};
     Target canary = parse_target_uri("tcp://192.0.2.200:443");
