@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <ranges>
 #include <set>
 #include <sstream>
 
@@ -96,7 +95,8 @@ struct State {
 const analyze::Incident* open_at(const analyze::Analysis& a, const std::string& service, const std::string& cc,
                                  int64_t at_ms) {
     int64_t gap = analyze::max_gap_ms(a.options.window_minutes);
-    for (const auto& i : std::ranges::reverse_view(a.incidents)) {
+    for (auto it = a.incidents.rbegin(); it != a.incidents.rend(); ++it) {  // (clang 14 lacks libstdc++ 12's ranges)
+        const analyze::Incident& i = *it;
         if (i.service != service || !affects(i, cc) || i.end_ms || i.last_failure_ms < at_ms - gap) continue;
         if (i.classification == "censorship" || i.classification == "provider_outage") return &i;
     }
