@@ -9,6 +9,16 @@ using namespace meoktong;
 
 namespace {
 
+// A national censorship incident of LINE in CN, times and texts left to the caller.
+analyze::Incident line_censored_in_cn() {
+    analyze::Incident i;
+    i.service = "line";
+    i.classification = "censorship";
+    i.scope = "national";
+    i.country = "CN";
+    return i;
+}
+
 analyze::Analysis one_censorship_incident(bool ongoing) {
     analyze::Analysis a;
     a.totals.records = 40;
@@ -23,11 +33,7 @@ analyze::Analysis one_censorship_incident(bool ongoing) {
     kakao.service = "kakaotalk";
     kakao.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"", "accessible"}, 1'700'000'900'000, "accessible"});
     a.services.push_back(kakao);
-    analyze::Incident i;
-    i.service = "line";
-    i.classification = "censorship";
-    i.scope = "national";
-    i.country = "CN";
+    analyze::Incident i = line_censored_in_cn();
     i.onset_ms = 1'700'000'300'000;
     i.last_failure_ms = 1'700'000'900'000;
     i.ongoing = ongoing;
@@ -57,11 +63,7 @@ analyze::Analysis years_apart(bool ongoing_as_analyze_said) {
     line.rows.push_back({{"cn-beijing-ct", "CN", "AS4134"}, {"blocked", ""}, *analyze::parse_utc_time("2014-07-03T12:00Z"), "blocked"});
     line.rows.push_back({{"kr-seoul-kt", "KR", "AS4766"}, {"accessible", "accessible"}, *a.last_record_ms, "accessible"});
     a.services.push_back(line);
-    analyze::Incident old;
-    old.service = "line";
-    old.classification = "censorship";
-    old.scope = "national";
-    old.country = "CN";
+    analyze::Incident old = line_censored_in_cn();
     old.countries = {"CN"};
     old.onset_ms = *analyze::parse_utc_time("2014-07-02T04:00Z");
     old.last_failure_ms = *analyze::parse_utc_time("2014-07-03T12:00Z");
