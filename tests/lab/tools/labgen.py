@@ -186,11 +186,16 @@ def uses_liar(name):
     return LIAR_DNAT in BY_NAME[name].lines("x")
 
 
+# Techniques that act on DNS queries crossing the censor (its FORWARD chain, its injector).
+ON_PATH_DNS = {"dns_drop_query", "dns_injection"}
+
+
 def conflicts_with_liar(name, chosen):
-    """A dropped query and a lying resolver do not stack: the liar's DNAT sends every client query
-    to the censor itself, so it never crosses the FORWARD chain where the drop rule sits (the
-    liar then answers the name truthfully, and the right answer would be accessible)."""
-    return any((name == "dns_drop_query" and uses_liar(c)) or (c == "dns_drop_query" and uses_liar(name)) for c in chosen)
+    """A dropped or injected query and a lying resolver do not stack: the liar's DNAT sends every
+    client query to the censor itself, so it never crosses the FORWARD chain where the drop rule
+    and the injector sit (the liar then answers the name truthfully, and the right answer would
+    be accessible)."""
+    return any((name in ON_PATH_DNS and uses_liar(c)) or (c in ON_PATH_DNS and uses_liar(name)) for c in chosen)
 
 
 def reaching(faults, host):
