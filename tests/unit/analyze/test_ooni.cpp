@@ -199,6 +199,31 @@ TEST_CASE("web_connectivity: working sites are accessible, a control failure lea
     CHECK(null_control[0].verdict.status == VerdictStatus::inconclusive);
 }
 
+TEST_CASE("facebook_messenger (ts-019): one TCP endpoint per connected host, OONI's facebook_* keys kept") {
+    // Made from the spec's keys (the shared samples hold no facebook_messenger measurement):
+    // seven hosts resolved, six connected on 443, edge-mqtt's connection reset.
+    std::string fixture = std::string(MEOKTONG_TEST_DATA) + "/ooni/facebook_messenger.json";
+    std::vector<Record> records;
+    std::string why;
+    REQUIRE_MESSAGE(read_ooni_measurement(read_file(fixture), records, why), why);
+    REQUIRE(records.size() == 6);  // stun.fbsbx.com was only resolved: nothing connects to it over TCP
+    for (const auto& r : records) {
+        CHECK(r.source == "ooni");
+        CHECK(r.target.service == "facebook_messenger");
+        CHECK(r.target.port == 443);
+        CHECK(r.vantage.cc == "KR");
+        REQUIRE(r.ooni.has_value());
+        CHECK(r.ooni->blocking_json.find("\"facebook_tcp_blocking\":true") != std::string::npos);
+        CHECK(r.verdict.status != VerdictStatus::blocked);  // no control: a reset alone proves nothing
+    }
+    const Record& edge = find(records, "edge-mqtt.facebook.com", 443);
+    REQUIRE(edge.observations.tcp.size() == 1);
+    CHECK(edge.observations.tcp[0].failure == std::optional<std::string>("connection_reset"));
+    CHECK(edge.verdict.status == VerdictStatus::inconclusive);
+    CHECK(find(records, "b-api.facebook.com", 443).verdict.status == VerdictStatus::accessible);
+    CHECK(count_status(records, VerdictStatus::accessible) == 5);
+}
+
 TEST_CASE("a base64 body (df-001, not UTF-8) is decoded before blockpage matching") {
     std::string fixture = std::string(MEOKTONG_TEST_DATA) + "/ooni/web_connectivity_base64_body.json";
     std::vector<Record> records;
