@@ -646,6 +646,9 @@ const std::vector<Rule> kRules = {
 
 // ---- confidence and common evidence ------------------------------------------
 
+// A confidence clamped to [0.05, 0.99] and rounded to 0.01, as every verdict carries it.
+double bounded_confidence(double c) { return std::round(std::clamp(c, 0.05, 0.99) * 100) / 100; }
+
 double confidence_for(const Rule& rule, const Facts& f) {
     VerdictStatus status = rule.status;
     if (status == VerdictStatus::inconclusive) return 0.0;
@@ -655,8 +658,7 @@ double confidence_for(const Rule& rule, const Facts& f) {
     if (rule.in_band && f.control_usable && status == VerdictStatus::blocked && f.control_passed(f.here_step)) c += 0.05;
     if (status == VerdictStatus::blocked && !rule.from_packets && (!f.forged_rsts.empty() || !f.dns_packet_ttls.empty())) c += 0.05;
     if (judged && f.canaries_total > 0 && f.canaries_ok < f.canaries_total) c -= 0.1;
-    c = std::clamp(c, 0.05, 0.99);
-    return std::round(c * 100) / 100;
+    return bounded_confidence(c);
 }
 
 void common_evidence(const Rule& rule, const Facts& f, Ev& ev) {
@@ -728,7 +730,7 @@ void weigh_earlier_tries(const Record& record, Verdict& v) {
     } else {
         v.evidence.push_back("the tries disagree; this verdict is the last try's");
     }
-    if (v.status != VerdictStatus::inconclusive) v.confidence = std::max(0.05, std::round((v.confidence - 0.1) * 100) / 100);
+    if (v.status != VerdictStatus::inconclusive) v.confidence = bounded_confidence(v.confidence - 0.1);
 }
 
 Verdict decide_with(const Record& record, const FingerprintSet& fps, const std::string& fps_error) {

@@ -196,14 +196,21 @@ void attach_control(Record& r, const std::vector<ControlResult>& control, size_t
     r.control.requested = true;
 }
 
+// The indices of the records that `pred` holds for.
+std::vector<size_t> indices_where(const std::vector<Record>& records, const std::function<bool(const Record&)>& pred) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < records.size(); ++i)
+        if (pred(records[i])) out.push_back(i);
+    return out;
+}
+
 // A canary that was not reached is measured again (up to options.retests
 // times) before the run judges its own link by the canaries: one lost
 // handshake on a lossy link must not make every failing target a local failure.
 void retest_unreached_canaries(std::vector<Record>& records, const RunSettings& o, const MeasureFn& measure) {
     for (int retest = 0; retest < o.retests; ++retest) {
-        std::vector<size_t> which;
-        for (size_t i = 0; i < records.size(); ++i)
-            if (records[i].target.canary && !canary_reached(records[i].target, records[i].observations)) which.push_back(i);
+        std::vector<size_t> which = indices_where(
+            records, [](const Record& r) { return r.target.canary && !canary_reached(r.target, r.observations); });
         if (which.empty()) return;
         measure_here(records, which, o, measure, [](Record& r) {
             Verdict unreached;
@@ -228,9 +235,7 @@ bool accuses(const Record& r) {
 void retest_accused(std::vector<Record>& records, const RunSettings& o, const MeasureFn& measure,
                     const std::string& run_id, const RunContext& context, Scrubber& scrubber) {
     for (int retest = 0; retest < o.retests; ++retest) {
-        std::vector<size_t> which;
-        for (size_t i = 0; i < records.size(); ++i)
-            if (accuses(records[i])) which.push_back(i);
+        std::vector<size_t> which = indices_where(records, accuses);
         if (which.empty()) return;
         process_logger().info("retest", {{"targets", std::to_string(which.size())}, {"try", std::to_string(retest + 2)}});
         std::vector<bool> measured = measure_here(records, which, o, measure, [](Record& r) {
@@ -270,9 +275,7 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
 
     std::vector<Record> records(targets.size());
     for (size_t i = 0; i < targets.size(); ++i) records[i].target = targets[i];
-    std::vector<size_t> all(targets.size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    std::vector<bool> started = measure_here(records, all, o, measure);
+    std::vector<bool> started = measure_here(records, indices_where(records, [](const Record&) { return true; }), o, measure);
     retest_unreached_canaries(records, o, measure);
     if (control_thread.joinable()) control_thread.join();
     scrubber.add(address_seen_by_control);
