@@ -254,6 +254,7 @@ void to_json(json& j, const Target& v) {
     if (!v.cert_names.empty()) j["cert_names"] = v.cert_names;
     if (!v.download_url.empty()) j["download_url"] = v.download_url;
     if (v.canary) j["canary"] = true;
+    if (!v.discovered_from.empty()) j["discovered_from"] = v.discovered_from;
 }
 void from_json(const json& j, Target& v) {
     read(j, "service", v.service);
@@ -265,6 +266,7 @@ void from_json(const json& j, Target& v) {
     read(j, "cert_names", v.cert_names);
     read(j, "download_url", v.download_url);
     read(j, "canary", v.canary);
+    read(j, "discovered_from", v.discovered_from);
 }
 
 void to_json(json& j, const DnsAnswer& v) { j = write_fields(v); }
@@ -280,8 +282,15 @@ void from_json(const json& j, CertificateInfo& v) { read_fields(j, v); }
 void to_json(json& j, const TlsObservation& v) { j = write_fields(v); }
 void from_json(const json& j, TlsObservation& v) { read_fields(j, v); }
 
-void to_json(json& j, const AppObservation& v) { j = write_fields(v); }
-void from_json(const json& j, AppObservation& v) { read_fields(j, v); }
+// discovered (the endpoints a genuine answer named) only when there are some.
+void to_json(json& j, const AppObservation& v) {
+    j = write_fields(v);
+    if (!v.discovered.empty()) j["discovered"] = v.discovered;
+}
+void from_json(const json& j, AppObservation& v) {
+    read_fields(j, v);
+    read(j, "discovered", v.discovered);
+}
 
 void to_json(json& j, const HttpObservation& v) {
     j = write_fields(v);

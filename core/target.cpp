@@ -27,7 +27,11 @@ bool is_known_protocol(const std::string& protocol) {
            is_app_protocol(protocol);
 }
 
-bool is_app_protocol(const std::string& protocol) { return protocol == "mtproto" || protocol == "stun"; }
+bool is_app_protocol(const std::string& protocol) {
+    return protocol == "mtproto" || protocol == "stun" || protocol == "loco";
+}
+
+const char* known_protocols_text() { return "dns, tcp, tls, https, http, mtproto, stun or loco"; }
 
 bool port_required(const std::string& protocol) { return protocol == "tcp" || is_app_protocol(protocol); }
 
@@ -68,7 +72,7 @@ Target parse_target_uri(const std::string& uri) {
     t.protocol = ascii_lower(uri.substr(0, sep));
     if (!is_known_protocol(t.protocol))
         throw InputError("bad target '" + uri + "': unknown scheme '" + t.protocol +
-                         "' (use tls, tcp, https, http, dns, mtproto or stun)");
+                         "' (use " + known_protocols_text() + ")");
     std::string rest = uri.substr(sep + 3);
     std::string authority = rest;
     auto slash = rest.find('/');

@@ -744,6 +744,9 @@ Verdict decide_with(const Record& record, const FingerprintSet& fps, const std::
     common_evidence(rule, f, v.evidence);
     v.confidence = confidence_for(rule, f);
     weigh_earlier_tries(record, v);
+    if (!record.target.discovered_from.empty())
+        v.evidence.push_back("this endpoint was not listed: the genuine answer of " + record.target.discovered_from +
+                             " named it, so the run measured it too");
     return v;
 }
 

@@ -167,6 +167,7 @@ struct StepNeeds {
 const char* exchange_name(const std::string& protocol) {
     if (protocol == "mtproto") return "MTProto req_pq_multi exchange";
     if (protocol == "stun") return "STUN Binding Request";
+    if (protocol == "loco") return "LOCO GETCONF booking exchange";
     return "";
 }
 
@@ -567,7 +568,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.port = r.target.port;
     f.protocol = r.target.protocol;
     f.needs_tcp = f.protocol != "dns";
-    f.needs_tls = f.protocol == "tls" || f.protocol == "https";
+    f.needs_tls = f.protocol == "tls" || f.protocol == "https" || f.protocol == "loco";
     f.needs_http = f.protocol == "http" || f.protocol == "https";
     f.needs_app = is_app_protocol(f.protocol);
     f.over_udp = f.protocol == "stun";

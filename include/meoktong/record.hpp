@@ -33,12 +33,15 @@ struct Target {
     std::string service;            // e.g. "line"; "adhoc" for --target
     std::string host;               // name or IP literal
     uint16_t port = 0;
-    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http" | "mtproto" | "stun"
+    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http" | "mtproto" | "stun" | "loco"
     std::string path = "/";         // for http/https
     std::string role;               // e.g. "messaging", "login", "media", "web"
     std::vector<std::string> cert_names;  // names the certificate must carry (default: host)
     std::string download_url;       // optional throughput URL
     bool canary = false;            // unrelated reliable host: tells if our own network works
+    // A target the run added from an app answer (loco:// GETCONF's check-in
+    // hosts): the URI of the target whose answer named it. Empty for listed targets.
+    std::string discovered_from;
 };
 
 // One step's outcome; failure is empty on success.
@@ -142,12 +145,13 @@ struct PacketObservation {
 // One app-protocol exchange (SPEC §7): the service's own first,
 // unauthenticated exchange, and whether the answer proves a genuine server.
 struct AppObservation : Timing {
-    std::string protocol;            // "mtproto" | "stun"
-    std::string transport;           // mtproto: "intermediate" | "obfuscated"; stun: "udp"
+    std::string protocol;            // "mtproto" | "stun" | "loco"
+    std::string transport;           // mtproto: "intermediate" | "obfuscated"; stun: "udp"; loco: "tls"
     std::string address;             // the server asked, "IP:PORT" / "[IPv6]:PORT"
     std::optional<std::string> failure;
     std::string raw_error;           // e.g. "ECONNRESET", "resPQ nonce differs"
     std::optional<bool> genuine;     // null when no reply could be judged
+    std::vector<std::string> discovered;  // loco: the "HOST:PORT" check-in endpoints a genuine answer named
 };
 
 struct Observations {

@@ -130,7 +130,7 @@ ListTarget read_target(const std::string& origin, const std::string& entry, cons
     if (!is_valid_hostname(t.host)) fail(origin, entry, "'" + t.host + "' is not a valid host name or IP address");
     t.protocol = ascii_lower(f.string("protocol", true));
     if (!is_known_protocol(t.protocol))
-        fail(origin, entry, "unknown protocol '" + t.protocol + "' (use dns, tcp, tls, https, http, mtproto or stun)");
+        fail(origin, entry, "unknown protocol '" + t.protocol + "' (use " + known_protocols_text() + ")");
     t.port = read_port(origin, f, t.protocol);
     if (f.has("path")) {
         if (t.protocol != "https" && t.protocol != "http") fail(origin, entry, "'path' is only allowed for http and https");

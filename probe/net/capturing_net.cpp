@@ -71,8 +71,9 @@ PostReply CapturingNet::https_post(const PostRequest& request, SteadyTime start)
     return inner_.https_post(request, start);
 }
 
-// The stream is the connection tcp_connect already watched; UDP exchanges are
-// not captured (the capture watches DNS and TCP flows only).
+// The stream is the connection tcp_connect already watched (for a TLS
+// exchange too); UDP exchanges are not captured (the capture watches DNS and
+// TCP flows only).
 AppReply CapturingNet::stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) {
     return inner_.stream_exchange(conn, exchange, start);
 }
@@ -80,6 +81,11 @@ AppReply CapturingNet::stream_exchange(Connection& conn, const AppExchange& exch
 AppReply CapturingNet::datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                          SteadyTime start) {
     return inner_.datagram_exchange(ip, port, exchange, start);
+}
+
+TlsExchangeResult CapturingNet::tls_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                             SteadyTime start) {
+    return inner_.tls_exchange(conn, request, exchange, start);
 }
 
 }  // namespace meoktong

@@ -31,6 +31,8 @@ public:
     AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) override;
     AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                SteadyTime start) override;
+    TlsExchangeResult tls_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                   SteadyTime start) override;
 
 private:
     Net& inner_;

@@ -87,15 +87,6 @@ HttpRequest http_request_for(const Target& t, const MeasureSettings& s, const st
     return req;
 }
 
-TlsRequest tls_request_for(const Target& t, const MeasureSettings& s, const std::string& sni, const char* purpose) {
-    TlsRequest req;
-    req.sni = sni;
-    req.verify_names = t.cert_names.empty() ? std::vector<std::string>{t.host} : t.cert_names;
-    req.purpose = purpose;
-    req.ca_file = s.ca_file;
-    req.timeout_ms = s.timeout_ms;
-    return req;
-}
 
 // TCP then TLS on a fresh connection; nullopt TLS when the connect failed.
 std::optional<TlsObservation> connect_and_handshake(Net& net, const std::string& ip, uint16_t port,
@@ -167,6 +158,7 @@ AddressResult measure_address(Net& net, const Target& t, const MeasureSettings& 
     if (is_app_protocol(t.protocol)) {
         AppAddressResult app = measure_app_address(net, t, s, ip, start);
         out.tcp = std::move(app.tcp);
+        out.tls = std::move(app.tls);
         out.app = std::move(app.app);
         out.reached = app.reached;
         return out;
@@ -214,6 +206,16 @@ void measure_download(Net& net, const Target& t, const MeasureSettings& s, const
 }
 
 }  // namespace
+
+TlsRequest tls_request_for(const Target& t, const MeasureSettings& s, const std::string& sni, const char* purpose) {
+    TlsRequest req;
+    req.sni = sni;
+    req.verify_names = t.cert_names.empty() ? std::vector<std::string>{t.host} : t.cert_names;
+    req.purpose = purpose;
+    req.ca_file = s.ca_file;
+    req.timeout_ms = s.timeout_ms;
+    return req;
+}
 
 TcpResult connect_retrying(Net& net, const std::string& ip, uint16_t port, const MeasureSettings& s, SteadyTime start,
                            std::vector<TcpObservation>& out) {

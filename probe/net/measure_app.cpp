@@ -5,9 +5,12 @@
 
 #include <openssl/rand.h>
 
+#include <bit>
 #include <chrono>
 
 #include "meoktong/parse.hpp"
+#include "meoktong/target.hpp"
+#include "probe/net/loco.hpp"
 #include "probe/net/mtproto.hpp"
 #include "probe/net/stun.hpp"
 
@@ -91,6 +94,34 @@ void measure_stun(Net& net, const Target& t, const MeasureSettings& s, const std
     out.app.push_back(obs);
 }
 
+// LOCO's GETCONF inside a TLS session with the booking host (SNI and
+// certificate the target's name): nothing is sent to a server whose
+// certificate did not verify.
+void measure_loco(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
+                  AppAddressResult& out) {
+    TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
+    if (!tcp.connection) return;
+    uint32_t packet_id = 0;
+    while (packet_id == 0) packet_id = std::bit_cast<uint32_t>(random_bytes<std::array<uint8_t, 4>>());
+    AppExchange ex;
+    ex.request = loco::getconf_request(packet_id);
+    ex.reply_complete = loco::reply_complete;
+    ex.timeout_ms = s.timeout_ms;
+    ex.max_reply_bytes = loco::kMaxReplyBytes;
+    TlsExchangeResult result =
+        net.tls_exchange(*tcp.connection, tls_request_for(t, s, is_ip_literal(t.host) ? "" : t.host, "target"), ex, start);
+    out.tls.push_back(result.tls);
+    if (!result.reply) return;  // the TLS observation says why
+    AppObservation obs = app_observation(t, ip, "tls", *result.reply);
+    if (!result.reply->bytes.empty()) {
+        loco::Judgement j = loco::judge_reply(result.reply->bytes, packet_id);
+        apply_judgement(obs, *result.reply, j);
+        for (const auto& e : j.checkin) obs.discovered.push_back(address_of(e.host, e.port));
+    }
+    out.reached = obs.genuine == true && !obs.failure;
+    out.app.push_back(obs);
+}
+
 }  // namespace
 
 AppAddressResult measure_app_address(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip,
@@ -98,6 +129,7 @@ AppAddressResult measure_app_address(Net& net, const Target& t, const MeasureSet
     AppAddressResult out;
     if (t.protocol == "mtproto") measure_mtproto(net, t, s, ip, start, out);
     if (t.protocol == "stun") measure_stun(net, t, s, ip, start, out);
+    if (t.protocol == "loco") measure_loco(net, t, s, ip, start, out);
     return out;
 }
 

@@ -1,7 +1,8 @@
 // Measuring one address of an app-protocol target (SPEC §7): MTProto's
 // req_pq_multi in the clear, then obfuscated on a fresh connection when the
 // plain exchange did not reach a genuine server (the transport differential);
-// STUN's Binding Request over UDP. Part of measure.cpp's logic, over the Net seam.
+// STUN's Binding Request over UDP; LOCO's GETCONF inside TLS. Part of
+// measure.cpp's logic, over the Net seam.
 #pragma once
 
 #include <string>
@@ -14,6 +15,7 @@ namespace meoktong {
 
 struct AppAddressResult {
     std::vector<TcpObservation> tcp;
+    std::vector<TlsObservation> tls;  // loco: the handshake the exchange ran in
     std::vector<AppObservation> app;
     bool reached = false;  // a genuine server answered
 };

@@ -57,4 +57,9 @@ AppReply SystemNet::datagram_exchange(const std::string& ip, uint16_t port, cons
     return app_io::datagram_exchange(ip, port, exchange, start);
 }
 
+TlsExchangeResult SystemNet::tls_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                          SteadyTime start) {
+    return tls::handshake_and_exchange(conn, request, exchange, start);
+}
+
 }  // namespace meoktong

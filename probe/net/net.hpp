@@ -6,7 +6,8 @@
 // The network seam of the probe: the primitives a measurement uses (DNS
 // lookup, TCP connect, TLS handshake, HTTP GET, an HTTPS POST of bytes (DNS
 // over HTTPS), and an app protocol's first
-// exchange over a stream or in datagrams) behind one narrow interface.
+// exchange over a stream, in datagrams or inside a TLS session) behind one
+// narrow interface.
 // SystemNet does real I/O (probe/dns, tcp, tls, http, app_io); unit tests put a fake
 // behind it so the measurement logic of measure.cpp runs with no network.
 #pragma once
@@ -60,6 +61,10 @@ struct TlsRequest {
     std::string ca_file;                    // "" = system store
     int timeout_ms = 5000;
 };
+
+// The TLS request of a target's handshake with `sni`: the certificate must
+// carry the target's cert_names (default: its host), against settings' trust store.
+TlsRequest tls_request_for(const Target& t, const MeasureSettings& s, const std::string& sni, const char* purpose);
 
 struct HttpRequest {
     std::string url;        // full URL with the target host name
@@ -117,6 +122,13 @@ struct AppReply {
     std::vector<uint8_t> bytes;          // what arrived (a datagram exchange: the answering datagram)
 };
 
+// A TLS handshake and, when its certificate verified, the app exchange
+// inside the session (loco://, signal://).
+struct TlsExchangeResult {
+    TlsObservation tls;
+    std::optional<AppReply> reply;  // null when the handshake failed or the certificate did not verify
+};
+
 class Net {
 public:
     virtual ~Net() = default;
@@ -135,6 +147,10 @@ public:
     // an answering datagram arrives or the deadline passes.
     virtual AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                        SteadyTime start) = 0;
+    // A TLS handshake on a connected stream, then the exchange inside the
+    // session when the certificate verified against request.ca_file.
+    virtual TlsExchangeResult tls_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                           SteadyTime start) = 0;
 };
 
 // The real network.
@@ -150,6 +166,8 @@ public:
     AppReply stream_exchange(Connection& conn, const AppExchange& exchange, SteadyTime start) override;
     AppReply datagram_exchange(const std::string& ip, uint16_t port, const AppExchange& exchange,
                                SteadyTime start) override;
+    TlsExchangeResult tls_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                   SteadyTime start) override;
 };
 
 // measure_target (measure.hpp) over any Net: the measurement logic itself.

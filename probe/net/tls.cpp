@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
@@ -193,31 +194,43 @@ CertificateInfo describe(X509* cert) {
     return info;
 }
 
-TlsObservation handshake(Connection& conn, const TlsRequest& request, SteadyTime start) {
+namespace {
+
+// A handshake driven to its end: the observation, and the session when the
+// certificate verified (nothing is sent inside a session that did not).
+struct Session {
     TlsObservation obs;
+    std::unique_ptr<SSL, SslFree> ssl;
+    std::unique_ptr<SteadyTime> deadline;  // the BIO callback's, moved on by the exchange
+};
+
+Session handshake_session(Connection& conn, const TlsRequest& request, SteadyTime start) {
+    Session s;
+    TlsObservation& obs = s.obs;
     obs.ip = conn.ip;
     obs.port = conn.port;
     obs.sni = request.sni;
     obs.purpose = request.purpose;
     obs.t0_ms = ms_since(start);
-    SteadyTime deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(request.timeout_ms);
+    s.deadline = std::make_unique<SteadyTime>(std::chrono::steady_clock::now() +
+                                              std::chrono::milliseconds(request.timeout_ms));
     SSL_CTX* ctx = context_for(request.ca_file);
     std::unique_ptr<SSL, SslFree> ssl(ctx != nullptr ? SSL_new(ctx) : nullptr);
     if (!ssl || SSL_set_fd(ssl.get(), conn.fd) != 1) {
         obs.failure = std::string(failure::kUnknownPrefix) + "tls setup";
         obs.raw_error = ctx == nullptr ? "cannot load trust store '" + request.ca_file + "'" : "SSL_new";
         obs.t_ms = ms_since(start);
-        return obs;
+        return s;
     }
     BIO* socket_bio = SSL_get_rbio(ssl.get());
-    BIO_set_callback_arg(socket_bio, reinterpret_cast<char*>(&deadline));
+    BIO_set_callback_arg(socket_bio, reinterpret_cast<char*>(s.deadline.get()));
     BIO_set_callback_ex(socket_bio, stop_reading_at_deadline);
     if (!request.sni.empty()) SSL_set_tlsext_host_name(ssl.get(), request.sni.c_str());
     configure_verification(ssl.get(), request);
-    bool ok = run_handshake(ssl.get(), conn.fd, deadline, obs);
+    bool ok = run_handshake(ssl.get(), conn.fd, *s.deadline, obs);
     obs.t_ms = ms_since(start);
     record_peer_chain(ssl.get(), obs);
-    if (!ok) return obs;
+    if (!ok) return s;
     obs.tls_version = SSL_get_version(ssl.get());
     if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl.get())) obs.cipher = SSL_CIPHER_get_name(c);
     long verify = SSL_get_verify_result(ssl.get());
@@ -225,8 +238,91 @@ TlsObservation handshake(Connection& conn, const TlsRequest& request, SteadyTime
     if (!obs.certificate_valid) {
         obs.failure = verify == X509_V_OK ? failure::kSslInvalidCertificate : failure::from_x509_verify(verify);
         obs.raw_error = X509_verify_cert_error_string(verify);
+        return s;
     }
-    return obs;
+    s.ssl = std::move(ssl);
+    return s;
+}
+
+// The failure of an SSL_write/SSL_read that did not want more I/O.
+void classify_session_error(int ssl_error, int saved_errno, unsigned long lib_error, AppReply& reply) {
+    TlsObservation as_handshake;
+    classify_handshake_error(ssl_error, saved_errno, lib_error, as_handshake);
+    reply.failure = as_handshake.failure == failure::kSslFailedHandshake
+                        ? std::string(failure::kUnknownPrefix) + "tls session error"
+                        : *as_handshake.failure;
+    reply.raw_error = as_handshake.raw_error;
+}
+
+// One SSL_write or SSL_read step: waits for the socket when OpenSSL asks to.
+// Returns the byte count (> 0), 0 to try again, or -1 with reply's failure set.
+template <typename Step>
+int session_step(SSL* ssl, int fd, SteadyTime deadline, AppReply& reply, const char* timeout_text, Step step) {
+    ERR_clear_error();
+    errno = 0;
+    int rc = step();
+    if (rc > 0) return rc;
+    int saved_errno = errno;
+    int ssl_error = SSL_get_error(ssl, rc);
+    short events = ssl_error == SSL_ERROR_WANT_READ ? POLLIN : ssl_error == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    if (events == 0) {
+        classify_session_error(ssl_error, saved_errno, ERR_peek_last_error(), reply);
+        return -1;
+    }
+    if (!tcp::wait_ready(fd, events, deadline)) {
+        reply.failure = failure::kTimeout;
+        reply.raw_error = timeout_text;
+        return -1;
+    }
+    return 0;
+}
+
+AppReply exchange_in_session(Session& s, int fd, const AppExchange& ex, SteadyTime start) {
+    AppReply reply;
+    reply.t0_ms = ms_since(start);
+    *s.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ex.timeout_ms);
+    SSL* ssl = s.ssl.get();
+    size_t sent = 0;
+    while (sent < ex.request.size()) {
+        int n = session_step(ssl, fd, *s.deadline, reply, "request not sent before the deadline", [&] {
+            return SSL_write(ssl, ex.request.data() + sent, static_cast<int>(ex.request.size() - sent));
+        });
+        if (n < 0) {
+            reply.t_ms = ms_since(start);
+            return reply;
+        }
+        sent += static_cast<size_t>(n);
+    }
+    uint8_t buffer[4096];
+    while (!ex.reply_complete(reply.bytes) && reply.bytes.size() < ex.max_reply_bytes) {
+        size_t room = std::min(sizeof buffer, ex.max_reply_bytes - reply.bytes.size());
+        const char* timeout_text = reply.bytes.empty() ? "no reply" : "reply incomplete at the deadline";
+        int n = session_step(ssl, fd, *s.deadline, reply, timeout_text,
+                             [&] { return SSL_read(ssl, buffer, static_cast<int>(room)); });
+        if (n < 0) {
+            if (reply.failure == failure::kEof) reply.raw_error = reply.bytes.empty() ? "closed before replying" : "closed mid-reply";
+            reply.t_ms = ms_since(start);
+            return reply;
+        }
+        reply.bytes.insert(reply.bytes.end(), buffer, buffer + n);
+    }
+    reply.t_ms = ms_since(start);
+    return reply;
+}
+
+}  // namespace
+
+TlsObservation handshake(Connection& conn, const TlsRequest& request, SteadyTime start) {
+    return handshake_session(conn, request, start).obs;
+}
+
+TlsExchangeResult handshake_and_exchange(Connection& conn, const TlsRequest& request, const AppExchange& exchange,
+                                         SteadyTime start) {
+    Session s = handshake_session(conn, request, start);
+    TlsExchangeResult out;
+    if (s.ssl) out.reply = exchange_in_session(s, conn.fd, exchange, start);
+    out.tls = std::move(s.obs);
+    return out;
 }
 
 }  // namespace meoktong::tls

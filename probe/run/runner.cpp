@@ -221,6 +221,35 @@ void retest_unreached_canaries(std::vector<Record>& records, const RunSettings& 
     }
 }
 
+// Discovery (SPEC §7): the endpoints that genuine app answers named (LOCO
+// GETCONF's check-in hosts and ports) and the run does not measure yet, as
+// tcp:// targets of the answering target's service with the listed check-in
+// hosts' role, "login". The list's static entries are the bootstrap; the
+// answer extends the run.
+std::vector<Target> discovered_targets(const std::vector<Record>& records) {
+    std::set<std::string> seen;
+    for (const auto& r : records) seen.insert(target_uri(r.target));
+    std::vector<Target> out;
+    for (const auto& r : records) {
+        for (const auto& a : r.observations.app) {
+            if (a.genuine != true || a.failure) continue;
+            for (const auto& endpoint : a.discovered) {
+                Target t;
+                try {
+                    t = parse_target_uri("tcp://" + endpoint);
+                } catch (const InputError&) {
+                    continue;  // the protocol module names only valid endpoints
+                }
+                t.service = r.target.service;
+                t.role = "login";  // the check-in step of logging in, as the listed check-in hosts
+                t.discovered_from = target_uri(r.target);
+                if (seen.insert(target_uri(t)).second) out.push_back(std::move(t));
+            }
+        }
+    }
+    return out;
+}
+
 bool accuses(const Record& r) {
     return !r.target.canary &&
            (r.verdict.status == VerdictStatus::blocked || r.verdict.status == VerdictStatus::provider_down);
@@ -276,9 +305,33 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
     std::vector<Record> records(targets.size());
     for (size_t i = 0; i < targets.size(); ++i) records[i].target = targets[i];
     std::vector<bool> started = measure_here(records, indices_where(records, [](const Record&) { return true; }), o, measure);
+
+    // The discovered targets: measured here after the first pass, asked of the control on their own.
+    std::vector<Target> discovered = discovered_targets(records);
+    std::vector<ControlResult> discovered_control;
+    std::string address_seen_by_discovery_control;
+    std::thread discovered_control_thread;
+    if (!discovered.empty()) {
+        process_logger().info("discovered", {{"targets", std::to_string(discovered.size())}});
+        if (!o.control_url.empty())
+            discovered_control_thread = std::thread([&] {
+                discovered_control = query_control(control_settings(o), discovered, &address_seen_by_discovery_control);
+            });
+        for (const auto& t : discovered) {
+            Record r;
+            r.target = t;
+            records.push_back(std::move(r));
+        }
+        std::vector<size_t> which(discovered.size());
+        for (size_t k = 0; k < which.size(); ++k) which[k] = targets.size() + k;
+        std::vector<bool> measured = measure_here(records, which, o, measure);
+        started.insert(started.end(), measured.begin(), measured.end());
+    }
     retest_unreached_canaries(records, o, measure);
     if (control_thread.joinable()) control_thread.join();
+    if (discovered_control_thread.joinable()) discovered_control_thread.join();
     scrubber.add(address_seen_by_control);
+    scrubber.add(address_seen_by_discovery_control);
 
     RunContext context;
     context.routable = o.routable;
@@ -294,7 +347,12 @@ RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& o,
         return !r.target.canary && canary_reached(r.target, r.observations);
     }));
     for (size_t i = 0; i < records.size(); ++i) {
-        if (!o.control_url.empty()) attach_control(records[i], control, i);
+        if (!o.control_url.empty()) {
+            if (i < targets.size())
+                attach_control(records[i], control, i);
+            else
+                attach_control(records[i], discovered_control, i - targets.size());
+        }
         complete_record(records[i], o, run_id, context, scrubber);
     }
     retest_accused(records, o, measure, run_id, context, scrubber);

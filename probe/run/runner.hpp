@@ -57,13 +57,14 @@ using MeasureFn = std::function<Observations(const Target&, SteadyTime start)>;
 
 struct RunOutcome {
     std::string run_id;
-    std::vector<Record> records;  // in target order, without the targets never started
+    std::vector<Record> records;  // in target order, then the discovered ones, without the targets never started
     size_t not_started = 0;       // targets left out because options.out_of_time said so
 };
 
 // Measures every target with at most options.concurrency in flight, queries
-// the control (if any) in parallel, and completes the records. Never throws
-// for network failures.
+// the control (if any) in parallel, measures the targets that genuine app
+// answers named (target.discovered_from), retests and completes the records.
+// Never throws for network failures.
 RunOutcome execute_run(const std::vector<Target>& targets, const RunSettings& options, const MeasureFn& measure,
                        const std::string& run_id);
 

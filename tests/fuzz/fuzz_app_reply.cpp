@@ -1,14 +1,16 @@
 // libFuzzer target for the app-protocol reply readers (SPEC §7): arbitrary
 // bytes as an MTProto reply (framing check, both transports' cleartext, the
-// resPQ judgement) and as a STUN datagram (answers, judgement). Any input must
-// be judged or rejected, never crash. The nonce and id are the input's first
-// bytes, so the fuzzer can reach the genuine paths.
+// resPQ judgement), as a STUN datagram (answers, judgement) and as a LOCO
+// GETCONF answer (framing, BSON body, configuration). Any input must be judged
+// or rejected, never crash. The nonce and ids are the input's own bytes, so
+// the fuzzer can reach the genuine paths.
 // links: net
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "probe/net/loco.hpp"
 #include "probe/net/mtproto.hpp"
 #include "probe/net/stun.hpp"
 
@@ -24,5 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     meoktong::stun::TransactionId id{};
     if (in.size() >= 20) std::copy_n(in.begin() + 8, id.size(), id.begin());
     if (meoktong::stun::answers(in, id)) (void)meoktong::stun::judge_reply(in);
+    uint32_t packet_id = 0;
+    for (size_t i = 0; i < std::min<size_t>(4, in.size()); ++i) packet_id |= uint32_t{in[i]} << (8 * i);
+    if (meoktong::loco::reply_complete(in)) (void)meoktong::loco::judge_reply(in, packet_id);
     return 0;
 }

@@ -35,6 +35,26 @@ TlsObservation handshake_with(uint16_t port, const std::string& sni, const std::
 
 std::string failure_of(const TlsObservation& o) { return o.failure.value_or("none"); }
 
+// An HTTP GET as an app exchange inside the session (tls::handshake_and_exchange).
+TlsExchangeResult exchange_with(uint16_t port, const std::string& sni) {
+    auto start = std::chrono::steady_clock::now();
+    TcpResult tcp = tcp::connect("127.0.0.1", port, kTimeoutMs, start);
+    REQUIRE(tcp.connection);
+    TlsRequest req;
+    req.sni = sni;
+    req.verify_names = {sni};
+    req.ca_file = TestPki::get().ca_file;
+    req.timeout_ms = kTimeoutMs;
+    AppExchange ex;
+    std::string get = "GET / HTTP/1.1\r\nHost: good.test\r\n\r\n";
+    ex.request.assign(get.begin(), get.end());
+    ex.reply_complete = [](std::span<const uint8_t> reply) {
+        return std::string(reply.begin(), reply.end()).find("</title>") != std::string::npos;
+    };
+    ex.timeout_ms = kTimeoutMs;
+    return tls::handshake_and_exchange(*tcp.connection, req, ex, start);
+}
+
 }  // namespace
 
 TEST_CASE("TCP: a closed port is connection_refused") {
@@ -83,6 +103,24 @@ TEST_CASE("TLS: a good certificate from the test CA verifies, with chain details
     CHECK(leaf.dns_names == std::vector<std::string>{"good.test"});
     CHECK(leaf.sha256.size() == 64);
     CHECK(leaf.not_after.size() == 20);
+}
+
+TEST_CASE("TLS exchange: the request goes inside a verified session and the reply is read until whole") {
+    TcpTestServer server(Behaviour::TlsOk, TestPki::get().good);
+    auto r = exchange_with(server.port(), "good.test");
+    CHECK(r.tls.certificate_valid);
+    REQUIRE(r.reply);
+    CHECK_FALSE(r.reply->failure);
+    std::string text(r.reply->bytes.begin(), r.reply->bytes.end());
+    CHECK(text.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(r.reply->t_ms >= r.reply->t0_ms);
+}
+
+TEST_CASE("TLS exchange: nothing is sent to a server whose certificate does not verify") {
+    TcpTestServer server(Behaviour::TlsOk, TestPki::get().wrong_name);
+    auto r = exchange_with(server.port(), "good.test");
+    CHECK(failure_of(r.tls) == failure::kSslInvalidHostname);
+    CHECK_FALSE(r.reply);
 }
 
 TEST_CASE("TLS: an IP-literal target verifies against the certificate's IP SAN") {

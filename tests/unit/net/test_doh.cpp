@@ -59,6 +59,9 @@ public:
     HttpObservation http_get(const HttpRequest&, SteadyTime) override { return {}; }
     AppReply stream_exchange(Connection&, const AppExchange&, SteadyTime) override { return {}; }
     AppReply datagram_exchange(const std::string&, uint16_t, const AppExchange&, SteadyTime) override { return {}; }
+    TlsExchangeResult tls_exchange(Connection&, const TlsRequest&, const AppExchange&, SteadyTime) override {
+        return {};
+    }
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The measurement logic of probe/net/measure.cpp through a fake Net: which
 // resolvers and addresses are measured, the neutral-SNI retry, private
 // addresses refused, HTTP only where TLS worked, the app protocols' exchanges
-// (MTProto's transport differential, STUN's retransmissions). No network.
+// (MTProto's transport differential, STUN's retransmissions, LOCO's GETCONF
+// inside TLS). No network.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "../../loopback/dns_packet_builder.hpp"
 #include "meoktong/failure.hpp"
 #include "meoktong/target.hpp"
+#include "loco_test_server.hpp"
 #include "mtproto_test_server.hpp"
 #include "probe/net/net.hpp"
 
@@ -125,6 +127,14 @@ public:
     AppReply stream_exchange(Connection& conn, const AppExchange& ex, SteadyTime) override { return answer(conn.ip, ex); }
     AppReply datagram_exchange(const std::string& ip, uint16_t, const AppExchange& ex, SteadyTime) override {
         return answer(ip, ex);
+    }
+    // The fake handshake, then the app server inside a session whose certificate verified.
+    TlsExchangeResult tls_exchange(Connection& conn, const TlsRequest& req, const AppExchange& ex,
+                                   SteadyTime start) override {
+        TlsExchangeResult r;
+        r.tls = tls_handshake(conn, req, start);
+        if (!r.tls.failure) r.reply = answer(conn.ip, ex);
+        return r;
     }
 
 private:
@@ -435,6 +445,39 @@ TEST_CASE("stun: a Binding Request over UDP with RFC 8489 retransmissions, no TC
     REQUIRE(q.app.size() == 1);
     CHECK(q.app[0].failure == failure::kTimeout);
     CHECK_FALSE(q.app[0].genuine.has_value());
+}
+
+TEST_CASE("loco: GETCONF inside a verified TLS session; a genuine answer's check-in endpoints are recorded") {
+    FakeNet net;
+    net.dns_answers["system"] = {"192.0.2.5"};
+    net.app_server = [](const std::string&, std::span<const uint8_t> request) {
+        AppReply r;
+        auto req = testing::read_loco_request(request);
+        if (req && req->method == "GETCONF")
+            r.bytes = testing::loco_packet(req->packet_id, "GETCONF", testing::getconf_answer({"ticket-loco.kakao.com"}, {995}));
+        return r;
+    };
+    auto o = run(net, "loco://booking-loco.kakao.com:443");
+    REQUIRE(o.tls.size() == 1);
+    CHECK(o.tls[0].sni == "booking-loco.kakao.com");
+    CHECK(net.handshakes[0].verify_names == std::vector<std::string>{"booking-loco.kakao.com"});
+    REQUIRE(o.app.size() == 1);
+    CHECK(o.app[0].protocol == "loco");
+    CHECK(o.app[0].transport == "tls");
+    CHECK(o.app[0].address == "192.0.2.5:443");
+    CHECK(o.app[0].genuine == true);
+    CHECK(o.app[0].discovered == std::vector<std::string>{"ticket-loco.kakao.com:995"});
+}
+
+TEST_CASE("loco: nothing is sent where the handshake failed") {
+    FakeNet net;
+    net.dns_answers["system"] = {"192.0.2.6"};
+    net.tls_failure["192.0.2.6|booking-loco.kakao.com"] = failure::kSslUnknownAuthority;
+    auto o = run(net, "loco://booking-loco.kakao.com:443");
+    REQUIRE(o.tls.size() == 1);
+    CHECK(o.tls[0].failure == failure::kSslUnknownAuthority);
+    CHECK(o.app.empty());
+    CHECK(net.app_exchanges.empty());
 }
 
 TEST_CASE("a connect that timed out is retried once; a reset or refusal is not, nor a second timeout") {
