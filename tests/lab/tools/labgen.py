@@ -125,7 +125,7 @@ TECHNIQUES = [
               lambda h: [f"servers iptables -A MT_SCEN -p tcp -d @@{h} -j REJECT --reject-with tcp-reset"],
               protocols=TCP_PROTOCOLS),
     Technique("mtproto_server_fault", "provider_down", "app", has("mtproto"),
-              lambda h: ["mtproto_mode close"], protocols={"mtproto"}),
+              lambda h: ["app_mode mtproto close"], protocols={"mtproto"}),
 ]
 BY_NAME = {t.name: t for t in TECHNIQUES}
 

@@ -187,6 +187,51 @@ TEST_CASE("retest before accusing: a blocked target is measured again; a transie
     CHECK(out.records[1].verdict.status == VerdictStatus::blocked);
 }
 
+TEST_CASE("discovery: the endpoints a genuine app answer names are measured too, once, with their origin") {
+    auto booking = [](bool genuine, std::vector<std::string> discovered) {
+        Observations o;
+        AppObservation a;
+        a.protocol = "loco";
+        a.transport = "tls";
+        a.address = "10.77.16.5:443";
+        a.genuine = genuine;
+        if (!genuine) a.failure = "app_not_genuine";
+        a.discovered = std::move(discovered);
+        o.app.push_back(a);
+        return o;
+    };
+    std::mutex m;
+    std::vector<std::string> measured;
+    auto run_with = [&](const Observations& answer) {
+        measured.clear();
+        MeasureFn fake = [&](const Target& t, SteadyTime) {
+            std::lock_guard lock(m);
+            measured.push_back(target_uri(t));
+            return t.protocol == "loco" ? answer : Observations{};
+        };
+        std::vector<Target> targets = {parse_target_uri("loco://booking-loco.kakao.com:443"),
+                                       parse_target_uri("tcp://ticket-loco.kakao.com:995")};
+        for (auto& t : targets) t.service = "kakaotalk";
+        RunSettings o;
+        o.retests = 0;
+        return execute_run(targets, o, fake, "run-d");
+    };
+    auto out = run_with(booking(true, {"ticket-loco.kakao.com:995", "ticket-loco.kakao.com:10009", "ticket-loco.kakao.com:10009"}));
+    REQUIRE(out.records.size() == 3);  // the listed check-in endpoint is not measured twice
+    const Record& found = out.records[2];
+    CHECK(target_uri(found.target) == "tcp://ticket-loco.kakao.com:10009");
+    CHECK(found.target.service == "kakaotalk");
+    CHECK(found.target.role == "login");
+    CHECK(found.target.discovered_from == "loco://booking-loco.kakao.com:443");
+    CHECK(std::count(measured.begin(), measured.end(), "tcp://ticket-loco.kakao.com:10009") == 1);
+    REQUIRE_FALSE(found.verdict.evidence.empty());
+    CHECK(found.verdict.evidence.back().find("loco://booking-loco.kakao.com:443 named it") != std::string::npos);
+
+    out = run_with(booking(false, {"ticket-loco.kakao.com:10009"}));  // an answer that is not genuine names nothing
+    CHECK(out.records.size() == 2);
+    CHECK(measured.size() == 2);
+}
+
 TEST_CASE("--max-runtime: a target not started is left out; a retest not started leaves the first try as it was") {
     const Observations reset = fixture_observations("tls_sni_reset_no_control");
     std::vector<Target> targets = {parse_target_uri("tls://line.me"), parse_target_uri("tls://line.me:8443"),
