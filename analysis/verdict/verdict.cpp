@@ -295,9 +295,16 @@ void explain_transport_differential(const Facts& f, Ev& ev) {
     ev.push_back("Telegram's apps fall back to the obfuscated transport, so they may still connect");
 }
 
+// Why an answer that reports an error still came from the service's own server.
+std::string genuine_error_reason(const std::string& protocol) {
+    if (protocol == "loco")
+        return "the answer to our packet id came inside a TLS session whose certificate verified for the host";
+    return "the answer carries our transaction id";
+}
+
 void explain_app_error(const Facts& f, Ev& ev) {
     ev.push_back(describe_here_failures(f));
-    ev.push_back("the answer carries our transaction id: the service's own server answered, with an error");
+    ev.push_back(genuine_error_reason(f.protocol) + ": the service's own server answered, with an error");
 }
 
 void explain_forged_rst_tls(const Facts& f, Ev& ev) {
