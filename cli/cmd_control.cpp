@@ -32,6 +32,7 @@ const char* kControlUsage =
     "  --token-file PATH      read the token from a file instead (keeps it out of `ps`)\n"
     "  --tls-cert PEM --tls-key PEM   serve HTTPS (strongly recommended off-lab)\n"
     "  --ca-file PATH         trust store used when measuring targets (default: the system's)\n"
+    "  --app-roots DIR        pinned roots of signal:// and whatsapp:// (default: the shipped ones; labs)\n"
     "  --resolver IP[:PORT]   extra UDP resolver to measure with (repeatable)\n"
     "  --allow-private        measure private/loopback/link-local targets (labs only)\n"
     "  --timeout-ms N         per-step measurement timeout (default 5000)\n"
@@ -67,7 +68,7 @@ void check_token(const std::string& token) {
 const CommandSpec& serve_spec() {
     static const CommandSpec spec{
         "control serve",
-        {{"--listen"}, {"--token"}, {"--token-file"}, {"--tls-cert"}, {"--tls-key"}, {"--ca-file"}, {"--resolver"},
+        {{"--listen"}, {"--token"}, {"--token-file"}, {"--tls-cert"}, {"--tls-key"}, {"--ca-file"}, {"--app-roots"}, {"--resolver"},
          {"--allow-private", false}, {"--timeout-ms"}, {"--deadline-ms"}, {"--max-targets"}, {"--max-body"},
          {"--rate"}, {"--threads"}, {"--quiet", false}},
         false};
@@ -92,6 +93,7 @@ ServeOptions parse_serve_options(const Args& args) {
         else if (a == "--tls-cert") s.tls_cert = v;
         else if (a == "--tls-key") s.tls_key = v;
         else if (a == "--ca-file") s.measure.ca_file = v;
+        else if (a == "--app-roots") s.measure.app_roots_dir = app_roots_option(a, v);
         else if (a == "--resolver") s.measure.resolvers.push_back(validated_resolver(v));
         else if (a == "--allow-private") s.measure.allow_private = true;
         else if (a == "--timeout-ms") s.measure.timeout_ms = static_cast<int>(integer_option(a, v, 1, 600000));

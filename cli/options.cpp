@@ -1,6 +1,8 @@
 // The command-line option parser and the typed option values (options.hpp).
 #include "cli/options.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -74,6 +76,13 @@ int64_t integer_option(const std::string& option, const std::string& text, int64
         throw InputError("bad " + option + " '" + text + "': expected a number from " + std::to_string(lo) + " to " +
                          std::to_string(hi));
     return *value;
+}
+
+std::string app_roots_option(const std::string& option, const std::string& text) {
+    for (const char* name : {"signal-roots.pem", "whatsapp-root-key.json"})
+        if (::access((text + "/" + name).c_str(), R_OK) != 0)
+            throw InputError("bad " + option + " '" + text + "': expected a directory holding " + name);
+    return text;
 }
 
 uint16_t port_option(const std::string& option, const std::string& text) {

@@ -59,5 +59,8 @@ uint16_t port_option(const std::string& option, const std::string& text);
 int64_t duration_option(const std::string& option, const std::string& text, int64_t lo, int64_t hi);
 std::string country_code_option(const std::string& option, const std::string& text);  // "kr" -> "KR"
 std::string asn_option(const std::string& option, const std::string& text);           // "AS04766" -> "AS4766"
+// --app-roots: a directory holding the app protocols' pinned roots and keys
+// (signal-roots.pem, whatsapp-root-key.json, as testlists/ ships them).
+std::string app_roots_option(const std::string& option, const std::string& text);
 
 }  // namespace meoktong

@@ -21,7 +21,8 @@ const char* const kRunUsage =
     "  --list NAME|FILE        test list (repeatable); default: the built-in \"messengers\" list\n"
     "  --target URI            ad-hoc target (repeatable): tls://HOST[:PORT], tcp://HOST:PORT,\n"
     "                          https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST,\n"
-    "                          mtproto://HOST:PORT, stun://HOST:PORT\n"
+    "                          mtproto://HOST:PORT, stun://HOST:PORT, loco://HOST:PORT,\n"
+    "                          signal://HOST[:PORT], whatsapp://HOST:PORT\n"
     "  --service NAME          only the list targets of this service (repeatable)\n"
     "  --canary URI            canary target (repeatable): replaces the lists' and built-in canaries;\n"
     "                          without it, ad-hoc --target runs on public hosts borrow the built-in ones\n"
@@ -31,6 +32,8 @@ const char* const kRunUsage =
     "  --control URL           control vantage, e.g. https://ctl.example.org:8443\n"
     "  --control-token TOKEN   bearer token for the control\n"
     "  --ca-file PATH          trust store for TLS (default: the system's)\n"
+    "  --app-roots DIR         pinned roots of signal:// and whatsapp:// (signal-roots.pem,\n"
+    "                          whatsapp-root-key.json); default: the shipped ones (labs only)\n"
     "  --out PATH              report file (*.jsonl) or directory (default: ./reports/)\n"
     "  --vantage LABEL         free-form name of this vantage\n"
     "  --cc CC                 country code of this vantage (e.g. KR)\n"
@@ -68,7 +71,7 @@ const CommandSpec& run_spec() {
     static const CommandSpec spec{
         "run",
         {{"--list"}, {"--target"}, {"--service"}, {"--canary"}, {"--resolver"}, {"--doh"}, {"--control"},
-         {"--control-token", true, true}, {"--ca-file"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
+         {"--control-token", true, true}, {"--ca-file"}, {"--app-roots"}, {"--out"}, {"--vantage"}, {"--cc"}, {"--asn"},
          {"--concurrency"}, {"--retests"}, {"--timeout-ms"}, {"--capture"}, {"--routable"}, {"--format"}, {"--strict", false},
          {"--config"}, {"--max-runtime"}, {"--geoip-db"}, {"--upload"}, {"--log"}, {"--retention-days"}, {"--retention-mb"}},
         false};
@@ -98,6 +101,7 @@ void apply_run_option(RunCommandLine& cl, const std::string& name, const std::st
         o.control_url = v;
     } else if (name == "--control-token") o.control_token = v;
     else if (name == "--ca-file") o.ca_file = v;
+    else if (name == "--app-roots") o.app_roots = app_roots_option(name, v);
     else if (name == "--out") o.out = v;
     else if (name == "--vantage") o.vantage = v;
     else if (name == "--cc") o.cc = country_code_option(name, v);
@@ -154,6 +158,7 @@ RunSettings run_settings(const RunConfig& merged, const RunCommandLine& command_
             throw InputError("bad --ca-file '" + *merged.ca_file + "': cannot read the file");
         s.measure.ca_file = *merged.ca_file;
     }
+    if (merged.app_roots) s.measure.app_roots_dir = *merged.app_roots;
     if (merged.timeout_ms) s.measure.timeout_ms = *merged.timeout_ms;
     s.control_url = merged.control_url.value_or("");
     s.control_token = resolve_control_token(merged).value_or("");

@@ -287,6 +287,7 @@ RunConfig merge_options(const RunConfig& config, const RunConfig& command_line) 
         merged.control_token_file = cli.control_token_file;
     }
     override_if_set(merged.ca_file, cli.ca_file);
+    override_if_set(merged.app_roots, cli.app_roots);
     override_if_set(merged.vantage, cli.vantage);
     override_if_set(merged.cc, cli.cc);
     override_if_set(merged.asn, cli.asn);

@@ -30,6 +30,7 @@ struct RunConfig {
     std::optional<std::string> control_token; // --control-token
     std::optional<std::string> control_token_file;  // file holding the token (config only)
     std::optional<std::string> ca_file;       // --ca-file
+    std::optional<std::string> app_roots;     // --app-roots DIR (command line only: labs)
     std::optional<std::string> vantage;       // --vantage LABEL
     std::optional<std::string> cc;            // --cc, normalised to upper case ("KR")
     std::optional<std::string> asn;           // --asn, normalised to "AS<number>"
