@@ -161,15 +161,21 @@ double percent_of(const Span& span, int64_t ms) {
     return std::clamp(double(ms - span.from_ms) / width * 100.0, 0.0, 100.0);
 }
 
-// How the incident ends, in words: "to DATE" once it worked again, else still
-// failing at the view's newest measurement (ongoing) or when last measured.
-std::string until_text(const analyze::Incident& i) {
-    if (i.end_ms) return "to " + analyze::display_time(*i.end_ms);
+// An incident not seen ending, in words: still failing at the view's newest
+// measurement (ongoing) or when last measured, with that date.
+std::string still_failing_text(const analyze::Incident& i) {
     std::string still = i.classification == "censorship"        ? "still blocked"
                         : i.classification == "provider_outage" ? "still down"
                                                                 : "still failing";
-    return (i.ongoing ? "and " + still + " at the last measurement, " : "and " + still + " when last measured, ") +
+    return still + (i.ongoing ? " at the last measurement, " : " when last measured, ") +
            analyze::display_time(i.last_failure_ms);
+}
+
+// How the incident ends, in words: "to DATE" once it worked again, else
+// "and " still_failing_text.
+std::string until_text(const analyze::Incident& i) {
+    if (i.end_ms) return "to " + analyze::display_time(*i.end_ms);
+    return "and " + still_failing_text(i);
 }
 
 // The incident as a bar over the span (no script: positioned by CSS) from its
@@ -274,8 +280,8 @@ std::string render_atom_feed(const analyze::Analysis& a) {
                          (i.country.empty() ? std::string("-") : i.country) + ":" + std::to_string(i.onset_ms);
         std::string evidence;
         for (const auto& e : i.evidence) evidence += e.text + "\n";
-        entries.push_back({i.onset_ms, id + ":start", "Began: " + title_of(i),
-                           i.summary + "\n\n" + evidence});
+        std::string status = i.end_ms ? "" : "Not seen ending: " + still_failing_text(i) + ".\n\n";
+        entries.push_back({i.onset_ms, id + ":start", "Began: " + title_of(i), i.summary + "\n\n" + status + evidence});
         if (i.end_ms)
             entries.push_back({*i.end_ms, id + ":end", "Ended: " + title_of(i),
                                "Working again from " + analyze::display_time(*i.end_ms) + ".\n\n" + i.summary});

@@ -129,8 +129,10 @@ TEST_CASE("Atom feed: a start entry per incident and an end entry once it ended"
     CHECK(count(ongoing, "<entry>") == 1);
     CHECK(ongoing.find("<id>urn:meoktong:incident:line:censorship:national:CN:1700000300000:start</id>") !=
           std::string::npos);
+    CHECK(ongoing.find("Not seen ending: still blocked at the last measurement, ") != std::string::npos);
     std::string ended = collector::render_atom_feed(one_censorship_incident(false));
     CHECK(count(ended, "<entry>") == 2);
+    CHECK(ended.find("Not seen ending") == std::string::npos);
     CHECK(ended.find(":end</id>") < ended.find(":start</id>"));  // newest first
     CHECK(ended.find("&lt;script&gt;") != std::string::npos);
     CHECK(ended.find("<script") == std::string::npos);
