@@ -28,10 +28,10 @@ bool is_known_protocol(const std::string& protocol) {
 }
 
 bool is_app_protocol(const std::string& protocol) {
-    return protocol == "mtproto" || protocol == "stun" || protocol == "loco";
+    return protocol == "mtproto" || protocol == "stun" || protocol == "loco" || protocol == "whatsapp";
 }
 
-const char* known_protocols_text() { return "dns, tcp, tls, https, http, mtproto, stun or loco"; }
+const char* known_protocols_text() { return "dns, tcp, tls, https, http, mtproto, stun, loco or whatsapp"; }
 
 bool port_required(const std::string& protocol) { return protocol == "tcp" || is_app_protocol(protocol); }
 

@@ -299,6 +299,7 @@ void explain_transport_differential(const Facts& f, Ev& ev) {
 std::string genuine_error_reason(const std::string& protocol) {
     if (protocol == "loco")
         return "the answer to our packet id came inside a TLS session whose certificate verified for the host";
+    if (protocol == "whatsapp") return "the ServerHello's certificate chain verified against WhatsApp's root key";
     return "the answer carries our transaction id";
 }
 

@@ -168,6 +168,7 @@ const char* exchange_name(const std::string& protocol) {
     if (protocol == "mtproto") return "MTProto req_pq_multi exchange";
     if (protocol == "stun") return "STUN Binding Request";
     if (protocol == "loco") return "LOCO GETCONF booking exchange";
+    if (protocol == "whatsapp") return "WhatsApp Noise handshake";
     return "";
 }
 

@@ -1,7 +1,7 @@
 // Target URIs of SPEC §3 (tls://HOST[:PORT], tcp://HOST:PORT,
 // https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST, and the
 // app-protocol targets of SPEC §7: mtproto://HOST:PORT, stun://HOST:PORT,
-// loco://HOST:PORT) parsed into
+// loco://HOST:PORT, whatsapp://HOST:PORT) parsed into
 // Targets, and the key that matches a target across probe and control.
 #pragma once
 
@@ -20,13 +20,13 @@ struct InputError : std::runtime_error {
 // Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
 Target parse_target_uri(const std::string& uri);
 
-// True for the URI schemes meoktong measures: dns, tcp, tls, https, http, mtproto, stun, loco.
+// True for the URI schemes meoktong measures: dns, tcp, tls, https, http, mtproto, stun, loco, whatsapp.
 bool is_known_protocol(const std::string& protocol);
 
-// The schemes above as a phrase for error messages: "dns, tcp, ... or loco".
+// The schemes above as a phrase for error messages: "dns, tcp, ... or whatsapp".
 const char* known_protocols_text();
 
-// True for the app protocols of SPEC §7 measured by their own exchange: mtproto, stun, loco.
+// True for the app protocols of SPEC §7 measured by their own exchange: mtproto, stun, loco, whatsapp.
 bool is_app_protocol(const std::string& protocol);
 
 // True when a target of this protocol must name its port: tcp and the app protocols.

@@ -8,11 +8,16 @@
 #include <bit>
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
+#include "meoktong/failure.hpp"
+#include "meoktong/files.hpp"
 #include "meoktong/parse.hpp"
 #include "meoktong/target.hpp"
 #include "probe/net/loco.hpp"
 #include "probe/net/mtproto.hpp"
 #include "probe/net/stun.hpp"
+#include "probe/net/whatsapp.hpp"
 
 namespace meoktong {
 namespace {
@@ -122,6 +127,55 @@ void measure_loco(Net& net, const Target& t, const MeasureSettings& s, const std
     out.app.push_back(obs);
 }
 
+// A pinned root or key file of the app protocols: --app-roots's, else the
+// shipped one ("" when neither exists).
+std::string pinned_file(const MeasureSettings& s, const char* name) {
+    return s.app_roots_dir.empty() ? find_data_file(name) : s.app_roots_dir + "/" + name;
+}
+
+// WhatsApp's root public key from whatsapp-root-key.json (root_public_key_hex),
+// or nullopt when the file is missing or malformed.
+std::optional<whatsapp::Key> whatsapp_root_key(const MeasureSettings& s) {
+    std::string path = pinned_file(s, "whatsapp-root-key.json");
+    if (path.empty()) return std::nullopt;
+    try {
+        std::string hex = nlohmann::json::parse(read_file(path)).at("root_public_key_hex").get<std::string>();
+        whatsapp::Key key{};
+        if (hex.size() != 2 * key.size()) return std::nullopt;
+        for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+        return key;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// WhatsApp's Noise XX start over TCP: the connection header and ClientHello,
+// then the ServerHello judged against the pinned root key. Nothing is sent
+// after it: no ClientFinish, no login.
+void measure_whatsapp(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
+                      AppAddressResult& out) {
+    std::optional<whatsapp::Key> root = whatsapp_root_key(s);
+    TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
+    if (!tcp.connection) return;
+    whatsapp::Handshake handshake(random_bytes<whatsapp::Key>());
+    AppExchange ex;
+    ex.request = handshake.request();
+    ex.reply_complete = [&](std::span<const uint8_t> reply) { return handshake.reply_complete(reply); };
+    ex.timeout_ms = s.timeout_ms;
+    ex.max_reply_bytes = whatsapp::kFrameLengthBytes + whatsapp::kMaxReplyFrame;
+    AppReply reply = net.stream_exchange(*tcp.connection, ex, start);
+    AppObservation obs = app_observation(t, ip, "noise", reply);
+    if (!reply.bytes.empty() && root) {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+        apply_judgement(obs, reply, handshake.judge(reply.bytes, *root, now.count()));
+    } else if (!reply.bytes.empty()) {
+        obs.failure = std::string(failure::kUnknownPrefix) + "no WhatsApp root key";
+        obs.raw_error = "whatsapp-root-key.json not found or malformed (testlists/, --app-roots)";
+    }
+    out.reached = obs.genuine == true && !obs.failure;
+    out.app.push_back(obs);
+}
+
 }  // namespace
 
 AppAddressResult measure_app_address(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip,
@@ -130,6 +184,7 @@ AppAddressResult measure_app_address(Net& net, const Target& t, const MeasureSet
     if (t.protocol == "mtproto") measure_mtproto(net, t, s, ip, start, out);
     if (t.protocol == "stun") measure_stun(net, t, s, ip, start, out);
     if (t.protocol == "loco") measure_loco(net, t, s, ip, start, out);
+    if (t.protocol == "whatsapp") measure_whatsapp(net, t, s, ip, start, out);
     return out;
 }
 

@@ -1,7 +1,8 @@
 // Measuring one address of an app-protocol target (SPEC §7): MTProto's
 // req_pq_multi in the clear, then obfuscated on a fresh connection when the
 // plain exchange did not reach a genuine server (the transport differential);
-// STUN's Binding Request over UDP; LOCO's GETCONF inside TLS. Part of
+// STUN's Binding Request over UDP; LOCO's GETCONF inside TLS; WhatsApp's
+// Noise XX start, judged against the pinned root key. Part of
 // measure.cpp's logic, over the Net seam.
 #pragma once
 

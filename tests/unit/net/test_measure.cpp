@@ -2,10 +2,12 @@
 // resolvers and addresses are measured, the neutral-SNI retry, private
 // addresses refused, HTTP only where TLS worked, the app protocols' exchanges
 // (MTProto's transport differential, STUN's retransmissions, LOCO's GETCONF
-// inside TLS). No network.
+// inside TLS, WhatsApp's Noise start against the pinned root). No network.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -15,7 +17,9 @@
 #include "meoktong/target.hpp"
 #include "loco_test_server.hpp"
 #include "mtproto_test_server.hpp"
+#include "whatsapp_test_server.hpp"
 #include "probe/net/net.hpp"
+#include "probe/net/whatsapp.hpp"
 
 using namespace meoktong;
 
@@ -478,6 +482,54 @@ TEST_CASE("loco: nothing is sent where the handshake failed") {
     CHECK(o.tls[0].failure == failure::kSslUnknownAuthority);
     CHECK(o.app.empty());
     CHECK(net.app_exchanges.empty());
+}
+
+namespace {
+
+// An --app-roots directory whose whatsapp-root-key.json names `root`.
+std::string app_roots_with(const whatsapp::Key& root, const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() / name;
+    std::filesystem::create_directories(dir);
+    std::string hex;
+    for (uint8_t b : root) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+    std::ofstream(dir / "whatsapp-root-key.json") << "{\"root_public_key_hex\": \"" << hex << "\"}";
+    return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("whatsapp: the Noise start over TCP, judged against the root key of --app-roots") {
+    testing::wa::Responder server;
+    FakeNet net;
+    net.app_server = [&](const std::string&, std::span<const uint8_t> request) {
+        AppReply r;
+        r.bytes = server.answer(request, {}).value_or(std::vector<uint8_t>{});
+        return r;
+    };
+    MeasureSettings s;
+    s.app_roots_dir = app_roots_with(server.root_public(), "meoktong-test-roots-genuine");
+    auto o = run(net, "whatsapp://192.0.2.7:5222", s);
+    CHECK(o.tcp.size() == 1);
+    CHECK(o.tls.empty());
+    REQUIRE(o.app.size() == 1);
+    CHECK(o.app[0].protocol == "whatsapp");
+    CHECK(o.app[0].transport == "noise");
+    CHECK(o.app[0].genuine == true);
+    CHECK_FALSE(o.app[0].failure);
+
+    whatsapp::Key other = server.root_public();
+    other[0] ^= 1;
+    s.app_roots_dir = app_roots_with(other, "meoktong-test-roots-other");
+    auto p = run(net, "whatsapp://192.0.2.7:5222", s);
+    REQUIRE(p.app.size() == 1);
+    CHECK(p.app[0].genuine == false);
+    CHECK(p.app[0].failure == failure::kAppNotGenuine);
+
+    s.app_roots_dir = (std::filesystem::temp_directory_path() / "meoktong-test-roots-none").string();
+    auto q = run(net, "whatsapp://192.0.2.7:5222", s);
+    REQUIRE(q.app.size() == 1);
+    CHECK(q.app[0].failure.value_or("").rfind(failure::kUnknownPrefix, 0) == 0);
+    CHECK_FALSE(q.app[0].genuine.has_value());
 }
 
 TEST_CASE("a connect that timed out is retried once; a reset or refusal is not, nor a second timeout") {
