@@ -32,7 +32,7 @@ const char* kControlUsage =
     "  --token-file PATH      read the token from a file instead (keeps it out of `ps`)\n"
     "  --tls-cert PEM --tls-key PEM   serve HTTPS (strongly recommended off-lab)\n"
     "  --ca-file PATH         trust store used when measuring targets (default: the system's)\n"
-    "  --app-roots DIR        pinned roots of signal:// and whatsapp:// (default: the shipped ones; labs)\n"
+    "  --app-roots DIR        pinned root keys of the app protocols (default: the shipped ones; labs)\n"
     "  --resolver IP[:PORT]   extra UDP resolver to measure with (repeatable)\n"
     "  --allow-private        measure private/loopback/link-local targets (labs only)\n"
     "  --timeout-ms N         per-step measurement timeout (default 5000)\n"

@@ -37,6 +37,7 @@ ACCESSIBLE_FACTS = {
     "mtproto": ["any app[transport=intermediate].genuine == true"],
     "stun": ["any app.genuine == true"],
     "loco": ["any tls[purpose=target].certificate_valid == true", "any app.genuine == true"],
+    "whatsapp": ["any app.genuine == true"],
 }
 FACT = re.compile(r"^(any|all|none|count)\s+(\S+)\s+(==|!=|>=|<=|>|<|contains)\s+(.+)$")
 SKIP = 77  # ctest SKIP_RETURN_CODE: not root, the lab cannot run here
@@ -263,6 +264,7 @@ def doh_options(lab, scenario):
 def run_probe(args, lab, control, out_path, extra=()):
     cmd = ["ip", "netns", "exec", f"{lab.prefix}-client", args.meoktong, "run", "--list", LAB_LIST,
            "--resolver", LAB_RESOLVER, "--ca-file", os.path.join(lab.state, "lab-ca.pem"),
+           "--app-roots", os.path.join(lab.state, "app-roots"),
            "--routable", ROUTABLE, "--timeout-ms", str(args.timeout_ms), "--capture", args.capture,
            "--vantage", "lab-client", "--out", out_path, "--format", "json", *extra]
     if control:

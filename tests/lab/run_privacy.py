@@ -146,6 +146,7 @@ def run_probe(args, lab, control, workdir, name):
     os.makedirs(out_dir)
     cmd = ["ip", "netns", "exec", f"{lab.prefix}-client", args.meoktong, "run", "--list", run_lab.LAB_LIST,
            "--resolver", run_lab.LAB_RESOLVER, "--ca-file", os.path.join(lab.state, "lab-ca.pem"),
+           "--app-roots", os.path.join(lab.state, "app-roots"),
            "--routable", run_lab.ROUTABLE, "--timeout-ms", str(args.timeout_ms), "--capture", args.capture,
            "--vantage", "lab-client", "--out", os.path.join(out_dir, "report.jsonl"), "--format", "json",
            "--control", control[0], "--control-token", control[1]]
