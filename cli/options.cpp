@@ -79,7 +79,7 @@ int64_t integer_option(const std::string& option, const std::string& text, int64
 }
 
 std::string app_roots_option(const std::string& option, const std::string& text) {
-    for (const char* name : {"whatsapp-root-key.json"})
+    for (const char* name : {"signal-roots.pem", "whatsapp-root-key.json"})
         if (::access((text + "/" + name).c_str(), R_OK) != 0)
             throw InputError("bad " + option + " '" + text + "': expected a directory holding " + name);
     return text;

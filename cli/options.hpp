@@ -60,7 +60,7 @@ int64_t duration_option(const std::string& option, const std::string& text, int6
 std::string country_code_option(const std::string& option, const std::string& text);  // "kr" -> "KR"
 std::string asn_option(const std::string& option, const std::string& text);           // "AS04766" -> "AS4766"
 // --app-roots: a directory holding the app protocols' pinned roots and keys
-// (whatsapp-root-key.json, as testlists/ ships it).
+// (signal-roots.pem, whatsapp-root-key.json, as testlists/ ships them).
 std::string app_roots_option(const std::string& option, const std::string& text);
 
 }  // namespace meoktong

@@ -28,17 +28,20 @@ bool is_known_protocol(const std::string& protocol) {
 }
 
 bool is_app_protocol(const std::string& protocol) {
-    return protocol == "mtproto" || protocol == "stun" || protocol == "loco" || protocol == "whatsapp";
+    return protocol == "mtproto" || protocol == "stun" || protocol == "loco" || protocol == "whatsapp" ||
+           protocol == "signal";
 }
 
-const char* known_protocols_text() { return "dns, tcp, tls, https, http, mtproto, stun, loco or whatsapp"; }
+const char* known_protocols_text() { return "dns, tcp, tls, https, http, mtproto, stun, loco, whatsapp or signal"; }
 
-bool port_required(const std::string& protocol) { return protocol == "tcp" || is_app_protocol(protocol); }
+bool port_required(const std::string& protocol) {
+    return protocol == "tcp" || (is_app_protocol(protocol) && protocol != "signal");
+}
 
 uint16_t default_port(const std::string& protocol) {
-    if (protocol == "tls" || protocol == "https") return 443;
+    if (protocol == "tls" || protocol == "https" || protocol == "signal") return 443;
     if (protocol == "http") return 80;
-    return 0;  // dns, tcp and the app protocols have none
+    return 0;  // dns, tcp and the other app protocols have none
 }
 
 // A name, not an address: its last label is not all digits, so 999.1.1.1 or

@@ -300,6 +300,7 @@ std::string genuine_error_reason(const std::string& protocol) {
     if (protocol == "loco")
         return "the answer to our packet id came inside a TLS session whose certificate verified for the host";
     if (protocol == "whatsapp") return "the ServerHello's certificate chain verified against WhatsApp's root key";
+    if (protocol == "signal") return "the answer came inside a TLS session verified against Signal's own roots";
     return "the answer carries our transaction id";
 }
 

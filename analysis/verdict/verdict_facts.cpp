@@ -169,6 +169,7 @@ const char* exchange_name(const std::string& protocol) {
     if (protocol == "stun") return "STUN Binding Request";
     if (protocol == "loco") return "LOCO GETCONF booking exchange";
     if (protocol == "whatsapp") return "WhatsApp Noise handshake";
+    if (protocol == "signal") return "Signal provisioning WebSocket";
     return "";
 }
 
@@ -569,7 +570,7 @@ Facts compute_facts(const Record& r, const FingerprintSet& fps) {
     f.port = r.target.port;
     f.protocol = r.target.protocol;
     f.needs_tcp = f.protocol != "dns";
-    f.needs_tls = f.protocol == "tls" || f.protocol == "https" || f.protocol == "loco";
+    f.needs_tls = f.protocol == "tls" || f.protocol == "https" || f.protocol == "loco" || f.protocol == "signal";
     f.needs_http = f.protocol == "http" || f.protocol == "https";
     f.needs_app = is_app_protocol(f.protocol);
     f.over_udp = f.protocol == "stun";

@@ -33,7 +33,7 @@ struct Target {
     std::string service;            // e.g. "line"; "adhoc" for --target
     std::string host;               // name or IP literal
     uint16_t port = 0;
-    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http" | "mtproto" | "stun" | "loco" | "whatsapp"
+    std::string protocol;           // "dns" | "tcp" | "tls" | "https" | "http" | "mtproto" | "stun" | "loco" | "whatsapp" | "signal"
     std::string path = "/";         // for http/https
     std::string role;               // e.g. "messaging", "login", "media", "web"
     std::vector<std::string> cert_names;  // names the certificate must carry (default: host)
@@ -145,8 +145,8 @@ struct PacketObservation {
 // One app-protocol exchange (SPEC §7): the service's own first,
 // unauthenticated exchange, and whether the answer proves a genuine server.
 struct AppObservation : Timing {
-    std::string protocol;            // "mtproto" | "stun" | "loco" | "whatsapp"
-    std::string transport;           // mtproto: "intermediate" | "obfuscated"; stun: "udp"; loco: "tls"; whatsapp: "noise"
+    std::string protocol;            // "mtproto" | "stun" | "loco" | "whatsapp" | "signal" | "signal"
+    std::string transport;           // mtproto: "intermediate" | "obfuscated"; stun: "udp"; loco, signal: "tls"; whatsapp: "noise"
     std::string address;             // the server asked, "IP:PORT" / "[IPv6]:PORT"
     std::optional<std::string> failure;
     std::string raw_error;           // e.g. "ECONNRESET", "resPQ nonce differs"

@@ -1,7 +1,7 @@
 // Target URIs of SPEC §3 (tls://HOST[:PORT], tcp://HOST:PORT,
 // https://HOST[:PORT]/PATH, http://HOST[:PORT]/PATH, dns://HOST, and the
 // app-protocol targets of SPEC §7: mtproto://HOST:PORT, stun://HOST:PORT,
-// loco://HOST:PORT, whatsapp://HOST:PORT) parsed into
+// loco://HOST:PORT, whatsapp://HOST:PORT, signal://HOST[:PORT]) parsed into
 // Targets, and the key that matches a target across probe and control.
 #pragma once
 
@@ -20,20 +20,20 @@ struct InputError : std::runtime_error {
 // Throws InputError naming the problem, e.g. "bad target 'tcp://x': port is required".
 Target parse_target_uri(const std::string& uri);
 
-// True for the URI schemes meoktong measures: dns, tcp, tls, https, http, mtproto, stun, loco, whatsapp.
+// True for the URI schemes meoktong measures: dns, tcp, tls, https, http, mtproto, stun, loco, whatsapp, signal.
 bool is_known_protocol(const std::string& protocol);
 
-// The schemes above as a phrase for error messages: "dns, tcp, ... or whatsapp".
+// The schemes above as a phrase for error messages: "dns, tcp, ... or signal".
 const char* known_protocols_text();
 
-// True for the app protocols of SPEC §7 measured by their own exchange: mtproto, stun, loco, whatsapp.
+// True for the app protocols of SPEC §7 measured by their own exchange: mtproto, stun, loco, whatsapp, signal.
 bool is_app_protocol(const std::string& protocol);
 
-// True when a target of this protocol must name its port: tcp and the app protocols.
+// True when a target of this protocol must name its port: tcp and the app protocols but signal.
 bool port_required(const std::string& protocol);
 
-// The port of a target that names none: 443 for tls and https, 80 for http,
-// 0 for dns, tcp and the app protocols (which must name one).
+// The port of a target that names none: 443 for tls, https and signal, 80 for
+// http, 0 for dns, tcp and the other app protocols (which must name one).
 uint16_t default_port(const std::string& protocol);
 
 // The target written back as a URI (inverse of parse_target_uri).

@@ -18,8 +18,8 @@ struct MeasureSettings {
     std::vector<std::string> doh;          // DNS-over-HTTPS resolvers, https:// URLs (RFC 8484, doh.hpp)
     bool query_system_resolver = true;     // false only in tests that must not leave loopback
     std::string ca_file;                   // trust store; empty = the system's
-    // The directory of the app protocols' pinned root keys
-    // (whatsapp-root-key.json); empty = the shipped ones (find_data_file).
+    // The directory of the app protocols' pinned roots (signal-roots.pem,
+    // whatsapp-root-key.json); empty = the shipped ones (find_data_file).
     std::string app_roots_dir;
     std::string neutral_sni = "example.org";  // SNI for the differential retry
     int dns_late_window_ms = 300;          // keep listening after the first DNS answer for injected/late ones

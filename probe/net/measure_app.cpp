@@ -16,6 +16,7 @@
 #include "meoktong/target.hpp"
 #include "probe/net/loco.hpp"
 #include "probe/net/mtproto.hpp"
+#include "probe/net/signal.hpp"
 #include "probe/net/stun.hpp"
 #include "probe/net/whatsapp.hpp"
 
@@ -99,13 +100,32 @@ void measure_stun(Net& net, const Target& t, const MeasureSettings& s, const std
     out.app.push_back(obs);
 }
 
-// LOCO's GETCONF inside a TLS session with the booking host (SNI and
-// certificate the target's name): nothing is sent to a server whose
-// certificate did not verify.
-void measure_loco(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
-                  AppAddressResult& out) {
+// An app exchange inside a TLS session with SNI and certificate the
+// target's name (loco, signal): the TLS observation always; the exchange, and
+// `judge(bytes, observation)` on what came back, only when the certificate
+// verified against tls.ca_file (nothing is sent to an interceptor).
+template <typename Judge>
+void tls_app_exchange(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
+                      TlsRequest tls, const AppExchange& ex, AppAddressResult& out, const Judge& judge) {
     TcpResult tcp = connect_retrying(net, ip, t.port, s, start, out.tcp);
     if (!tcp.connection) return;
+    TlsExchangeResult result = net.tls_exchange(*tcp.connection, tls, ex, start);
+    out.tls.push_back(result.tls);
+    if (!result.reply) return;  // the TLS observation says why
+    AppObservation obs = app_observation(t, ip, "tls", *result.reply);
+    if (!result.reply->bytes.empty()) judge(result.reply->bytes, *result.reply, obs);
+    out.reached = obs.genuine == true && !obs.failure;
+    out.app.push_back(obs);
+}
+
+TlsRequest target_tls_request(const Target& t, const MeasureSettings& s) {
+    return tls_request_for(t, s, is_ip_literal(t.host) ? "" : t.host, "target");
+}
+
+// LOCO's GETCONF inside a TLS session with the booking host, against the
+// system's trust store.
+void measure_loco(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
+                  AppAddressResult& out) {
     uint32_t packet_id = 0;
     while (packet_id == 0) packet_id = std::bit_cast<uint32_t>(random_bytes<std::array<uint8_t, 4>>());
     AppExchange ex;
@@ -113,18 +133,12 @@ void measure_loco(Net& net, const Target& t, const MeasureSettings& s, const std
     ex.reply_complete = loco::reply_complete;
     ex.timeout_ms = s.timeout_ms;
     ex.max_reply_bytes = loco::kMaxReplyBytes;
-    TlsExchangeResult result =
-        net.tls_exchange(*tcp.connection, tls_request_for(t, s, is_ip_literal(t.host) ? "" : t.host, "target"), ex, start);
-    out.tls.push_back(result.tls);
-    if (!result.reply) return;  // the TLS observation says why
-    AppObservation obs = app_observation(t, ip, "tls", *result.reply);
-    if (!result.reply->bytes.empty()) {
-        loco::Judgement j = loco::judge_reply(result.reply->bytes, packet_id);
-        apply_judgement(obs, *result.reply, j);
-        for (const auto& e : j.checkin) obs.discovered.push_back(address_of(e.host, e.port));
-    }
-    out.reached = obs.genuine == true && !obs.failure;
-    out.app.push_back(obs);
+    tls_app_exchange(net, t, s, ip, start, target_tls_request(t, s), ex, out,
+                     [&](std::span<const uint8_t> bytes, const AppReply& reply, AppObservation& obs) {
+                         loco::Judgement j = loco::judge_reply(bytes, packet_id);
+                         apply_judgement(obs, reply, j);
+                         for (const auto& e : j.checkin) obs.discovered.push_back(address_of(e.host, e.port));
+                     });
 }
 
 // A pinned root or key file of the app protocols: --app-roots's, else the
@@ -147,6 +161,28 @@ std::optional<whatsapp::Key> whatsapp_root_key(const MeasureSettings& s) {
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+// Signal's provisioning WebSocket inside a TLS session verified against
+// Signal's own roots (signal-roots.pem), never the system's: the upgrade, then
+// the server's first message. Nothing is sent after the upgrade.
+void measure_signal(Net& net, const Target& t, const MeasureSettings& s, const std::string& ip, SteadyTime start,
+                    AppAddressResult& out) {
+    TlsRequest tls = target_tls_request(t, s);
+    tls.ca_file = pinned_file(s, "signal-roots.pem");
+    if (tls.ca_file.empty()) tls.ca_file = "signal-roots.pem (not found in testlists/)";  // fails to load: never the system store
+    signal::Upgrade upgrade =
+        signal::upgrade_request(t.port == 443 ? t.host : uri_host(t.host) + ":" + std::to_string(t.port),
+                                random_bytes<std::array<uint8_t, 16>>());
+    AppExchange ex;
+    ex.request = upgrade.request;
+    ex.reply_complete = signal::reply_complete;
+    ex.timeout_ms = s.timeout_ms;
+    ex.max_reply_bytes = signal::kMaxReplyBytes;
+    tls_app_exchange(net, t, s, ip, start, tls, ex, out,
+                     [&](std::span<const uint8_t> bytes, const AppReply& reply, AppObservation& obs) {
+                         apply_judgement(obs, reply, signal::judge_reply(bytes, upgrade.key));
+                     });
 }
 
 // WhatsApp's Noise XX start over TCP: the connection header and ClientHello,
@@ -185,6 +221,7 @@ AppAddressResult measure_app_address(Net& net, const Target& t, const MeasureSet
     if (t.protocol == "stun") measure_stun(net, t, s, ip, start, out);
     if (t.protocol == "loco") measure_loco(net, t, s, ip, start, out);
     if (t.protocol == "whatsapp") measure_whatsapp(net, t, s, ip, start, out);
+    if (t.protocol == "signal") measure_signal(net, t, s, ip, start, out);
     return out;
 }
 

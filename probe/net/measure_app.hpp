@@ -2,7 +2,8 @@
 // req_pq_multi in the clear, then obfuscated on a fresh connection when the
 // plain exchange did not reach a genuine server (the transport differential);
 // STUN's Binding Request over UDP; LOCO's GETCONF inside TLS; WhatsApp's
-// Noise XX start, judged against the pinned root key. Part of
+// Noise XX start, judged against the pinned root key; Signal's provisioning
+// WebSocket inside TLS verified against Signal's own roots. Part of
 // measure.cpp's logic, over the Net seam.
 #pragma once
 

@@ -38,6 +38,7 @@ ACCESSIBLE_FACTS = {
     "stun": ["any app.genuine == true"],
     "loco": ["any tls[purpose=target].certificate_valid == true", "any app.genuine == true"],
     "whatsapp": ["any app.genuine == true"],
+    "signal": ["any tls[purpose=target].certificate_valid == true", "any app.genuine == true"],
 }
 FACT = re.compile(r"^(any|all|none|count)\s+(\S+)\s+(==|!=|>=|<=|>|<|contains)\s+(.+)$")
 SKIP = 77  # ctest SKIP_RETURN_CODE: not root, the lab cannot run here

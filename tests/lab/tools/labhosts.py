@@ -6,7 +6,7 @@
 #   hosts.json  {"line.me": ["10.77.10.1"], "149.154.167.51": ["149.154.167.51"], ...}
 #   zone.json   the DNS zone: hostnames only (IP literals need no DNS)
 #   ports.json  {"tls": [443, ...], "plain": [80, ...], "mtproto": ["IP:PORT", ...],
-#               "stun": [...], "loco": [...], "whatsapp": [...]}: the app protocols' (SPEC §7) endpoints get their own servers
+#               "stun": [...], "loco": [...], "whatsapp": [...], "signal": [...]}: the app protocols' (SPEC §7) endpoints get their own servers
 #   sans.txt    subjectAltName value for the lab certificate
 import argparse
 import glob
@@ -26,8 +26,8 @@ FIXED = {
 CONTROL = {"control.lab": ["10.77.5.2"]}  # in the zone, but not served by the servers namespace
 LIST_POOL = ipaddress.ip_network("10.77.16.0/20")  # test-list hostnames, in sorted order
 TLS_PROTOCOLS = {"tls", "https"}
-APP_PROTOCOLS = {"mtproto", "stun", "loco", "whatsapp"}  # served by labmtproto.py, coturn, labloco.py, labwhatsapp.py
-DEFAULT_PORTS = {"tls": 443, "https": 443, "http": 80}
+APP_PROTOCOLS = {"mtproto", "stun", "loco", "whatsapp", "signal"}  # labmtproto.py, coturn, labloco.py, labwhatsapp.py, labsignal.py
+DEFAULT_PORTS = {"tls": 443, "https": 443, "http": 80, "signal": 443}
 
 
 def list_targets(paths):

@@ -2,7 +2,8 @@
 // resolvers and addresses are measured, the neutral-SNI retry, private
 // addresses refused, HTTP only where TLS worked, the app protocols' exchanges
 // (MTProto's transport differential, STUN's retransmissions, LOCO's GETCONF
-// inside TLS, WhatsApp's Noise start against the pinned root). No network.
+// inside TLS, WhatsApp's Noise start against the pinned root, Signal's
+// provisioning socket inside TLS against Signal's roots). No network.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "meoktong/target.hpp"
 #include "loco_test_server.hpp"
 #include "mtproto_test_server.hpp"
+#include "signal_test_server.hpp"
 #include "whatsapp_test_server.hpp"
 #include "probe/net/net.hpp"
 #include "probe/net/whatsapp.hpp"
@@ -530,6 +532,31 @@ TEST_CASE("whatsapp: the Noise start over TCP, judged against the root key of --
     REQUIRE(q.app.size() == 1);
     CHECK(q.app[0].failure.value_or("").rfind(failure::kUnknownPrefix, 0) == 0);
     CHECK_FALSE(q.app[0].genuine.has_value());
+}
+
+TEST_CASE("signal: the provisioning upgrade inside TLS verified against Signal's roots, never the system store") {
+    FakeNet net;
+    net.dns_answers["system"] = {"192.0.2.8"};
+    net.app_server = [](const std::string&, std::span<const uint8_t> request) {
+        AppReply r;
+        r.bytes = testing::answer(request, testing::first_message());
+        return r;
+    };
+    MeasureSettings s;
+    s.ca_file = "/lab/ca.pem";  // --ca-file is for the other targets
+    s.app_roots_dir = "/pinned";
+    auto o = run(net, "signal://chat.signal.org", s);
+    REQUIRE(net.handshakes.size() == 1);
+    CHECK(net.handshakes[0].ca_file == "/pinned/signal-roots.pem");
+    CHECK(net.handshakes[0].sni == "chat.signal.org");
+    REQUIRE(o.app.size() == 1);
+    CHECK(o.app[0].protocol == "signal");
+    CHECK(o.app[0].address == "192.0.2.8:443");
+    CHECK(o.app[0].genuine == true);
+    CHECK_FALSE(o.app[0].failure);
+    std::string sent(net.app_exchanges[0].request.begin(), net.app_exchanges[0].request.end());
+    CHECK(sent.rfind("GET /v1/websocket/provisioning/ HTTP/1.1\r\n", 0) == 0);
+    CHECK(sent.find("Host: chat.signal.org\r\n") != std::string::npos);
 }
 
 TEST_CASE("a connect that timed out is retried once; a reset or refusal is not, nor a second timeout") {
