@@ -1,7 +1,8 @@
 // The net library (probe/net/): the only library that touches the network
 // to measure. DNS (c-ares), TCP, TLS (OpenSSL), HTTP (libcurl), packet capture
-// (libpcap) and parsing, the mapping of library errors onto failure names, and
-// measuring one target, all behind the Net seam declared here.
+// (libpcap) and parsing, the app protocols' first exchanges (docs/protocols.md),
+// the mapping of library errors onto failure names, and measuring one target,
+// all behind the Net seam declared here.
 //
 // The network seam of the probe: the primitives a measurement uses (DNS
 // lookup, TCP connect, TLS handshake, HTTP GET, an HTTPS POST of bytes (DNS
