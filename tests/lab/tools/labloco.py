@@ -10,12 +10,13 @@
 #   {"mode": "error"}   a GETCONF answer with status -500 (the provider's error)
 #   {"mode": "close"}   accept the TLS session and close it unanswered
 import argparse
-import json
 import socketserver
 import ssl
 import struct
 
 import bson
+
+from labapp import ModeServer, read_exact
 
 HEADER = struct.Struct("<IH11sBI")
 
@@ -23,16 +24,6 @@ HEADER = struct.Struct("<IH11sBI")
 def packet(packet_id, method, body):
     data = bson.encode(body)
     return HEADER.pack(packet_id, 0, method.encode().ljust(11, b"\0"), 0, len(data)) + data
-
-
-def read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -63,24 +54,13 @@ class Handler(socketserver.BaseRequestHandler):
             pass
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
+class Server(ModeServer):
     def __init__(self, a):
-        super().__init__(("0.0.0.0", a.port), Handler)
+        super().__init__(a.port, Handler, a.mode_file)
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.tls.load_cert_chain(a.cert, a.key)
-        self.mode_file = a.mode_file
         self.checkin_hosts = a.checkin_host
         self.checkin_ports = a.checkin_port
-
-    def mode(self):
-        try:
-            with open(self.mode_file) as f:
-                return json.load(f).get("mode", "serve")
-        except (OSError, ValueError, AttributeError):
-            return "serve"
 
 
 def main():

@@ -9,13 +9,13 @@
 # the probe's code. AES is python3-cryptography's. A mode file switches it:
 #   {"mode": "close"}   accept and close without answering (a provider fault)
 import argparse
-import json
 import os
 import socketserver
 import struct
-import threading
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from labapp import ModeServer, read_exact, serve_all
 
 REQ_PQ_MULTI = 0xBE7E8EF1
 RES_PQ = 0x05162463
@@ -33,16 +33,6 @@ def respq(nonce):
     data += struct.pack("<II", VECTOR, 1) + bytes.fromhex("216be86c022bb4c3")
     message = b"\0" * 8 + struct.pack("<QI", 0x6000000000000001, len(data)) + data
     return struct.pack("<I", len(message)) + message
-
-
-def read_exact(sock, n, first=b""):
-    buf = first
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -75,20 +65,9 @@ class Handler(socketserver.BaseRequestHandler):
             pass
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
+class Server(ModeServer):
     def __init__(self, port, mode_file):
-        super().__init__(("0.0.0.0", port), Handler)
-        self.mode_file = mode_file
-
-    def mode(self):
-        try:
-            with open(self.mode_file) as f:
-                return json.load(f).get("mode", "serve")
-        except (OSError, ValueError, AttributeError):
-            return "serve"
+        super().__init__(port, Handler, mode_file)
 
 
 def main():
@@ -98,11 +77,7 @@ def main():
     p.add_argument("--ready-file")
     a = p.parse_args()
     servers = [Server(port, a.mode_file) for port in a.port]
-    for s in servers[1:]:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    if a.ready_file:
-        open(a.ready_file, "w").close()
-    servers[0].serve_forever()
+    serve_all(servers, a.ready_file)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ import argparse
 import asyncio
 import base64
 import http
-import json
 import os
 import ssl
 import time
 
 import websockets
+
+from labapp import read_mode
 
 PROVISIONING_PATH = "/v1/websocket/provisioning/"
 TYPE_REQUEST = 1
@@ -59,14 +60,6 @@ def first_message():
                + field_bytes(5, b"X-Signal-Timestamp:%d" % timestamp_ms()))
     # WebSocketMessage { type = 1 (REQUEST), request = 2 }
     return field_varint(1, TYPE_REQUEST) + field_bytes(2, request)
-
-
-def read_mode(mode_file):
-    try:
-        with open(mode_file) as f:
-            return json.load(f).get("mode", "serve")
-    except (OSError, ValueError, AttributeError):
-        return "serve"
 
 
 def make_process_request(mode_file):

@@ -19,11 +19,9 @@
 #   {"mode": "serve"}   answer (the default)
 #   {"mode": "close"}   accept and close without answering (a provider fault)
 import argparse
-import json
 import os
 import socketserver
 import struct
-import threading
 import time
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from labapp import ModeServer, read_exact, serve_all
 
 NOISE_PROTOCOL = b"Noise_XX_25519_AESGCM_SHA256\0\0\0\0"  # 32 bytes: the initial hash itself
 P = 2**255 - 19
@@ -169,16 +169,6 @@ def server_hello(prologue, client_ephemeral, static_key, chain):
     return len(message).to_bytes(3, "big") + message
 
 
-def read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
-
-
 class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         sock = self.request
@@ -212,23 +202,12 @@ class Handler(socketserver.BaseRequestHandler):
             pass
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
+class Server(ModeServer):
     def __init__(self, port, mode_file, root):
-        super().__init__(("0.0.0.0", port), Handler)
-        self.mode_file = mode_file
+        super().__init__(port, Handler, mode_file)
         self.static_key = X25519PrivateKey.generate()
         intermediate = XSigner()
         self.chain = cert_chain(root, intermediate, self.static_key.public_key().public_bytes(*RAW))
-
-    def mode(self):
-        try:
-            with open(self.mode_file) as f:
-                return json.load(f).get("mode", "serve")
-        except (OSError, ValueError, AttributeError):
-            return "serve"
 
 
 def main():
@@ -240,11 +219,7 @@ def main():
     a = p.parse_args()
     root = load_root(a.root_key_file)
     servers = [Server(port, a.mode_file, root) for port in a.port]
-    for s in servers[1:]:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    if a.ready_file:
-        open(a.ready_file, "w").close()
-    servers[0].serve_forever()
+    serve_all(servers, a.ready_file)
 
 
 if __name__ == "__main__":
